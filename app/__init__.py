@@ -1,0 +1,1 @@
+"""The Starlette application, settings, identity, context, pub/sub and CLI."""

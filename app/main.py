@@ -1,0 +1,68 @@
+"""The Starlette application: /graphql, /healthz, /readyz and /media."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from app.body_limit import BodyLimitMiddleware
+from app.graphql_app import GraphQLApp
+from app.request_id import RequestIdMiddleware
+from app.services import Services
+from app.settings import Settings
+from graphql_schema.schema import create_schema
+
+
+def create_app(settings: Settings) -> Starlette:
+    settings.signing_key  # noqa: B018  (resolve, and in development create, the key up front)
+    services = Services.create(settings)
+    graphql = GraphQLApp(create_schema(introspection=settings.introspection_enabled), services)
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> JSONResponse:
+        checks = await services.readiness()
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await services.start()
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    settings.media_path.mkdir(parents=True, exist_ok=True)
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Mount("/media", StaticFiles(directory=settings.media_path)),
+        ],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-request-id"],
+            ),
+            Middleware(BodyLimitMiddleware, max_upload_bytes=settings.max_upload_bytes),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app

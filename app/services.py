@@ -1,0 +1,61 @@
+"""The long-lived resources one server process holds, opened and closed by the lifespan."""
+
+import logging
+from dataclasses import dataclass
+
+from broadcaster import Broadcast
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.pubsub import broadcast_reachable, create_broadcast
+from app.settings import Settings
+from app.storage import LocalStorage, Storage
+from db.migrate import upgrade_to_head
+from db.session import create_engine, create_sessionmaker
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    storage: Storage
+    broadcast: Broadcast
+
+    @classmethod
+    def create(cls, settings: Settings) -> "Services":
+        engine = create_engine(settings.database_url_resolved)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine),
+            storage=LocalStorage(settings.media_path, settings.public_base_url),
+            broadcast=create_broadcast(settings.broadcast_url),
+        )
+
+    async def start(self) -> None:
+        if self.settings.auto_migrate:
+            await upgrade_to_head(self.engine)
+        await self.broadcast.connect()
+
+    async def stop(self) -> None:
+        await self.broadcast.disconnect()
+        await self.engine.dispose()
+
+    async def readiness(self) -> dict[str, bool]:
+        """Which backing services answer right now."""
+        return {
+            "database": await self._database_reachable(),
+            "broadcast": await broadcast_reachable(self.settings.broadcast_url),
+        }
+
+    async def _database_reachable(self) -> bool:
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:  # any failure means "not ready"; the reason goes to the log
+            logger.warning("database is not reachable", exc_info=True)
+            return False
+        return True

@@ -1,0 +1,111 @@
+"""One typed settings object, read from the environment (and an optional `.env`)."""
+
+import logging
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+logger = logging.getLogger(__name__)
+
+MIN_SECRET_KEY_LENGTH = 32
+_PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development"}
+
+
+class SettingsError(Exception):
+    """The configuration is unsafe or unusable; the server must not start."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    environment: Literal["development", "production"] = "production"
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: a SQLite file in data_dir
+    allow_sqlite_in_production: bool = False
+    broadcast_url: str = "memory://"
+    secret_key: SecretStr = SecretStr("")
+    access_token_ttl_seconds: int = Field(default=15 * 60, gt=0)
+    refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    media_dir: Path | None = None  # None: data_dir / "media"
+    public_base_url: str = "http://localhost:8000"
+    max_upload_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    graphiql: bool | None = None  # None: on in development, off in production
+    introspection: bool | None = None  # None: on in development, off in production
+    auto_migrate: bool = True
+    cors_origins: list[str] = []
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> "Settings":
+        if self.environment != "production":
+            return self
+        key = self.secret_key.get_secret_value()
+        if key.lower() in _PLACEHOLDER_SECRETS or len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} "
+                'characters in production (e.g. python -c "import secrets; '
+                'print(secrets.token_urlsafe(48))")'
+            )
+        if self.graphiql or self.introspection:
+            raise ValueError("GRAPHIQL and INTROSPECTION must stay off in production")
+        if self.database_url_resolved.startswith("sqlite") and not self.allow_sqlite_in_production:
+            raise ValueError(
+                "DATABASE_URL points at SQLite in production; use PostgreSQL, or set "
+                "ALLOW_SQLITE_IN_PRODUCTION=true for a single-process deployment"
+            )
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def database_url_resolved(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'thespace.db'}"
+
+    @property
+    def media_path(self) -> Path:
+        return self.media_dir or self.data_dir / "media"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.is_development if self.graphiql is None else self.graphiql
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.is_development if self.introspection is None else self.introspection
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The JWT signing key; in development, one generated once and kept in data_dir."""
+        key = self.secret_key.get_secret_value()
+        if key or not self.is_development:
+            return key
+        return _development_key(self.data_dir / "dev-secret-key")
+
+
+def _development_key(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    logger.warning(
+        "SECRET_KEY is not set: using a generated development key kept in %s "
+        "(development only; set SECRET_KEY in production)",
+        path,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key
+
+
+def load_settings() -> Settings:
+    """Read the settings, turning validation failures into one clear SettingsError."""
+    try:
+        return Settings()
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from exc

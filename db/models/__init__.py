@@ -1,0 +1,30 @@
+"""Every table of The Space; import from here."""
+
+from db.models.chats import Chat, ChatKind, ChatParticipant, ReadMarker
+from db.models.messages import Attachment, Mention, Message, MessageKind, Reaction
+from db.models.notifications import Notification, NotificationKind
+from db.models.spaces import Ban, Invite, MemberRole, Role, Space, SpaceMember
+from db.models.users import PresenceStatus, RefreshToken, User
+
+__all__ = [
+    "Attachment",
+    "Ban",
+    "Chat",
+    "ChatKind",
+    "ChatParticipant",
+    "Invite",
+    "MemberRole",
+    "Mention",
+    "Message",
+    "MessageKind",
+    "Notification",
+    "NotificationKind",
+    "PresenceStatus",
+    "Reaction",
+    "ReadMarker",
+    "RefreshToken",
+    "Role",
+    "Space",
+    "SpaceMember",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""The Strawberry schema: thin types and roots over `resolvers/`."""

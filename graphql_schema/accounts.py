@@ -1,0 +1,42 @@
+"""Sign-up, sign-in and session mutations."""
+
+import strawberry
+
+from graphql_schema.info import Info
+from graphql_schema.users import AuthPayload, LoginInput, RegisterInput
+from resolvers import accounts
+
+
+@strawberry.type
+class AccountMutation:
+    @strawberry.mutation
+    async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
+        ctx = info.context
+        result = await accounts.register(
+            ctx.session,
+            ctx.settings,
+            email=input.email,
+            password=input.password,
+            tag=input.tag,
+            display_name=input.display_name,
+        )
+        return AuthPayload.from_result(result)
+
+    @strawberry.mutation
+    async def login(self, info: Info, input: LoginInput) -> AuthPayload:
+        ctx = info.context
+        result = await accounts.login(
+            ctx.session, ctx.settings, login=input.login, password=input.password
+        )
+        return AuthPayload.from_result(result)
+
+    @strawberry.mutation(description="Rotates the token; reusing a rotated one ends its session.")
+    async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
+        ctx = info.context
+        return AuthPayload.from_result(
+            await accounts.refresh(ctx.session, ctx.settings, refresh_token)
+        )
+
+    @strawberry.mutation(description="Ends the session of this refresh token.")
+    async def logout(self, info: Info, refresh_token: str) -> bool:
+        return await accounts.logout(info.context.session, refresh_token)

@@ -1,0 +1,1 @@
+"""Schema extensions: error codes and request limits."""

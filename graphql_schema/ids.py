@@ -1,0 +1,28 @@
+"""Opaque global IDs: base64 of "Type:pk"."""
+
+import base64
+import binascii
+
+from resolvers.errors import BadUserInput
+
+
+def to_global_id(type_name: str, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+
+
+def parse_global_id(global_id: str) -> tuple[str, int] | None:
+    """(type name, pk), or None when the id is not one of ours."""
+    try:
+        padded = global_id + "=" * (-len(global_id) % 4)
+        type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        return (type_name, int(pk)) if type_name and pk.isdigit() else None
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+
+
+def pk_from_global_id(global_id: str, type_name: str, *, field: str = "id") -> int:
+    """The pk of a `type_name` id; BAD_USER_INPUT for anything else."""
+    parsed = parse_global_id(global_id)
+    if parsed is None or parsed[0] != type_name:
+        raise BadUserInput(f"Not a valid {type_name} id", field=field)
+    return parsed[1]

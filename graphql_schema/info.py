@@ -1,0 +1,7 @@
+"""The Info type resolvers receive, bound to our Context."""
+
+from strawberry.types import Info as StrawberryInfo
+
+from app.context import Context
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,84 @@
+"""Profile queries and mutations."""
+
+from typing import cast
+
+import strawberry
+from strawberry.file_uploads import Upload
+
+from graphql_schema.ids import pk_from_global_id
+from graphql_schema.info import Info
+from graphql_schema.users import UpdateProfileInput, User
+from resolvers import profiles
+from resolvers.uploads import UploadFile
+
+
+@strawberry.type
+class ProfileQuery:
+    @strawberry.field
+    def me(self, info: Info) -> User:
+        return User.from_row(info.context.require_user())
+
+    @strawberry.field
+    async def user(self, info: Info, id: strawberry.ID) -> User | None:
+        info.context.require_user()
+        row = await info.context.loaders.users.load(pk_from_global_id(id, "User"))
+        return User.from_row(row) if row else None
+
+    @strawberry.field
+    async def user_by_tag(self, info: Info, tag: str) -> User | None:
+        info.context.require_user()
+        row = await profiles.user_by_tag(info.context.session, tag)
+        return User.from_row(row) if row else None
+
+    @strawberry.field(description="Prefix match on tag and display name, for @mentions.")
+    async def search_users(
+        self, info: Info, query: str, space_id: strawberry.ID | None = None, first: int | None = 10
+    ) -> list[User]:
+        info.context.require_user()
+        if space_id is not None:
+            pk_from_global_id(space_id, "Space", field="spaceId")
+        rows = await profiles.search_users(
+            info.context.session, query, 10 if first is None else first
+        )
+        return [User.from_row(row) for row in rows]
+
+
+@strawberry.type
+class ProfileMutation:
+    @strawberry.mutation
+    async def update_profile(self, info: Info, input: UpdateProfileInput) -> User:
+        ctx = info.context
+        row = await profiles.update_profile(
+            ctx.session,
+            ctx.require_user(),
+            display_name=input.display_name,
+            bio=input.bio,
+            tag=input.tag,
+        )
+        return User.from_row(row)
+
+    @strawberry.mutation
+    async def upload_avatar(self, info: Info, file: Upload) -> User:
+        ctx = info.context
+        row = await profiles.set_profile_image(
+            ctx.session,
+            ctx.storage,
+            ctx.settings,
+            ctx.require_user(),
+            cast(UploadFile, file),
+            "avatar",
+        )
+        return User.from_row(row)
+
+    @strawberry.mutation
+    async def upload_banner(self, info: Info, file: Upload) -> User:
+        ctx = info.context
+        row = await profiles.set_profile_image(
+            ctx.session,
+            ctx.storage,
+            ctx.settings,
+            ctx.require_user(),
+            cast(UploadFile, file),
+            "banner",
+        )
+        return User.from_row(row)

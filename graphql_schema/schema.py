@@ -1,0 +1,44 @@
+"""The one schema: roots merged from the feature modules, extensions configured here."""
+
+from typing import Any
+
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.tools import merge_types
+
+from graphql_schema.accounts import AccountMutation
+from graphql_schema.extensions.errors import ErrorCodes
+from graphql_schema.node_field import NodeQuery
+from graphql_schema.profiles import ProfileMutation, ProfileQuery
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 5000
+
+Query = merge_types("Query", (NodeQuery, ProfileQuery))
+Mutation = merge_types("Mutation", (AccountMutation, ProfileMutation))
+
+
+def create_schema(*, introspection: bool = True) -> strawberry.Schema:
+    extensions: list[Any] = [
+        ErrorCodes,
+        QueryDepthLimiter(max_depth=MAX_DEPTH),
+        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection())
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+    )
+
+
+def export_sdl() -> str:
+    return create_schema().as_str() + "\n"

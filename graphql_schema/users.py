@@ -1,0 +1,105 @@
+"""User, AuthPayload and the account and profile inputs."""
+
+import enum
+from datetime import datetime
+from typing import Self
+
+import strawberry
+
+from db import models
+from graphql_schema.ids import to_global_id
+from graphql_schema.info import Info
+from graphql_schema.node import Node
+from resolvers.accounts import AuthResult
+
+
+@strawberry.enum
+class PresenceStatus(enum.Enum):
+    ONLINE = "ONLINE"
+    AWAY = "AWAY"
+    DND = "DND"
+    OFFLINE = "OFFLINE"
+
+
+@strawberry.type(name="User")
+class User(Node):
+    id: strawberry.ID
+    tag: str = strawberry.field(description="Unique handle, used in @mentions.")
+    display_name: str
+    bio: str | None
+    last_seen_at: datetime | None
+    created_at: datetime
+    row: strawberry.Private[models.User]
+    # Set where the caller is known to be this user before the context says so (sign-in).
+    is_self: strawberry.Private[bool] = False
+
+    @classmethod
+    def from_row(cls, row: models.User, *, is_self: bool = False) -> Self:
+        return cls(
+            id=strawberry.ID(to_global_id("User", row.id)),
+            tag=row.tag,
+            display_name=row.display_name,
+            bio=row.bio,
+            last_seen_at=row.last_seen_at,
+            created_at=row.created_at,
+            row=row,
+            is_self=is_self,
+        )
+
+    @strawberry.field(description="Visible to the user themself only; null for others.")
+    def email(self, info: Info) -> str | None:
+        viewer = info.context.user
+        is_self = self.is_self or (viewer is not None and viewer.id == self.row.id)
+        return self.row.email if is_self else None
+
+    @strawberry.field
+    def avatar_url(self, info: Info) -> str | None:
+        key = self.row.avatar_key
+        return info.context.storage.url(key) if key else None
+
+    @strawberry.field
+    def banner_url(self, info: Info) -> str | None:
+        key = self.row.banner_key
+        return info.context.storage.url(key) if key else None
+
+    @strawberry.field(description="Live presence; OFFLINE while no presence is tracked.")
+    def status(self) -> PresenceStatus:
+        return PresenceStatus.OFFLINE
+
+
+@strawberry.type
+class AuthPayload:
+    access_token: str = strawberry.field(description="Short-lived JWT.")
+    refresh_token: str = strawberry.field(description="Long-lived; rotated on every refresh.")
+    expires_in: int = strawberry.field(description="Access token lifetime in seconds.")
+    user: User
+
+    @classmethod
+    def from_result(cls, result: AuthResult) -> Self:
+        return cls(
+            access_token=result.access_token,
+            refresh_token=result.refresh_token,
+            expires_in=result.expires_in,
+            user=User.from_row(result.user, is_self=True),
+        )
+
+
+@strawberry.input
+class RegisterInput:
+    email: str
+    password: str
+    tag: str
+    display_name: str
+
+
+@strawberry.input
+class LoginInput:
+    login: str = strawberry.field(description="Email address or tag.")
+    password: str
+
+
+@strawberry.input
+class UpdateProfileInput:
+    display_name: str | None = None
+    bio: str | None = strawberry.field(default=None, description="An empty string clears it.")
+    tag: str | None = None

@@ -1,0 +1,10 @@
+"""Per-request DataLoaders: created with the context, never shared between requests."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loaders.users import UserLoader
+
+
+class Loaders:
+    def __init__(self, session: AsyncSession) -> None:
+        self.users = UserLoader(session)

@@ -1,0 +1,101 @@
+"""Registration, login, token refresh and logout."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.settings import Settings
+from db.models import User
+from resolvers import passwords, tokens, validation
+from resolvers.errors import Conflict, Unauthenticated
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    user: User
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+async def register(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    tag: str,
+    display_name: str,
+) -> AuthResult:
+    user = User(
+        email=validation.email(email),
+        tag=validation.tag(tag),
+        display_name=validation.display_name(display_name),
+        password_hash="",
+    )
+    validation.password(password)
+    await _ensure_available(session, email=user.email, tag=user.tag)
+    user.password_hash = await passwords.hash_password(password)
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # lost a race with a concurrent registration
+        await session.rollback()
+        await _ensure_available(session, email=user.email, tag=user.tag)
+        raise Conflict("Email or tag is already taken") from exc
+    return await _signed_in(session, settings, user)
+
+
+async def login(
+    session: AsyncSession, settings: Settings, *, login: str, password: str
+) -> AuthResult:
+    """Sign in by email or tag; unknown account and wrong password fail alike."""
+    identifier = login.strip().lower()
+    match = func.lower(User.email) if "@" in identifier else User.tag  # tags are stored lower-case
+    user = await session.scalar(select(User).where(match == identifier))
+    if user is None:
+        await passwords.spend_verification_time(password)
+        raise Unauthenticated("Invalid login or password")
+    if not await passwords.verify_password(user.password_hash, password):
+        raise Unauthenticated("Invalid login or password")
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = await passwords.hash_password(password)
+    return await _signed_in(session, settings, user)
+
+
+async def refresh(session: AsyncSession, settings: Settings, refresh_token: str) -> AuthResult:
+    rotated = await tokens.rotate_refresh_token(session, settings, refresh_token)
+    user = await session.get_one(User, rotated.user_id)
+    await session.commit()
+    return AuthResult(
+        user=user,
+        access_token=tokens.issue_access_token(settings, user.id),
+        refresh_token=rotated.refresh_token,
+        expires_in=settings.access_token_ttl_seconds,
+    )
+
+
+async def logout(session: AsyncSession, refresh_token: str) -> bool:
+    revoked = await tokens.revoke_refresh_token(session, refresh_token)
+    await session.commit()
+    return revoked
+
+
+async def _ensure_available(session: AsyncSession, *, email: str, tag: str) -> None:
+    if await session.scalar(select(User.id).where(func.lower(User.email) == email)):
+        raise Conflict("An account with this email already exists", field="email")
+    if await session.scalar(select(User.id).where(User.tag == tag)):
+        raise Conflict("This tag is already taken", field="tag")
+
+
+async def _signed_in(session: AsyncSession, settings: Settings, user: User) -> AuthResult:
+    refresh_token = await tokens.issue_refresh_token(session, settings, user.id)
+    await session.commit()
+    return AuthResult(
+        user=user,
+        access_token=tokens.issue_access_token(settings, user.id),
+        refresh_token=refresh_token,
+        expires_in=settings.access_token_ttl_seconds,
+    )

@@ -1,0 +1,53 @@
+"""Domain errors; each maps to one `extensions.code` of the API contract."""
+
+import enum
+from typing import Any
+
+
+class ErrorCode(enum.StrEnum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    CONFLICT = "CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
+    INTERNAL = "INTERNAL"
+
+
+class DomainError(Exception):
+    """An expected failure whose message is safe to show to the client."""
+
+    code = ErrorCode.INTERNAL
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extensions = extensions
+
+
+class Unauthenticated(DomainError):
+    code = ErrorCode.UNAUTHENTICATED
+
+
+class Forbidden(DomainError):
+    code = ErrorCode.FORBIDDEN
+
+
+class NotFound(DomainError):
+    code = ErrorCode.NOT_FOUND
+
+
+class BadUserInput(DomainError):
+    """Invalid input; `field` names the offending argument or input field."""
+
+    code = ErrorCode.BAD_USER_INPUT
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message, **({"field": field} if field else {}))
+
+
+class Conflict(DomainError):
+    code = ErrorCode.CONFLICT
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message, **({"field": field} if field else {}))

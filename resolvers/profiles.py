@@ -1,0 +1,103 @@
+"""Reading and changing user profiles."""
+
+import uuid
+from typing import Literal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.settings import Settings
+from app.storage import Storage
+from db.models import User
+from resolvers import validation
+from resolvers.errors import BadUserInput, Conflict
+from resolvers.uploads import UploadFile, read_upload, sniff_image
+
+SEARCH_MAX = 50
+SEARCH_QUERY_MAX = 64
+
+ProfileImage = Literal["avatar", "banner"]
+
+
+async def user_by_tag(session: AsyncSession, tag: str) -> User | None:
+    return await session.scalar(select(User).where(User.tag == tag.strip().lower()))
+
+
+async def update_profile(
+    session: AsyncSession,
+    user: User,
+    *,
+    display_name: str | None = None,
+    bio: str | None = None,
+    tag: str | None = None,
+) -> User:
+    """Change the given fields (None leaves a field as it is; an empty bio clears it)."""
+    if display_name is not None:
+        user.display_name = validation.display_name(display_name)
+    if bio is not None:
+        user.bio = validation.bio(bio)
+    if tag is not None:
+        new_tag = validation.tag(tag)
+        if new_tag != user.tag:
+            if await session.scalar(select(User.id).where(User.tag == new_tag)):
+                raise Conflict("This tag is already taken", field="tag")
+            user.tag = new_tag
+    try:
+        await session.commit()
+    except IntegrityError as exc:  # a concurrent update took the tag first
+        await session.rollback()
+        raise Conflict("This tag is already taken", field="tag") from exc
+    return user
+
+
+async def search_users(session: AsyncSession, query: str, first: int) -> list[User]:
+    """Users whose tag or display name starts with `query` (case-insensitive)."""
+    if not 1 <= first <= SEARCH_MAX:
+        raise BadUserInput(f"first must be between 1 and {SEARCH_MAX}", field="first")
+    prefix = query.strip().lower().lstrip("@")[:SEARCH_QUERY_MAX]
+    if not prefix:
+        return []
+    pattern = _escape_like(prefix) + "%"
+    statement = (
+        select(User)
+        .where(
+            or_(
+                User.tag.like(pattern, escape="\\"),
+                func.lower(User.display_name).like(pattern, escape="\\"),
+            )
+        )
+        .order_by(func.length(User.tag), User.tag)
+        .limit(first)
+    )
+    return list(await session.scalars(statement))
+
+
+async def set_profile_image(
+    session: AsyncSession,
+    storage: Storage,
+    settings: Settings,
+    user: User,
+    file: UploadFile,
+    which: ProfileImage,
+) -> User:
+    """Store a new avatar or banner image and point the profile at it."""
+    data = await read_upload(file, settings.max_upload_bytes, field="file")
+    image = sniff_image(data, field="file")
+    key = f"{which}s/{user.id}/{uuid.uuid4().hex}.{image.extension}"
+    await storage.save(key, data)
+    column = "avatar_key" if which == "avatar" else "banner_key"
+    previous = getattr(user, column)
+    setattr(user, column, key)
+    try:
+        await session.commit()
+    except BaseException:
+        await storage.delete(key)
+        raise
+    if previous:
+        await storage.delete(previous)
+    return user
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
