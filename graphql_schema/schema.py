@@ -1,5 +1,6 @@
 """The one schema: roots merged from the feature modules, extensions configured here."""
 
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -25,14 +26,15 @@ Mutation = merge_types("Mutation", (AccountMutation, ProfileMutation))
 
 
 def create_schema(*, introspection: bool = True) -> strawberry.Schema:
+    # Classes or factories: each request gets fresh extension instances.
     extensions: list[Any] = [
         ErrorCodes,
-        QueryDepthLimiter(max_depth=MAX_DEPTH),
-        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
+        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
     ]
     if not introspection:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

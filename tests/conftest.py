@@ -1,0 +1,80 @@
+"""Shared fixtures: one suite, run on SQLite + memory and on PostgreSQL + Redis."""
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from starlette.applications import Starlette
+
+from app.main import create_app
+from app.settings import Settings
+from resolvers import passwords
+from tests.backends import Backend, PostgresTemplate, SqliteTemplate
+from tests.graphql_client import GraphQLClient
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-use"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at production cost would dominate the suite; the parameters are tested apart."""
+    monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    return SqliteTemplate(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[PostgresTemplate]:
+    template = PostgresTemplate()
+    yield template
+    template.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """A fresh, migrated database (and the matching broadcast URL) for one test."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("sqlite_template").fresh(tmp_path)
+        return
+    template: PostgresTemplate = request.getfixturevalue("postgres_template")
+    fresh, name = template.fresh()
+    yield fresh
+    template.drop(name)
+
+
+def make_settings(backend: Backend, data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "environment": "development",
+        "database_url": backend.database_url,
+        "broadcast_url": backend.broadcast_url,
+        "secret_key": TEST_SECRET,
+        "data_dir": data_dir,
+        "public_base_url": "http://testserver",
+        "auto_migrate": False,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(backend: Backend, tmp_path: Path) -> Settings:
+    return make_settings(backend, tmp_path / "data")
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[GraphQLClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield GraphQLClient(http)
