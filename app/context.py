@@ -12,6 +12,7 @@ from app.storage import Storage
 from db.models import User
 from loaders import Loaders
 from resolvers.errors import Unauthenticated
+from resolvers.rate_limits import RateLimiter
 
 
 @dataclass
@@ -22,6 +23,8 @@ class Context:
     storage: Storage
     session: AsyncSession
     loaders: Loaders
+    rate_limiter: RateLimiter
+    client: str  # the caller's address, for per-client rate limits
     user: User | None = None
     auth_error: Unauthenticated | None = None
     connection_params: dict[str, object] = field(default_factory=dict)

@@ -45,6 +45,8 @@ class GraphQLApp(GraphQL[Context, None]):
             storage=self.services.storage,
             session=session,
             loaders=Loaders(session),
+            rate_limiter=self.services.rate_limiter,
+            client=request.client.host if request.client else "unknown",
         )
         credential = request.headers.get("authorization")
         if credential:

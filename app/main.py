@@ -9,10 +9,10 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
 
 from app.body_limit import BodyLimitMiddleware
 from app.graphql_app import GraphQLApp
+from app.media import MediaFiles
 from app.request_id import RequestIdMiddleware
 from app.services import Services
 from app.settings import Settings
@@ -50,7 +50,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            Mount("/media", StaticFiles(directory=settings.media_path)),
+            Mount("/media", MediaFiles(directory=settings.media_path)),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

@@ -12,6 +12,7 @@ from app.settings import Settings
 from app.storage import LocalStorage, Storage
 from db.migrate import upgrade_to_head
 from db.session import create_engine, create_sessionmaker
+from resolvers.rate_limits import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +24,7 @@ class Services:
     sessionmaker: async_sessionmaker[AsyncSession]
     storage: Storage
     broadcast: Broadcast
+    rate_limiter: RateLimiter
 
     @classmethod
     def create(cls, settings: Settings) -> "Services":
@@ -33,6 +35,7 @@ class Services:
             sessionmaker=create_sessionmaker(engine),
             storage=LocalStorage(settings.media_path, settings.public_base_url),
             broadcast=create_broadcast(settings.broadcast_url),
+            rate_limiter=RateLimiter(settings.broadcast_url, settings.redis_namespace),
         )
 
     async def start(self) -> None:

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     database_url: str = ""  # empty: a SQLite file in data_dir
     allow_sqlite_in_production: bool = False
     broadcast_url: str = "memory://"
+    redis_namespace: str = "thespace"  # prefix of every Redis key and channel of this deployment
     secret_key: SecretStr = SecretStr("")
     access_token_ttl_seconds: int = Field(default=15 * 60, gt=0)
     refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)

@@ -19,6 +19,8 @@ class AccountMutation:
             password=input.password,
             tag=input.tag,
             display_name=input.display_name,
+            limiter=ctx.rate_limiter,
+            client=ctx.client,
         )
         return AuthPayload.from_result(result)
 
@@ -26,7 +28,12 @@ class AccountMutation:
     async def login(self, info: Info, input: LoginInput) -> AuthPayload:
         ctx = info.context
         result = await accounts.login(
-            ctx.session, ctx.settings, login=input.login, password=input.password
+            ctx.session,
+            ctx.settings,
+            login=input.login,
+            password=input.password,
+            limiter=ctx.rate_limiter,
+            client=ctx.client,
         )
         return AuthPayload.from_result(result)
 
@@ -34,7 +41,13 @@ class AccountMutation:
     async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
         ctx = info.context
         return AuthPayload.from_result(
-            await accounts.refresh(ctx.session, ctx.settings, refresh_token)
+            await accounts.refresh(
+                ctx.session,
+                ctx.settings,
+                refresh_token,
+                limiter=ctx.rate_limiter,
+                client=ctx.client,
+            )
         )
 
     @strawberry.mutation(description="Ends the session of this refresh token.")

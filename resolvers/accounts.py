@@ -8,8 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.settings import Settings
 from db.models import User
-from resolvers import passwords, tokens, validation
+from resolvers import passwords, rate_limits, tokens, validation
 from resolvers.errors import Conflict, Unauthenticated
+from resolvers.rate_limits import RateLimiter
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,10 @@ async def register(
     password: str,
     tag: str,
     display_name: str,
+    limiter: RateLimiter,
+    client: str,
 ) -> AuthResult:
+    await limiter.hit(rate_limits.REGISTER_PER_CLIENT, "register", client)
     user = User(
         email=validation.email(email),
         tag=validation.tag(tag),
@@ -49,10 +53,18 @@ async def register(
 
 
 async def login(
-    session: AsyncSession, settings: Settings, *, login: str, password: str
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    login: str,
+    password: str,
+    limiter: RateLimiter,
+    client: str,
 ) -> AuthResult:
     """Sign in by email or tag; unknown account and wrong password fail alike."""
     identifier = login.strip().lower()
+    await limiter.hit(rate_limits.LOGIN_PER_CLIENT, "login", client)
+    await limiter.hit(rate_limits.LOGIN_PER_ACCOUNT, "login", identifier)
     match = func.lower(User.email) if "@" in identifier else User.tag  # tags are stored lower-case
     user = await session.scalar(select(User).where(match == identifier))
     if user is None:
@@ -65,7 +77,15 @@ async def login(
     return await _signed_in(session, settings, user)
 
 
-async def refresh(session: AsyncSession, settings: Settings, refresh_token: str) -> AuthResult:
+async def refresh(
+    session: AsyncSession,
+    settings: Settings,
+    refresh_token: str,
+    *,
+    limiter: RateLimiter,
+    client: str,
+) -> AuthResult:
+    await limiter.hit(rate_limits.REFRESH_PER_CLIENT, "refresh", client)
     rotated = await tokens.rotate_refresh_token(session, settings, refresh_token)
     user = await session.get_one(User, rotated.user_id)
     await session.commit()

@@ -64,7 +64,7 @@ async def _migrate(url: str) -> None:
         await engine.dispose()
 
 
-async def _redis_ping() -> None:
+async def redis_ping() -> None:
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
     try:
         await client.ping()
@@ -88,7 +88,7 @@ class PostgresTemplate:
         self.name = f"thespace_template_{uuid.uuid4().hex[:12]}"
         self.error: BaseException | None = None
         try:
-            asyncio.run(_redis_ping())
+            asyncio.run(redis_ping())
         except Exception as exc:
             self.error = exc
             self.what = f"Redis at {REDIS_URL}"

@@ -1,5 +1,7 @@
 """Shared fixtures: one suite, run on SQLite + memory and on PostgreSQL + Redis."""
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -11,7 +13,14 @@ from starlette.applications import Starlette
 from app.main import create_app
 from app.settings import Settings
 from resolvers import passwords
-from tests.backends import Backend, PostgresTemplate, SqliteTemplate
+from tests.backends import (
+    REDIS_URL,
+    Backend,
+    PostgresTemplate,
+    SqliteTemplate,
+    redis_ping,
+    unavailable,
+)
 from tests.graphql_client import GraphQLClient
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-use"
@@ -47,6 +56,15 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     template.drop(name)
 
 
+@pytest.fixture
+def redis_required() -> None:
+    """For tests that talk to Redis directly: skip locally, fail in CI, when it is down."""
+    try:
+        asyncio.run(redis_ping())
+    except Exception as exc:
+        unavailable(f"Redis at {REDIS_URL}", exc)
+
+
 def make_settings(backend: Backend, data_dir: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "environment": "development",
@@ -56,6 +74,8 @@ def make_settings(backend: Backend, data_dir: Path, **overrides: object) -> Sett
         "data_dir": data_dir,
         "public_base_url": "http://testserver",
         "auto_migrate": False,
+        # Tests share one Redis: give each app its own keys (rate limits, channels).
+        "redis_namespace": f"test-{uuid.uuid4().hex}",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

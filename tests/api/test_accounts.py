@@ -305,3 +305,15 @@ async def test_public_mutations_still_work_with_a_stale_token(client: GraphQLCli
     await client.register("alice")
     payload = await client.data(LOGIN, {"login": "alice", "password": "correct horse"}, token=stale)
     assert payload["login"]["user"]["tag"] == "alice"
+
+
+async def test_repeated_failed_logins_are_rate_limited_per_account(client: GraphQLClient) -> None:
+    await client.register("alice")
+    await client.register("bob")
+    for _ in range(10):
+        await client.error(LOGIN, {"login": "alice", "password": "guess guess"})
+    limited = await client.error(LOGIN, {"login": "ALICE", "password": "correct horse"})
+    assert limited["extensions"]["code"] == "RATE_LIMITED"
+    assert 0 < limited["extensions"]["retryAfter"] <= 15 * 60
+    # Another account from the same client is not locked out.
+    await client.data(LOGIN, {"login": "bob", "password": "correct horse"})

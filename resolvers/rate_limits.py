@@ -1,0 +1,48 @@
+"""Rate limits on the endpoints worth attacking (moving windows, shared through Redis)."""
+
+import logging
+import math
+import time
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from resolvers.errors import RateLimited
+
+logger = logging.getLogger(__name__)
+
+LOGIN_PER_ACCOUNT = parse("10/15 minutes")
+LOGIN_PER_CLIENT = parse("60/15 minutes")
+REGISTER_PER_CLIENT = parse("30/hour")
+REFRESH_PER_CLIENT = parse("120/15 minutes")
+
+
+class RateLimiter:
+    """Counts attempts in memory, or in Redis when the broadcast backend is Redis."""
+
+    def __init__(self, broadcast_url: str, namespace: str) -> None:
+        storage: Storage
+        if broadcast_url.startswith(("redis://", "rediss://")):
+            storage = RedisStorage(
+                f"async+{broadcast_url}", implementation="redispy", key_prefix=f"{namespace}:limits"
+            )
+        else:
+            storage = MemoryStorage()
+        self._limiter = MovingWindowRateLimiter(storage)
+
+    async def hit(self, rule: RateLimitItem, *identifiers: str) -> None:
+        """Count one attempt; RATE_LIMITED once the window is full.
+
+        If the counter store is unreachable the attempt is allowed (and logged): losing
+        rate limiting for a while is better than refusing every sign-in.
+        """
+        try:
+            if await self._limiter.hit(rule, *identifiers):
+                return
+            reset_at, _ = await self._limiter.get_window_stats(rule, *identifiers)
+        except Exception as exc:
+            logger.warning("rate limit store unreachable (%s); allowing the attempt", exc)
+            return
+        retry_after = max(1, math.ceil(reset_at - time.time()))
+        raise RateLimited("Too many attempts; try again later", retry_after=retry_after)

@@ -1,0 +1,44 @@
+"""Rate limits: counted per identifier, shared through Redis, failing open."""
+
+import uuid
+
+import pytest
+from limits import parse
+
+from resolvers.errors import RateLimited
+from resolvers.rate_limits import RateLimiter
+from tests.backends import REDIS_URL
+
+RULE = parse("3/minute")
+
+
+async def exhaust(limiter: RateLimiter, *identifiers: str) -> int:
+    """How many hits pass before the limiter refuses (capped at 10)."""
+    for allowed in range(10):
+        try:
+            await limiter.hit(RULE, *identifiers)
+        except RateLimited as limited:
+            assert limited.extensions["retryAfter"] >= 1
+            return allowed
+    return 10
+
+
+async def test_memory_limiter_counts_each_identifier_apart() -> None:
+    limiter = RateLimiter("memory://", "ns")
+    assert await exhaust(limiter, "login", "alice") == 3
+    assert await exhaust(limiter, "login", "bob") == 3
+
+
+async def test_redis_limiters_of_one_namespace_share_counts(redis_required: None) -> None:
+    namespace = f"test-{uuid.uuid4().hex}"
+    first, second = RateLimiter(REDIS_URL, namespace), RateLimiter(REDIS_URL, namespace)
+    await first.hit(RULE, "login", "alice")
+    await first.hit(RULE, "login", "alice")
+    assert await exhaust(second, "login", "alice") == 1
+    assert await exhaust(RateLimiter(REDIS_URL, f"{namespace}-other"), "login", "alice") == 3
+
+
+async def test_unreachable_store_allows_the_attempt(caplog: pytest.LogCaptureFixture) -> None:
+    limiter = RateLimiter("redis://127.0.0.1:1/0", "ns")
+    assert await exhaust(limiter, "login", "alice") == 10
+    assert "rate limit store unreachable" in caplog.text
