@@ -64,13 +64,13 @@ async def login(
     """Sign in by email or tag; unknown account and wrong password fail alike."""
     identifier = login.strip().lower()
     await limiter.hit(rate_limits.LOGIN_PER_CLIENT, "login", client)
-    await limiter.hit(rate_limits.LOGIN_PER_ACCOUNT, "login", identifier)
+    await limiter.check(rate_limits.LOGIN_FAILURES_PER_ACCOUNT, "login", identifier)
     match = func.lower(User.email) if "@" in identifier else User.tag  # tags are stored lower-case
     user = await session.scalar(select(User).where(match == identifier))
     if user is None:
         await passwords.spend_verification_time(password)
-        raise Unauthenticated("Invalid login or password")
-    if not await passwords.verify_password(user.password_hash, password):
+    if user is None or not await passwords.verify_password(user.password_hash, password):
+        await limiter.hit(rate_limits.LOGIN_FAILURES_PER_ACCOUNT, "login", identifier)
         raise Unauthenticated("Invalid login or password")
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash_password(password)

@@ -3,6 +3,7 @@
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -12,7 +13,7 @@ from resolvers.errors import RateLimited
 
 logger = logging.getLogger(__name__)
 
-LOGIN_PER_ACCOUNT = parse("10/15 minutes")
+LOGIN_FAILURES_PER_ACCOUNT = parse("10/15 minutes")
 LOGIN_PER_CLIENT = parse("60/15 minutes")
 REGISTER_PER_CLIENT = parse("30/hour")
 REFRESH_PER_CLIENT = parse("120/15 minutes")
@@ -32,13 +33,23 @@ class RateLimiter:
         self._limiter = MovingWindowRateLimiter(storage)
 
     async def hit(self, rule: RateLimitItem, *identifiers: str) -> None:
-        """Count one attempt; RATE_LIMITED once the window is full.
+        """Count one attempt; RATE_LIMITED once the window is full."""
+        await self._enforce(self._limiter.hit, rule, identifiers)
 
-        If the counter store is unreachable the attempt is allowed (and logged): losing
-        rate limiting for a while is better than refusing every sign-in.
-        """
+    async def check(self, rule: RateLimitItem, *identifiers: str) -> None:
+        """RATE_LIMITED if the window is already full, without counting an attempt."""
+        await self._enforce(self._limiter.test, rule, identifiers)
+
+    async def _enforce(
+        self,
+        allows: Callable[..., Awaitable[bool]],
+        rule: RateLimitItem,
+        identifiers: tuple[str, ...],
+    ) -> None:
+        # If the counter store is unreachable the attempt is allowed (and logged): losing
+        # rate limiting for a while is better than refusing every sign-in.
         try:
-            if await self._limiter.hit(rule, *identifiers):
+            if await allows(rule, *identifiers):
                 return
             reset_at, _ = await self._limiter.get_window_stats(rule, *identifiers)
         except Exception as exc:

@@ -317,3 +317,9 @@ async def test_repeated_failed_logins_are_rate_limited_per_account(client: Graph
     assert 0 < limited["extensions"]["retryAfter"] <= 15 * 60
     # Another account from the same client is not locked out.
     await client.data(LOGIN, {"login": "bob", "password": "correct horse"})
+
+
+async def test_successful_logins_do_not_lock_an_account(client: GraphQLClient) -> None:
+    await client.register("alice")
+    for _ in range(12):
+        await client.data(LOGIN, {"login": "alice", "password": "correct horse"})

@@ -29,6 +29,15 @@ async def test_memory_limiter_counts_each_identifier_apart() -> None:
     assert await exhaust(limiter, "login", "bob") == 3
 
 
+async def test_check_does_not_count_an_attempt() -> None:
+    limiter = RateLimiter("memory://", "ns")
+    for _ in range(5):
+        await limiter.check(RULE, "login", "alice")
+    assert await exhaust(limiter, "login", "alice") == 3
+    with pytest.raises(RateLimited):
+        await limiter.check(RULE, "login", "alice")
+
+
 async def test_redis_limiters_of_one_namespace_share_counts(redis_required: None) -> None:
     namespace = f"test-{uuid.uuid4().hex}"
     first, second = RateLimiter(REDIS_URL, namespace), RateLimiter(REDIS_URL, namespace)
