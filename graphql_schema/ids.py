@@ -5,6 +5,8 @@ import binascii
 
 from resolvers.errors import BadUserInput
 
+MAX_PK = 2**63 - 1  # BIGINT: larger numbers would reach the database and fail there
+
 
 def to_global_id(type_name: str, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
@@ -12,12 +14,16 @@ def to_global_id(type_name: str, pk: int) -> str:
 
 def parse_global_id(global_id: str) -> tuple[str, int] | None:
     """(type name, pk), or None when the id is not one of ours."""
+    padded = global_id + "=" * (-len(global_id) % 4)
     try:
-        padded = global_id + "=" * (-len(global_id) % 4)
         type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        return (type_name, int(pk)) if type_name and pk.isdigit() else None
     except (binascii.Error, UnicodeError, ValueError):
         return None
+    if not (type_name and pk.isascii() and pk.isdigit() and len(pk) <= len(str(MAX_PK))):
+        return None
+    if not 1 <= int(pk) <= MAX_PK:
+        return None
+    return type_name, int(pk)
 
 
 def pk_from_global_id(global_id: str, type_name: str, *, field: str = "id") -> int:
