@@ -111,6 +111,14 @@ async def test_real_images_are_accepted_and_served_back(client, fmt):
     assert response.headers["content-type"] == content_type
 
 
+async def test_served_media_cannot_be_run_as_a_page(client):
+    alice = await client.register("alice")
+    user = await uploaded(client, alice, image_bytes("PNG"))
+    response = await fetch(client, user["avatarUrl"])
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in response.headers["content-security-policy"]
+
+
 async def test_banner_upload_sets_banner_only(client):
     alice = await client.register("alice")
     data = image_bytes("WEBP", (32, 8))
