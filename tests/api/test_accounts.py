@@ -323,3 +323,19 @@ async def test_successful_logins_do_not_lock_an_account(client: GraphQLClient) -
     await client.register("alice")
     for _ in range(12):
         await client.data(LOGIN, {"login": "alice", "password": "correct horse"})
+
+
+async def test_failed_registration_leaves_nothing_behind(
+    client: GraphQLClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("token store down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("resolvers.tokens.issue_refresh_token", broken)
+        error = await client.error(REGISTER, registration())
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert "token store down" not in error["message"]
+    # The user row flushed before the failure was rolled back: the same email registers now.
+    payload = (await client.data(REGISTER, registration()))["register"]
+    assert payload["user"]["tag"] == "alice"
