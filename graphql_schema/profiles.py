@@ -59,26 +59,16 @@ class ProfileMutation:
 
     @strawberry.mutation
     async def upload_avatar(self, info: Info, file: Upload) -> User:
-        ctx = info.context
-        row = await profiles.set_profile_image(
-            ctx.session,
-            ctx.storage,
-            ctx.settings,
-            ctx.require_user(),
-            cast(UploadFile, file),
-            "avatar",
-        )
-        return User.from_row(row)
+        return await _set_profile_image(info, file, "avatar")
 
     @strawberry.mutation
     async def upload_banner(self, info: Info, file: Upload) -> User:
-        ctx = info.context
-        row = await profiles.set_profile_image(
-            ctx.session,
-            ctx.storage,
-            ctx.settings,
-            ctx.require_user(),
-            cast(UploadFile, file),
-            "banner",
-        )
-        return User.from_row(row)
+        return await _set_profile_image(info, file, "banner")
+
+
+async def _set_profile_image(info: Info, file: Upload, which: profiles.ProfileImage) -> User:
+    ctx = info.context
+    row = await profiles.set_profile_image(
+        ctx.session, ctx.storage, ctx.settings, ctx.require_user(), cast(UploadFile, file), which
+    )
+    return User.from_row(row)
