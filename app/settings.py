@@ -1,6 +1,7 @@
 """One typed settings object, read from the environment (and an optional `.env`)."""
 
 import logging
+import os
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -90,18 +91,38 @@ class Settings(BaseSettings):
 
 
 def _development_key(path: Path) -> str:
-    if path.exists():
-        return path.read_text().strip()
+    existing = _read_key(path)
+    if existing:
+        return existing
     logger.warning(
         "SECRET_KEY is not set: using a generated development key kept in %s "
         "(development only; set SECRET_KEY in production)",
         path,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.touch(mode=0o600)
-    path.write_text(key)
-    return key
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.token_urlsafe(48))
+    try:
+        if path.exists():  # present but unusable (empty, truncated): replace it
+            os.replace(partial, path)
+        else:  # link never overwrites: of processes racing here, the first one wins
+            os.link(partial, path)
+    except FileExistsError:
+        pass
+    finally:
+        partial.unlink(missing_ok=True)
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> str:
+    """The stored key, or "" when there is none usable."""
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        return ""
+    return key if len(key) >= MIN_SECRET_KEY_LENGTH else ""
 
 
 def load_settings() -> Settings:

@@ -4,6 +4,7 @@ from functools import partial
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -25,6 +26,11 @@ Query = merge_types("Query", (NodeQuery, ProfileQuery))
 Mutation = merge_types("Mutation", (AccountMutation, ProfileMutation))
 
 
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Log nothing here: ErrorCodes logs the unexpected errors, with the request id."""
+
+
 def create_schema(*, introspection: bool = True) -> strawberry.Schema:
     # Classes or factories: each request gets fresh extension instances.
     extensions: list[Any] = [
@@ -35,7 +41,7 @@ def create_schema(*, introspection: bool = True) -> strawberry.Schema:
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
