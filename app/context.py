@@ -12,6 +12,7 @@ from app.storage import Storage
 from db.models import User
 from loaders import Loaders
 from resolvers.errors import Unauthenticated
+from resolvers.permissions import Standing
 from resolvers.rate_limits import RateLimiter
 
 
@@ -28,6 +29,8 @@ class Context:
     user: User | None = None
     auth_error: Unauthenticated | None = None
     connection_params: dict[str, object] = field(default_factory=dict)
+    # The caller's standing per (space id, user id), worked out once per request.
+    standings: dict[tuple[int, int], Standing] = field(default_factory=dict)
 
     def require_user(self) -> User:
         """The signed-in user, or UNAUTHENTICATED (saying why a token was refused)."""

@@ -1,5 +1,7 @@
 """Engines and sessions for SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
 
+import asyncio
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -35,5 +37,47 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class SerialSession(AsyncSession):
+    """An AsyncSession that GraphQL fields resolved concurrently can share: calls take turns.
+
+    A plain AsyncSession refuses overlapping operations, and Strawberry resolves sibling
+    fields (and root query fields) concurrently within one request.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._turn = asyncio.Lock()
+
+
+def _taking_turns(name: str) -> None:
+    method = getattr(AsyncSession, name)
+
+    @functools.wraps(method)
+    async def serialized(self: SerialSession, *args: Any, **kwargs: Any) -> Any:
+        async with self._turn:
+            return await method(self, *args, **kwargs)
+
+    setattr(SerialSession, name, serialized)
+
+
+# The methods that reach the database themselves (the others delegate to these).
+for _name in (
+    "execute",
+    "scalar",
+    "get",
+    "get_one",
+    "stream",
+    "refresh",
+    "run_sync",
+    "delete",
+    "merge",
+    "flush",
+    "connection",
+    "commit",
+    "rollback",
+):
+    _taking_turns(_name)
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, class_=SerialSession, expire_on_commit=False)

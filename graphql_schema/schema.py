@@ -17,13 +17,14 @@ from graphql_schema.accounts import AccountMutation
 from graphql_schema.extensions.errors import ErrorCodes
 from graphql_schema.node_field import NodeQuery
 from graphql_schema.profiles import ProfileMutation, ProfileQuery
+from graphql_schema.spaces import SpaceMutation, SpaceQuery
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
 
-Query = merge_types("Query", (NodeQuery, ProfileQuery))
-Mutation = merge_types("Mutation", (AccountMutation, ProfileMutation))
+Query = merge_types("Query", (NodeQuery, ProfileQuery, SpaceQuery))
+Mutation = merge_types("Mutation", (AccountMutation, ProfileMutation, SpaceMutation))
 
 
 class Schema(strawberry.Schema):

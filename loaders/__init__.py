@@ -2,9 +2,11 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loaders.spaces import MemberCountLoader
 from loaders.users import UserLoader
 
 
 class Loaders:
     def __init__(self, session: AsyncSession) -> None:
         self.users = UserLoader(session)
+        self.member_counts = MemberCountLoader(session)

@@ -1,0 +1,222 @@
+"""Space, Invite and the space queries and mutations."""
+
+from datetime import datetime
+from typing import Self
+
+import strawberry
+
+from db import models
+from graphql_schema.connections import Connection
+from graphql_schema.ids import pk_from_global_id, to_global_id
+from graphql_schema.info import Info
+from graphql_schema.node import Node
+from graphql_schema.permissions import Permission, permission_names
+from graphql_schema.users import User
+from resolvers import spaces
+from resolvers.pagination import encode_cursor, page_request
+from resolvers.permissions import Standing, standing
+
+
+async def _standing(info: Info, space: models.Space) -> Standing:
+    """The caller's standing in `space`, computed once per request."""
+    ctx = info.context
+    user = ctx.require_user()
+    key = (space.id, user.id)
+    if key not in ctx.standings:
+        ctx.standings[key] = await standing(ctx.session, space, user.id)
+    return ctx.standings[key]
+
+
+@strawberry.type(name="Space")
+class Space(Node):
+    id: strawberry.ID
+    name: str
+    description: str | None
+    is_public: bool
+    created_at: datetime
+    row: strawberry.Private[models.Space]
+
+    @classmethod
+    def from_row(cls, row: models.Space) -> Self:
+        return cls(
+            id=strawberry.ID(to_global_id("Space", row.id)),
+            name=row.name,
+            description=row.description,
+            is_public=row.is_public,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @strawberry.field
+    def avatar_url(self, info: Info) -> str | None:
+        key = self.row.avatar_key
+        return info.context.storage.url(key) if key else None
+
+    @strawberry.field
+    def banner_url(self, info: Info) -> str | None:
+        key = self.row.banner_key
+        return info.context.storage.url(key) if key else None
+
+    @strawberry.field
+    async def owner(self, info: Info) -> User:
+        row = await info.context.loaders.users.load(self.row.owner_id)
+        assert row is not None  # owner_id is a foreign key
+        return User.from_row(row)
+
+    @strawberry.field
+    async def member_count(self, info: Info) -> int:
+        return await info.context.loaders.member_counts.load(self.row.id)
+
+    @strawberry.field(description="What the caller may do here; empty for non-members.")
+    async def my_permissions(self, info: Info) -> list[Permission]:
+        return permission_names((await _standing(info, self.row)).permissions)
+
+
+@strawberry.type(name="Invite")
+class Invite:
+    code: str
+    max_uses: int | None
+    uses: int
+    expires_at: datetime | None
+    created_at: datetime
+    row: strawberry.Private[models.Invite]
+
+    @classmethod
+    def from_row(cls, row: models.Invite) -> Self:
+        return cls(
+            code=row.code,
+            max_uses=row.max_uses,
+            uses=row.uses,
+            expires_at=row.expires_at,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @strawberry.field
+    async def space(self, info: Info) -> Space:
+        return Space.from_row(await info.context.session.get_one(models.Space, self.row.space_id))
+
+    @strawberry.field
+    async def creator(self, info: Info) -> User:
+        row = await info.context.loaders.users.load(self.row.creator_id)
+        assert row is not None
+        return User.from_row(row)
+
+
+@strawberry.input
+class CreateSpaceInput:
+    name: str
+    description: str | None = None
+    is_public: bool | None = False
+
+
+@strawberry.input
+class UpdateSpaceInput:
+    name: str | None = None
+    description: str | None = None
+    is_public: bool | None = None
+
+
+@strawberry.type
+class SpaceQuery:
+    @strawberry.field
+    async def my_spaces(self, info: Info) -> list[Space]:
+        ctx = info.context
+        return [
+            Space.from_row(row) for row in await spaces.my_spaces(ctx.session, ctx.require_user())
+        ]
+
+    @strawberry.field(description="A space the caller is a member of, or a public one.")
+    async def space(self, info: Info, id: strawberry.ID) -> Space | None:
+        ctx = info.context
+        row = await spaces.find_visible(
+            ctx.session, ctx.require_user(), pk_from_global_id(id, "Space")
+        )
+        return Space.from_row(row) if row else None
+
+    @strawberry.field
+    async def public_spaces(
+        self,
+        info: Info,
+        query: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Space]:
+        ctx = info.context
+        ctx.require_user()
+        rows, has_next = await spaces.public_spaces(ctx.session, query, page_request(first, after))
+        pairs = [(Space.from_row(row), encode_cursor(row.name.lower(), row.id)) for row in rows]
+        return Connection[Space].forward(pairs, has_next=has_next, has_previous=after is not None)
+
+
+@strawberry.type
+class SpaceMutation:
+    @strawberry.mutation(description="Creates the default role and a #general channel.")
+    async def create_space(self, info: Info, input: CreateSpaceInput) -> Space:
+        ctx = info.context
+        row = await spaces.create_space(
+            ctx.session, ctx.require_user(), input.name, input.description, bool(input.is_public)
+        )
+        return Space.from_row(row)
+
+    @strawberry.mutation
+    async def update_space(self, info: Info, id: strawberry.ID, input: UpdateSpaceInput) -> Space:
+        ctx = info.context
+        changes = spaces.SpaceChanges(input.name, input.description, input.is_public)
+        row = await spaces.update_space(
+            ctx.session, ctx.require_user(), pk_from_global_id(id, "Space"), changes
+        )
+        return Space.from_row(row)
+
+    @strawberry.mutation(description="Owner only; removes its channels and messages.")
+    async def delete_space(self, info: Info, id: strawberry.ID) -> bool:
+        ctx = info.context
+        return await spaces.delete_space(
+            ctx.session, ctx.require_user(), pk_from_global_id(id, "Space")
+        )
+
+    @strawberry.mutation(description="A public space by id, any space by invite code.")
+    async def join_space(
+        self, info: Info, space_id: strawberry.ID | None = None, invite_code: str | None = None
+    ) -> Space:
+        ctx = info.context
+        pk = pk_from_global_id(space_id, "Space", field="spaceId") if space_id else None
+        row = await spaces.join_space(ctx.session, ctx.require_user(), pk, invite_code)
+        return Space.from_row(row)
+
+    @strawberry.mutation(description="The owner must hand the space over first.")
+    async def leave_space(self, info: Info, space_id: strawberry.ID) -> bool:
+        ctx = info.context
+        pk = pk_from_global_id(space_id, "Space", field="spaceId")
+        return await spaces.leave_space(ctx.session, ctx.require_user(), pk)
+
+    @strawberry.mutation(description="Owner only: make another member the owner.")
+    async def transfer_space_ownership(
+        self, info: Info, space_id: strawberry.ID, user_id: strawberry.ID
+    ) -> Space:
+        ctx = info.context
+        row = await spaces.transfer_ownership(
+            ctx.session,
+            ctx.require_user(),
+            pk_from_global_id(space_id, "Space", field="spaceId"),
+            pk_from_global_id(user_id, "User", field="userId"),
+        )
+        return Space.from_row(row)
+
+    @strawberry.mutation
+    async def create_invite(
+        self,
+        info: Info,
+        space_id: strawberry.ID,
+        max_uses: int | None = None,
+        expires_in_seconds: int | None = None,
+    ) -> Invite:
+        ctx = info.context
+        row = await spaces.create_invite(
+            ctx.session,
+            ctx.require_user(),
+            pk_from_global_id(space_id, "Space", field="spaceId"),
+            max_uses,
+            expires_in_seconds,
+        )
+        return Invite.from_row(row)

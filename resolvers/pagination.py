@@ -1,0 +1,42 @@
+"""Keyset pagination: opaque cursors over the sort key, never OFFSET."""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from resolvers.errors import BadUserInput
+
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int
+    after: list[Any] | None
+
+
+def page_request(
+    first: int | None, after: str | None, *, default: int = DEFAULT_PAGE, maximum: int = MAX_PAGE
+) -> PageRequest:
+    """Validate `first` (1..maximum, default when absent) and decode `after`."""
+    limit = default if first is None else first
+    if not 1 <= limit <= maximum:
+        raise BadUserInput(f"first must be between 1 and {maximum}", field="first")
+    return PageRequest(limit, decode_cursor(after, field="after") if after else None)
+
+
+def encode_cursor(*values: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, field: str) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, UnicodeError, ValueError) as exc:
+        raise BadUserInput("Invalid cursor", field=field) from exc
+    if not isinstance(values, list) or not values:
+        raise BadUserInput("Invalid cursor", field=field)
+    return values

@@ -1,0 +1,142 @@
+"""The one place that decides what a user may see and do in a space.
+
+Every resolver asks here; nothing else checks membership or permissions itself.
+"""
+
+import enum
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.base import utcnow
+from db.models import Ban, MemberRole, Role, Space, SpaceMember
+from resolvers.errors import Forbidden, NotFound
+
+
+class Permission(enum.IntFlag):
+    ADMINISTRATOR = 1 << 0
+    MANAGE_SPACE = 1 << 1
+    MANAGE_CHANNELS = 1 << 2
+    MANAGE_ROLES = 1 << 3
+    KICK_MEMBERS = 1 << 4
+    BAN_MEMBERS = 1 << 5
+    CREATE_INVITES = 1 << 6
+    VIEW_CHANNELS = 1 << 7
+    SEND_MESSAGES = 1 << 8
+    ATTACH_FILES = 1 << 9
+    ADD_REACTIONS = 1 << 10
+    MENTION_EVERYONE = 1 << 11
+    MANAGE_MESSAGES = 1 << 12
+
+
+ALL_PERMISSIONS = Permission(sum(Permission))
+DEFAULT_ROLE_PERMISSIONS = (
+    Permission.VIEW_CHANNELS
+    | Permission.SEND_MESSAGES
+    | Permission.ATTACH_FILES
+    | Permission.ADD_REACTIONS
+    | Permission.CREATE_INVITES
+)
+OWNER_RANK = 2**31  # above every role position
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A user's place in one space: membership, effective permissions and rank."""
+
+    space: Space
+    user_id: int
+    member: SpaceMember | None
+    granted: Permission
+    rank: int  # highest role position (the owner outranks everyone); -1 for non-members
+
+    @property
+    def is_owner(self) -> bool:
+        return self.space.owner_id == self.user_id
+
+    @property
+    def is_member(self) -> bool:
+        return self.member is not None
+
+    @property
+    def permissions(self) -> Permission:
+        """Effective permissions: the owner and ADMINISTRATOR have all."""
+        if self.is_owner or Permission.ADMINISTRATOR in self.granted:
+            return ALL_PERMISSIONS if self.is_member else Permission(0)
+        return self.granted
+
+    def has(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    def outranks(self, other: "Standing") -> bool:
+        """Whether this member may act on `other` (kick, ban, change roles)."""
+        return not other.is_owner and self.rank > other.rank
+
+    def can_manage_role(self, role: Role) -> bool:
+        return self.is_owner or self.rank > role.position
+
+
+async def standing(session: AsyncSession, space: Space, user_id: int) -> Standing:
+    member = await session.scalar(
+        select(SpaceMember).where(SpaceMember.space_id == space.id, SpaceMember.user_id == user_id)
+    )
+    if member is None:
+        return Standing(space, user_id, None, Permission(0), -1)
+    roles = (
+        await session.execute(
+            select(Role.permissions, Role.position).where(
+                Role.space_id == space.id,
+                (Role.is_default.is_(True))
+                | Role.id.in_(select(MemberRole.role_id).where(MemberRole.member_id == member.id)),
+            )
+        )
+    ).all()
+    granted = Permission(0)
+    for bits, _ in roles:
+        granted |= Permission(bits)
+    rank = OWNER_RANK if space.owner_id == user_id else max(position for _, position in roles)
+    return Standing(space, user_id, member, granted, rank)
+
+
+async def visible_space(session: AsyncSession, space_id: int, user_id: int) -> Standing:
+    """The caller's standing in a space it may see (a member, or the space is public).
+
+    Anything else answers NOT_FOUND, so private spaces do not reveal that they exist.
+    """
+    space = await session.get(Space, space_id)
+    if space is None:
+        raise NotFound("Space not found")
+    result = await standing(session, space, user_id)
+    if not result.is_member and not space.is_public:
+        raise NotFound("Space not found")
+    return result
+
+
+async def member_standing(session: AsyncSession, space_id: int, user_id: int) -> Standing:
+    """The caller's standing as a member; FORBIDDEN for a visible space it has not joined."""
+    result = await visible_space(session, space_id, user_id)
+    if not result.is_member:
+        raise Forbidden("Join the space first")
+    return result
+
+
+async def require(
+    session: AsyncSession, space_id: int, user_id: int, permission: Permission
+) -> Standing:
+    """The caller's standing, provided it is a member holding `permission`."""
+    result = await member_standing(session, space_id, user_id)
+    if not result.has(permission):
+        raise Forbidden(f"Missing permission {permission.name}", permission=permission.name)
+    return result
+
+
+async def active_ban(session: AsyncSession, space_id: int, user_id: int) -> Ban | None:
+    """The ban keeping a user out of a space, unless it has expired."""
+    return await session.scalar(
+        select(Ban).where(
+            Ban.space_id == space_id,
+            Ban.user_id == user_id,
+            (Ban.expires_at.is_(None)) | (Ban.expires_at > utcnow()),
+        )
+    )

@@ -1,0 +1,253 @@
+"""Spaces: creating, changing, joining, leaving, invites and listings."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, or_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.base import utcnow
+from db.models import Chat, ChatKind, Invite, Role, Space, SpaceMember, User
+from resolvers.errors import BadUserInput, Forbidden, NotFound
+from resolvers.pagination import PageRequest
+from resolvers.permissions import (
+    DEFAULT_ROLE_PERMISSIONS,
+    Permission,
+    active_ban,
+    member_standing,
+    require,
+    visible_space,
+)
+
+NAME_MAX = 100
+DESCRIPTION_MAX = 1000
+INVITE_MAX_USES = 10_000
+INVITE_MAX_LIFETIME = timedelta(days=30)
+INVITE_MIN_LIFETIME = timedelta(minutes=1)
+DEFAULT_ROLE_NAME = "everyone"
+DEFAULT_CHANNEL = "general"
+
+
+@dataclass(frozen=True)
+class SpaceChanges:
+    name: str | None = None
+    description: str | None = None
+    is_public: bool | None = None
+
+
+def _name(value: str) -> str:
+    name = value.strip()
+    if not 1 <= len(name) <= NAME_MAX:
+        raise BadUserInput(f"Name must be 1-{NAME_MAX} characters", field="name")
+    return name
+
+
+def _description(value: str) -> str | None:
+    description = value.strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise BadUserInput(
+            f"Description must be at most {DESCRIPTION_MAX} characters", field="description"
+        )
+    return description or None
+
+
+async def create_space(
+    session: AsyncSession, user: User, name: str, description: str | None, is_public: bool
+) -> Space:
+    """A new space owned by `user`, with its default role and a #general channel."""
+    space = Space(
+        name=_name(name),
+        description=_description(description) if description is not None else None,
+        is_public=is_public,
+        owner_id=user.id,
+    )
+    session.add(space)
+    await session.flush()
+    session.add_all(
+        [
+            Role(
+                space_id=space.id,
+                name=DEFAULT_ROLE_NAME,
+                position=0,
+                permissions=int(DEFAULT_ROLE_PERMISSIONS),
+                is_default=True,
+            ),
+            SpaceMember(space_id=space.id, user_id=user.id),
+            Chat(
+                kind=ChatKind.CHANNEL, space_id=space.id, title=DEFAULT_CHANNEL, creator_id=user.id
+            ),
+        ]
+    )
+    await session.commit()
+    return space
+
+
+async def update_space(
+    session: AsyncSession, user: User, space_id: int, changes: SpaceChanges
+) -> Space:
+    space = (await require(session, space_id, user.id, Permission.MANAGE_SPACE)).space
+    if changes.name is not None:
+        space.name = _name(changes.name)
+    if changes.description is not None:
+        space.description = _description(changes.description)
+    if changes.is_public is not None:
+        space.is_public = changes.is_public
+    await session.commit()
+    return space
+
+
+async def delete_space(session: AsyncSession, user: User, space_id: int) -> bool:
+    """Owner only; its channels, messages, roles and invites go with it."""
+    standing = await member_standing(session, space_id, user.id)
+    if not standing.is_owner:
+        raise Forbidden("Only the owner can delete a space")
+    await session.delete(standing.space)
+    await session.commit()
+    return True
+
+
+async def transfer_ownership(
+    session: AsyncSession, user: User, space_id: int, new_owner_id: int
+) -> Space:
+    standing = await member_standing(session, space_id, user.id)
+    if not standing.is_owner:
+        raise Forbidden("Only the owner can hand over a space")
+    if not await _is_member(session, space_id, new_owner_id):
+        raise NotFound("That user is not a member of this space")
+    standing.space.owner_id = new_owner_id
+    await session.commit()
+    return standing.space
+
+
+async def join_space(
+    session: AsyncSession, user: User, space_id: int | None, invite_code: str | None
+) -> Space:
+    """Join a public space by id, or any space by invite. Joining twice is harmless."""
+    if (space_id is None) == (invite_code is None):
+        raise BadUserInput("Give either spaceId or inviteCode", field="spaceId")
+    invite = None
+    if invite_code is not None:
+        invite = await _live_invite(session, invite_code)
+        space = await session.get_one(Space, invite.space_id)
+    else:
+        assert space_id is not None
+        space = (await visible_space(session, space_id, user.id)).space
+    if await active_ban(session, space.id, user.id):
+        raise Forbidden("You are banned from this space")
+    if await _is_member(session, space.id, user.id):
+        return space
+    if invite is not None:
+        spent = await session.execute(
+            update(Invite)
+            .where(
+                Invite.id == invite.id,
+                or_(Invite.max_uses.is_(None), Invite.uses < Invite.max_uses),
+            )
+            .values(uses=Invite.uses + 1)
+        )
+        if spent.rowcount != 1:  # type: ignore[attr-defined]
+            raise NotFound("Invite not found or no longer valid")
+    session.add(SpaceMember(space_id=space.id, user_id=user.id))
+    try:
+        await session.commit()
+    except IntegrityError:  # a concurrent join of the same user got there first
+        await session.rollback()
+    return space
+
+
+async def leave_space(session: AsyncSession, user: User, space_id: int) -> bool:
+    standing = await member_standing(session, space_id, user.id)
+    if standing.is_owner:
+        raise Forbidden("Hand the space over to another member before leaving")
+    await session.execute(
+        delete(SpaceMember).where(SpaceMember.space_id == space_id, SpaceMember.user_id == user.id)
+    )
+    await session.commit()
+    return True
+
+
+async def create_invite(
+    session: AsyncSession,
+    user: User,
+    space_id: int,
+    max_uses: int | None,
+    expires_in_seconds: int | None,
+) -> Invite:
+    await require(session, space_id, user.id, Permission.CREATE_INVITES)
+    if max_uses is not None and not 1 <= max_uses <= INVITE_MAX_USES:
+        raise BadUserInput(f"maxUses must be between 1 and {INVITE_MAX_USES}", field="maxUses")
+    expires_at = None
+    if expires_in_seconds is not None:
+        lifetime = timedelta(seconds=expires_in_seconds)
+        if not INVITE_MIN_LIFETIME <= lifetime <= INVITE_MAX_LIFETIME:
+            raise BadUserInput(
+                "expiresInSeconds must be between 60 seconds and 30 days",
+                field="expiresInSeconds",
+            )
+        expires_at = utcnow() + lifetime
+    invite = Invite(
+        code=secrets.token_urlsafe(12),  # 96 random bits
+        space_id=space_id,
+        creator_id=user.id,
+        max_uses=max_uses,
+        expires_at=expires_at,
+    )
+    session.add(invite)
+    await session.commit()
+    return invite
+
+
+async def my_spaces(session: AsyncSession, user: User) -> list[Space]:
+    statement = (
+        select(Space)
+        .join(SpaceMember, SpaceMember.space_id == Space.id)
+        .where(SpaceMember.user_id == user.id)
+        .order_by(SpaceMember.id)
+    )
+    return list(await session.scalars(statement))
+
+
+async def public_spaces(
+    session: AsyncSession, query: str | None, page: PageRequest
+) -> tuple[list[Space], bool]:
+    """Public spaces by name (case-insensitive prefix), ordered by name then id."""
+    name_key = func.lower(Space.name)
+    statement = select(Space).where(Space.is_public.is_(True))
+    if query and query.strip():
+        prefix = query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.where(name_key.like(prefix + "%", escape="\\"))
+    if page.after is not None:
+        try:
+            after_name, after_id = str(page.after[0]), int(page.after[1])
+        except (IndexError, TypeError, ValueError) as exc:
+            raise BadUserInput("Invalid cursor", field="after") from exc
+        statement = statement.where(tuple_(name_key, Space.id) > tuple_(after_name, after_id))
+    rows = list(await session.scalars(statement.order_by(name_key, Space.id).limit(page.limit + 1)))
+    return rows[: page.limit], len(rows) > page.limit
+
+
+async def _live_invite(session: AsyncSession, code: str) -> Invite:
+    """An unexpired invite; whether a use is left is settled when it is spent."""
+    invite = await session.scalar(select(Invite).where(Invite.code == code.strip()))
+    if invite is None or (invite.expires_at is not None and invite.expires_at <= utcnow()):
+        raise NotFound("Invite not found or no longer valid")
+    return invite
+
+
+async def _is_member(session: AsyncSession, space_id: int, user_id: int) -> bool:
+    found = await session.scalar(
+        select(SpaceMember.id).where(
+            SpaceMember.space_id == space_id, SpaceMember.user_id == user_id
+        )
+    )
+    return found is not None
+
+
+async def find_visible(session: AsyncSession, user: User, space_id: int) -> Space | None:
+    """The space if the caller may see it (member, or public); otherwise None."""
+    try:
+        return (await visible_space(session, space_id, user.id)).space
+    except NotFound:
+        return None
