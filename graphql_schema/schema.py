@@ -17,6 +17,7 @@ from graphql_schema.accounts import AccountMutation
 from graphql_schema.extensions.errors import ErrorCodes
 from graphql_schema.node_field import NodeQuery
 from graphql_schema.profiles import ProfileMutation, ProfileQuery
+from graphql_schema.role_mutations import RoleMutation
 from graphql_schema.spaces import SpaceMutation, SpaceQuery
 
 MAX_DEPTH = 12
@@ -24,7 +25,7 @@ MAX_ALIASES = 30
 MAX_TOKENS = 5000
 
 Query = merge_types("Query", (NodeQuery, ProfileQuery, SpaceQuery))
-Mutation = merge_types("Mutation", (AccountMutation, ProfileMutation, SpaceMutation))
+Mutation = merge_types("Mutation", (AccountMutation, ProfileMutation, SpaceMutation, RoleMutation))
 
 
 class Schema(strawberry.Schema):

@@ -11,8 +11,9 @@ from graphql_schema.ids import pk_from_global_id, to_global_id
 from graphql_schema.info import Info
 from graphql_schema.node import Node
 from graphql_schema.permissions import Permission, permission_names
+from graphql_schema.roles import Role
 from graphql_schema.users import User
-from resolvers import spaces
+from resolvers import roles, spaces
 from resolvers.pagination import encode_cursor, page_request
 from resolvers.permissions import Standing, standing
 
@@ -70,6 +71,42 @@ class Space(Node):
     @strawberry.field(description="What the caller may do here; empty for non-members.")
     async def my_permissions(self, info: Info) -> list[Permission]:
         return permission_names((await _standing(info, self.row)).permissions)
+
+    @strawberry.field(description="Highest first; members only (empty for others).")
+    async def roles(self, info: Info) -> list[Role]:
+        if not (await _standing(info, self.row)).is_member:
+            return []
+        return [
+            Role.from_row(row)
+            for row in await roles.roles_of_space(info.context.session, self.row.id)
+        ]
+
+
+@strawberry.type(name="Member")
+class Member:
+    nickname: str | None
+    joined_at: datetime
+    row: strawberry.Private[models.SpaceMember]
+
+    @classmethod
+    def from_row(cls, row: models.SpaceMember) -> Self:
+        return cls(nickname=row.nickname, joined_at=row.joined_at, row=row)
+
+    @strawberry.field
+    async def user(self, info: Info) -> User:
+        user = await info.context.loaders.users.load(self.row.user_id)
+        assert user is not None  # user_id is a foreign key
+        return User.from_row(user)
+
+    @strawberry.field
+    async def space(self, info: Info) -> "Space":
+        return Space.from_row(await info.context.session.get_one(models.Space, self.row.space_id))
+
+    @strawberry.field(description="Highest first; the default role included.")
+    async def roles(self, info: Info) -> list[Role]:
+        return [
+            Role.from_row(row) for row in await info.context.loaders.member_roles.load(self.row.id)
+        ]
 
 
 @strawberry.type(name="Invite")

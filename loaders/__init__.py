@@ -2,7 +2,7 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loaders.spaces import MemberCountLoader
+from loaders.spaces import MemberCountLoader, MemberRolesLoader
 from loaders.users import UserLoader
 
 
@@ -10,3 +10,4 @@ class Loaders:
     def __init__(self, session: AsyncSession) -> None:
         self.users = UserLoader(session)
         self.member_counts = MemberCountLoader(session)
+        self.member_roles = MemberRolesLoader(session)

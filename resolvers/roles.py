@@ -1,0 +1,138 @@
+"""Roles: creating, changing, deleting, assigning and removing, within the hierarchy."""
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import MemberRole, Role, SpaceMember, User
+from resolvers.errors import BadUserInput, Forbidden, NotFound
+from resolvers.permissions import Permission, Standing, require, standing
+
+NAME_MAX = 64
+MAX_POSITION = 1000
+COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+@dataclass(frozen=True)
+class RoleFields:
+    name: str
+    color: str | None = None
+    position: int | None = None
+    permissions: Permission | None = None
+    mentionable: bool | None = None
+
+
+async def create_role(session: AsyncSession, user: User, space_id: int, fields: RoleFields) -> Role:
+    actor = await require(session, space_id, user.id, Permission.MANAGE_ROLES)
+    role = Role(space_id=space_id, name="", position=1, permissions=0, mentionable=False)
+    _apply(actor, role, fields)
+    session.add(role)
+    await session.commit()
+    return role
+
+
+async def update_role(session: AsyncSession, user: User, role_id: int, fields: RoleFields) -> Role:
+    role, actor = await _manageable_role(session, user, role_id)
+    _apply(actor, role, fields)
+    await session.commit()
+    return role
+
+
+async def delete_role(session: AsyncSession, user: User, role_id: int) -> bool:
+    role, _ = await _manageable_role(session, user, role_id)
+    if role.is_default:
+        raise Forbidden("The default role cannot be deleted")
+    await session.delete(role)
+    await session.commit()
+    return True
+
+
+async def assign_role(
+    session: AsyncSession, user: User, space_id: int, target_id: int, role_id: int
+) -> SpaceMember:
+    member, role = await _role_change(session, user, space_id, target_id, role_id)
+    if not role.is_default and not await _holds(session, member.id, role.id):
+        session.add(MemberRole(member_id=member.id, role_id=role.id))
+        await session.commit()
+    return member
+
+
+async def remove_role(
+    session: AsyncSession, user: User, space_id: int, target_id: int, role_id: int
+) -> SpaceMember:
+    member, role = await _role_change(session, user, space_id, target_id, role_id)
+    if role.is_default:
+        raise Forbidden("The default role cannot be removed from anyone")
+    await session.execute(
+        delete(MemberRole).where(MemberRole.member_id == member.id, MemberRole.role_id == role.id)
+    )
+    await session.commit()
+    return member
+
+
+async def roles_of_space(session: AsyncSession, space_id: int) -> list[Role]:
+    statement = (
+        select(Role).where(Role.space_id == space_id).order_by(Role.position.desc(), Role.id)
+    )
+    return list(await session.scalars(statement))
+
+
+def _apply(actor: Standing, role: Role, fields: RoleFields) -> None:
+    name = fields.name.strip()
+    if not 1 <= len(name) <= NAME_MAX:
+        raise BadUserInput(f"Role name must be 1-{NAME_MAX} characters", field="name")
+    role.name = name
+    if fields.color is not None:
+        if fields.color and not COLOR.fullmatch(fields.color):
+            raise BadUserInput("Color must look like #RRGGBB", field="color")
+        role.color = fields.color.lower() or None
+    if fields.position is not None and not role.is_default:
+        if not 1 <= fields.position <= MAX_POSITION:
+            raise BadUserInput(f"Position must be between 1 and {MAX_POSITION}", field="position")
+        role.position = fields.position
+    if not actor.can_manage_role(role):
+        raise Forbidden("Roles can only be placed below your own highest role")
+    if fields.permissions is not None:
+        if fields.permissions & ~actor.permissions:
+            raise Forbidden("You cannot grant a permission you do not have")
+        role.permissions = int(fields.permissions)
+    if fields.mentionable is not None:
+        role.mentionable = fields.mentionable
+
+
+async def _manageable_role(
+    session: AsyncSession, user: User, role_id: int
+) -> tuple[Role, Standing]:
+    role = await session.get(Role, role_id)
+    if role is None:
+        raise NotFound("Role not found")
+    actor = await require(session, role.space_id, user.id, Permission.MANAGE_ROLES)
+    if not actor.can_manage_role(role):
+        raise Forbidden("You can only manage roles below your own highest role")
+    return role, actor
+
+
+async def _role_change(
+    session: AsyncSession, user: User, space_id: int, target_id: int, role_id: int
+) -> tuple[SpaceMember, Role]:
+    actor = await require(session, space_id, user.id, Permission.MANAGE_ROLES)
+    role = await session.get(Role, role_id)
+    if role is None or role.space_id != space_id:
+        raise NotFound("Role not found")
+    target = await standing(session, actor.space, target_id)
+    if target.member is None:
+        raise NotFound("That user is not a member of this space")
+    if not actor.outranks(target) or not actor.can_manage_role(role):
+        raise Forbidden("You can only change the roles of members and roles below your own")
+    return target.member, role
+
+
+async def _holds(session: AsyncSession, member_id: int, role_id: int) -> bool:
+    found = await session.scalar(
+        select(MemberRole.role_id).where(
+            MemberRole.member_id == member_id, MemberRole.role_id == role_id
+        )
+    )
+    return found is not None
