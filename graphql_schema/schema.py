@@ -14,6 +14,7 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 
 from graphql_schema.accounts import AccountMutation
+from graphql_schema.chats import ChatQuery
 from graphql_schema.extensions.errors import ErrorCodes
 from graphql_schema.node_field import NodeQuery
 from graphql_schema.profiles import ProfileMutation, ProfileQuery
@@ -24,7 +25,7 @@ MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
 
-Query = merge_types("Query", (NodeQuery, ProfileQuery, SpaceQuery))
+Query = merge_types("Query", (NodeQuery, ProfileQuery, SpaceQuery, ChatQuery))
 Mutation = merge_types("Mutation", (AccountMutation, ProfileMutation, SpaceMutation, RoleMutation))
 
 

@@ -6,6 +6,7 @@ from typing import Self
 import strawberry
 
 from db import models
+from graphql_schema.chats import Chat
 from graphql_schema.connections import Connection
 from graphql_schema.ids import pk_from_global_id, to_global_id
 from graphql_schema.info import Info
@@ -13,8 +14,9 @@ from graphql_schema.node import Node
 from graphql_schema.permissions import Permission, permission_names
 from graphql_schema.roles import Role
 from graphql_schema.users import User
-from resolvers import roles, spaces
+from resolvers import chats, roles, spaces
 from resolvers.pagination import encode_cursor, page_request
+from resolvers.permissions import Permission as PermissionFlag
 from resolvers.permissions import Standing, standing
 
 
@@ -26,6 +28,33 @@ async def _standing(info: Info, space: models.Space) -> Standing:
     if key not in ctx.standings:
         ctx.standings[key] = await standing(ctx.session, space, user.id)
     return ctx.standings[key]
+
+
+@strawberry.type(name="Member")
+class Member:
+    nickname: str | None
+    joined_at: datetime
+    row: strawberry.Private[models.SpaceMember]
+
+    @classmethod
+    def from_row(cls, row: models.SpaceMember) -> Self:
+        return cls(nickname=row.nickname, joined_at=row.joined_at, row=row)
+
+    @strawberry.field
+    async def user(self, info: Info) -> User:
+        user = await info.context.loaders.users.load(self.row.user_id)
+        assert user is not None  # user_id is a foreign key
+        return User.from_row(user)
+
+    @strawberry.field
+    async def space(self, info: Info) -> "Space":
+        return Space.from_row(await info.context.session.get_one(models.Space, self.row.space_id))
+
+    @strawberry.field(description="Highest first; the default role included.")
+    async def roles(self, info: Info) -> list[Role]:
+        return [
+            Role.from_row(row) for row in await info.context.loaders.member_roles.load(self.row.id)
+        ]
 
 
 @strawberry.type(name="Space")
@@ -72,6 +101,28 @@ class Space(Node):
     async def my_permissions(self, info: Info) -> list[Permission]:
         return permission_names((await _standing(info, self.row)).permissions)
 
+    @strawberry.field(description="Channels the caller may view (VIEW_CHANNELS).")
+    async def channels(self, info: Info) -> list[Chat]:
+        if not (await _standing(info, self.row)).has(PermissionFlag.VIEW_CHANNELS):
+            return []
+        rows = await chats.channels_of_space(info.context.session, self.row.id)
+        return [Chat.from_row(row) for row in rows]
+
+    @strawberry.field(description="Members only; an empty list for others.")
+    async def members(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        query: str | None = None,
+    ) -> Connection[Member]:
+        page = page_request(first, after)
+        if not (await _standing(info, self.row)).is_member:
+            return Connection[Member].forward([], has_next=False, has_previous=False)
+        rows, has_next = await spaces.members(info.context.session, self.row.id, query, page)
+        pairs = [(Member.from_row(row), encode_cursor(row.id)) for row in rows]
+        return Connection[Member].forward(pairs, has_next=has_next, has_previous=after is not None)
+
     @strawberry.field(description="Highest first; members only (empty for others).")
     async def roles(self, info: Info) -> list[Role]:
         if not (await _standing(info, self.row)).is_member:
@@ -79,33 +130,6 @@ class Space(Node):
         return [
             Role.from_row(row)
             for row in await roles.roles_of_space(info.context.session, self.row.id)
-        ]
-
-
-@strawberry.type(name="Member")
-class Member:
-    nickname: str | None
-    joined_at: datetime
-    row: strawberry.Private[models.SpaceMember]
-
-    @classmethod
-    def from_row(cls, row: models.SpaceMember) -> Self:
-        return cls(nickname=row.nickname, joined_at=row.joined_at, row=row)
-
-    @strawberry.field
-    async def user(self, info: Info) -> User:
-        user = await info.context.loaders.users.load(self.row.user_id)
-        assert user is not None  # user_id is a foreign key
-        return User.from_row(user)
-
-    @strawberry.field
-    async def space(self, info: Info) -> "Space":
-        return Space.from_row(await info.context.session.get_one(models.Space, self.row.space_id))
-
-    @strawberry.field(description="Highest first; the default role included.")
-    async def roles(self, info: Info) -> list[Role]:
-        return [
-            Role.from_row(row) for row in await info.context.loaders.member_roles.load(self.row.id)
         ]
 
 

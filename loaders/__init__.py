@@ -2,6 +2,7 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loaders.chats import ParticipantsLoader
 from loaders.spaces import MemberCountLoader, MemberRolesLoader
 from loaders.users import UserLoader
 
@@ -11,3 +12,4 @@ class Loaders:
         self.users = UserLoader(session)
         self.member_counts = MemberCountLoader(session)
         self.member_roles = MemberRolesLoader(session)
+        self.participants = ParticipantsLoader(session)

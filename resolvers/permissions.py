@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
-from db.models import Ban, MemberRole, Role, Space, SpaceMember
+from db.models import Ban, Chat, ChatParticipant, MemberRole, Role, Space, SpaceMember
 from resolvers.errors import Forbidden, NotFound
 
 
@@ -140,3 +140,21 @@ async def active_ban(session: AsyncSession, space_id: int, user_id: int) -> Ban 
             (Ban.expires_at.is_(None)) | (Ban.expires_at > utcnow()),
         )
     )
+
+
+async def visible_chat(session: AsyncSession, chat_id: int, user_id: int) -> Chat:
+    """A chat the caller may read: a participant of a DIRECT or GROUP chat, or a member of
+    the channel's space with VIEW_CHANNELS. Anything else answers NOT_FOUND.
+    """
+    chat = await session.get(Chat, chat_id)
+    if chat is None or not await can_view_chat(session, chat, user_id):
+        raise NotFound("Chat not found")
+    return chat
+
+
+async def can_view_chat(session: AsyncSession, chat: Chat, user_id: int) -> bool:
+    if chat.space_id is None:
+        participant = await session.get(ChatParticipant, (chat.id, user_id))
+        return participant is not None
+    space = await session.get_one(Space, chat.space_id)
+    return (await standing(session, space, user_id)).has(Permission.VIEW_CHANNELS)

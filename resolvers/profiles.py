@@ -12,6 +12,7 @@ from app.storage import Storage
 from db.models import User
 from resolvers import validation
 from resolvers.errors import BadUserInput, Conflict
+from resolvers.text import like_prefix
 from resolvers.uploads import UploadFile, read_upload, sniff_image
 
 SEARCH_MAX = 50
@@ -58,7 +59,7 @@ async def search_users(session: AsyncSession, query: str, first: int) -> list[Us
     prefix = query.strip().lower().lstrip("@")[:SEARCH_QUERY_MAX]
     if not prefix:
         return []
-    pattern = _escape_like(prefix) + "%"
+    pattern = like_prefix(prefix)
     statement = (
         select(User)
         .where(
@@ -97,7 +98,3 @@ async def set_profile_image(
     if previous:
         await storage.delete(previous)
     return user
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

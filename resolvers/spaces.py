@@ -20,6 +20,7 @@ from resolvers.permissions import (
     require,
     visible_space,
 )
+from resolvers.text import like_prefix
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 1000
@@ -216,8 +217,7 @@ async def public_spaces(
     name_key = func.lower(Space.name)
     statement = select(Space).where(Space.is_public.is_(True))
     if query and query.strip():
-        prefix = query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(name_key.like(prefix + "%", escape="\\"))
+        statement = statement.where(name_key.like(like_prefix(query.strip().lower()), escape="\\"))
     if page.after is not None:
         try:
             after_name, after_id = str(page.after[0]), int(page.after[1])
@@ -251,3 +251,28 @@ async def find_visible(session: AsyncSession, user: User, space_id: int) -> Spac
         return (await visible_space(session, space_id, user.id)).space
     except NotFound:
         return None
+
+
+async def members(
+    session: AsyncSession, space_id: int, query: str | None, page: PageRequest
+) -> tuple[list[SpaceMember], bool]:
+    """Members in joining order; with `query`, those whose tag, name or nickname starts so."""
+    statement = select(SpaceMember).where(SpaceMember.space_id == space_id)
+    prefix = (query or "").strip().lower().lstrip("@")
+    if prefix:
+        pattern = like_prefix(prefix)
+        statement = statement.join(User, User.id == SpaceMember.user_id).where(
+            or_(
+                User.tag.like(pattern, escape="\\"),
+                func.lower(User.display_name).like(pattern, escape="\\"),
+                func.lower(SpaceMember.nickname).like(pattern, escape="\\"),
+            )
+        )
+    if page.after is not None:
+        try:
+            after_id = int(page.after[0])
+        except (TypeError, ValueError) as exc:
+            raise BadUserInput("Invalid cursor", field="after") from exc
+        statement = statement.where(SpaceMember.id > after_id)
+    rows = list(await session.scalars(statement.order_by(SpaceMember.id).limit(page.limit + 1)))
+    return rows[: page.limit], len(rows) > page.limit

@@ -1,0 +1,165 @@
+"""Chat (channels, direct and group chats) and the chat queries and mutations."""
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Self
+
+import strawberry
+
+from db import models
+from graphql_schema.connections import Connection
+from graphql_schema.ids import pk_from_global_id, to_global_id
+from graphql_schema.info import Info
+from graphql_schema.node import Node
+from graphql_schema.users import User
+from resolvers import chats
+from resolvers.pagination import encode_cursor, page_request
+
+if TYPE_CHECKING:
+    from graphql_schema.spaces import Space
+
+
+@strawberry.enum
+class ChatKind(enum.Enum):
+    DIRECT = "DIRECT"
+    GROUP = "GROUP"
+    CHANNEL = "CHANNEL"
+
+
+@strawberry.type(name="Chat")
+class Chat(Node):
+    id: strawberry.ID
+    kind: ChatKind
+    title: str | None = strawberry.field(description="Channels and groups; null for DIRECT.")
+    topic: str | None
+    created_at: datetime
+    row: strawberry.Private[models.Chat]
+
+    @classmethod
+    def from_row(cls, row: models.Chat) -> Self:
+        return cls(
+            id=strawberry.ID(to_global_id("Chat", row.id)),
+            kind=ChatKind(row.kind.value),
+            title=row.title,
+            topic=row.topic,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @strawberry.field(description="CHANNEL only.")
+    async def space(
+        self, info: Info
+    ) -> Annotated["Space", strawberry.lazy("graphql_schema.spaces")] | None:
+        from graphql_schema.spaces import Space
+
+        if self.row.space_id is None:
+            return None
+        return Space.from_row(await info.context.session.get_one(models.Space, self.row.space_id))
+
+    @strawberry.field(description="DIRECT and GROUP; empty for channels.")
+    async def participants(self, info: Info) -> list[User]:
+        if self.row.space_id is not None:
+            return []
+        rows = await info.context.loaders.participants.load(self.row.id)
+        return [User.from_row(row) for row in rows]
+
+
+@strawberry.input
+class ChannelInput:
+    title: str
+    topic: str | None = None
+
+    def to_fields(self) -> chats.ChannelFields:
+        return chats.ChannelFields(self.title, self.topic)
+
+
+@strawberry.input
+class CreateGroupChatInput:
+    title: str | None = None
+    user_ids: list[strawberry.ID]
+
+
+@strawberry.type
+class ChatQuery:
+    @strawberry.field(description="A chat the caller can see, or null.")
+    async def chat(self, info: Info, id: strawberry.ID) -> Chat | None:
+        ctx = info.context
+        row = await chats.find_visible_chat(
+            ctx.session, ctx.require_user(), pk_from_global_id(id, "Chat")
+        )
+        return Chat.from_row(row) if row else None
+
+    @strawberry.field(description="DIRECT and GROUP chats, most recent activity first.")
+    async def my_chats(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Chat]:
+        ctx = info.context
+        rows, has_next = await chats.my_chats(
+            ctx.session, ctx.require_user(), page_request(first, after)
+        )
+        pairs = [
+            (Chat.from_row(row), encode_cursor(row.last_activity_at.isoformat(), row.id))
+            for row in rows
+        ]
+        return Connection[Chat].forward(pairs, has_next=has_next, has_previous=after is not None)
+
+
+@strawberry.type
+class ChatMutation:
+    @strawberry.mutation
+    async def create_channel(
+        self, info: Info, space_id: strawberry.ID, input: ChannelInput
+    ) -> Chat:
+        ctx = info.context
+        space_pk = pk_from_global_id(space_id, "Space", field="spaceId")
+        row = await chats.create_channel(
+            ctx.session, ctx.require_user(), space_pk, input.to_fields()
+        )
+        return Chat.from_row(row)
+
+    @strawberry.mutation
+    async def update_channel(self, info: Info, chat_id: strawberry.ID, input: ChannelInput) -> Chat:
+        ctx = info.context
+        chat_pk = pk_from_global_id(chat_id, "Chat", field="chatId")
+        row = await chats.update_channel(
+            ctx.session, ctx.require_user(), chat_pk, input.to_fields()
+        )
+        return Chat.from_row(row)
+
+    @strawberry.mutation(description="Removes the channel and its messages.")
+    async def delete_channel(self, info: Info, chat_id: strawberry.ID) -> bool:
+        ctx = info.context
+        chat_pk = pk_from_global_id(chat_id, "Chat", field="chatId")
+        return await chats.delete_channel(ctx.session, ctx.require_user(), chat_pk)
+
+    @strawberry.mutation(description="Idempotent: the same DIRECT chat every time.")
+    async def open_direct_chat(self, info: Info, user_id: strawberry.ID) -> Chat:
+        ctx = info.context
+        user_pk = pk_from_global_id(user_id, "User", field="userId")
+        return Chat.from_row(await chats.open_direct_chat(ctx.session, ctx.require_user(), user_pk))
+
+    @strawberry.mutation(description="Up to 25 participants, the creator included.")
+    async def create_group_chat(self, info: Info, input: CreateGroupChatInput) -> Chat:
+        ctx = info.context
+        user_pks = [pk_from_global_id(uid, "User", field="userIds") for uid in input.user_ids]
+        row = await chats.create_group_chat(ctx.session, ctx.require_user(), input.title, user_pks)
+        return Chat.from_row(row)
+
+    @strawberry.mutation
+    async def add_chat_participant(
+        self, info: Info, chat_id: strawberry.ID, user_id: strawberry.ID
+    ) -> Chat:
+        ctx = info.context
+        row = await chats.add_participant(
+            ctx.session,
+            ctx.require_user(),
+            pk_from_global_id(chat_id, "Chat", field="chatId"),
+            pk_from_global_id(user_id, "User", field="userId"),
+        )
+        return Chat.from_row(row)
+
+    @strawberry.mutation(description="Leave a group chat.")
+    async def leave_chat(self, info: Info, chat_id: strawberry.ID) -> bool:
+        ctx = info.context
+        chat_pk = pk_from_global_id(chat_id, "Chat", field="chatId")
+        return await chats.leave_chat(ctx.session, ctx.require_user(), chat_pk)

@@ -1,0 +1,195 @@
+"""Channels of a space, and direct and group chats between users."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Chat, ChatKind, ChatParticipant, User
+from resolvers.errors import BadUserInput, NotFound
+from resolvers.pagination import PageRequest
+from resolvers.permissions import Permission, require, visible_chat
+
+TITLE_MAX = 100
+TOPIC_MAX = 1024
+GROUP_MAX_PARTICIPANTS = 25
+
+
+@dataclass(frozen=True)
+class ChannelFields:
+    title: str
+    topic: str | None = None
+
+
+def _title(value: str) -> str:
+    title = value.strip()
+    if not 1 <= len(title) <= TITLE_MAX:
+        raise BadUserInput(f"Title must be 1-{TITLE_MAX} characters", field="title")
+    return title
+
+
+def _topic(value: str | None) -> str | None:
+    topic = (value or "").strip()
+    if len(topic) > TOPIC_MAX:
+        raise BadUserInput(f"Topic must be at most {TOPIC_MAX} characters", field="topic")
+    return topic or None
+
+
+async def create_channel(
+    session: AsyncSession, user: User, space_id: int, fields: ChannelFields
+) -> Chat:
+    await require(session, space_id, user.id, Permission.MANAGE_CHANNELS)
+    channel = Chat(
+        kind=ChatKind.CHANNEL,
+        space_id=space_id,
+        title=_title(fields.title),
+        topic=_topic(fields.topic),
+        creator_id=user.id,
+    )
+    session.add(channel)
+    await session.commit()
+    return channel
+
+
+async def update_channel(
+    session: AsyncSession, user: User, chat_id: int, fields: ChannelFields
+) -> Chat:
+    channel = await _managed_channel(session, user, chat_id)
+    channel.title = _title(fields.title)
+    channel.topic = _topic(fields.topic)
+    await session.commit()
+    return channel
+
+
+async def delete_channel(session: AsyncSession, user: User, chat_id: int) -> bool:
+    """Removes the channel with its messages."""
+    await session.delete(await _managed_channel(session, user, chat_id))
+    await session.commit()
+    return True
+
+
+async def channels_of_space(session: AsyncSession, space_id: int) -> list[Chat]:
+    statement = select(Chat).where(Chat.space_id == space_id).order_by(Chat.id)
+    return list(await session.scalars(statement))
+
+
+async def open_direct_chat(session: AsyncSession, user: User, other_id: int) -> Chat:
+    """The one DIRECT chat of this pair, created on first use."""
+    if other_id == user.id:
+        raise BadUserInput("You cannot open a direct chat with yourself", field="userId")
+    if await session.get(User, other_id) is None:
+        raise NotFound("User not found")
+    key = f"{min(user.id, other_id)}:{max(user.id, other_id)}"
+    existing = await session.scalar(select(Chat).where(Chat.direct_key == key))
+    if existing is not None:
+        return existing
+    chat = Chat(kind=ChatKind.DIRECT, direct_key=key, creator_id=user.id)
+    session.add(chat)
+    try:
+        await session.flush()
+        session.add_all(
+            [ChatParticipant(chat_id=chat.id, user_id=uid) for uid in (user.id, other_id)]
+        )
+        await session.commit()
+    except IntegrityError:  # the other side opened it at the same moment
+        await session.rollback()
+        return (await session.scalars(select(Chat).where(Chat.direct_key == key))).one()
+    return chat
+
+
+async def create_group_chat(
+    session: AsyncSession, user: User, title: str | None, user_ids: list[int]
+) -> Chat:
+    members = {user.id, *user_ids}
+    if len(members) < 2:
+        raise BadUserInput("A group needs at least one other participant", field="userIds")
+    if len(members) > GROUP_MAX_PARTICIPANTS:
+        raise BadUserInput(
+            f"A group has at most {GROUP_MAX_PARTICIPANTS} participants", field="userIds"
+        )
+    found = set(await session.scalars(select(User.id).where(User.id.in_(members))))
+    if found != members:
+        raise NotFound("User not found")
+    chat = Chat(
+        kind=ChatKind.GROUP,
+        title=_title(title) if title is not None and title.strip() else None,
+        creator_id=user.id,
+    )
+    session.add(chat)
+    await session.flush()
+    session.add_all([ChatParticipant(chat_id=chat.id, user_id=uid) for uid in sorted(members)])
+    await session.commit()
+    return chat
+
+
+async def add_participant(session: AsyncSession, user: User, chat_id: int, other_id: int) -> Chat:
+    chat = await visible_chat(session, chat_id, user.id)
+    if chat.kind is not ChatKind.GROUP:
+        raise BadUserInput("Participants can only be added to group chats", field="chatId")
+    if await session.get(User, other_id) is None:
+        raise NotFound("User not found")
+    if await session.get(ChatParticipant, (chat.id, other_id)) is not None:
+        return chat
+    count = await session.scalar(select(func.count()).where(ChatParticipant.chat_id == chat.id))
+    if (count or 0) >= GROUP_MAX_PARTICIPANTS:
+        raise BadUserInput(
+            f"A group has at most {GROUP_MAX_PARTICIPANTS} participants", field="userId"
+        )
+    session.add(ChatParticipant(chat_id=chat.id, user_id=other_id))
+    try:
+        await session.commit()
+    except IntegrityError:  # added by someone else at the same moment
+        await session.rollback()
+    return chat
+
+
+async def leave_chat(session: AsyncSession, user: User, chat_id: int) -> bool:
+    chat = await visible_chat(session, chat_id, user.id)
+    if chat.kind is not ChatKind.GROUP:
+        raise BadUserInput("Only group chats can be left", field="chatId")
+    await session.execute(
+        delete(ChatParticipant).where(
+            ChatParticipant.chat_id == chat.id, ChatParticipant.user_id == user.id
+        )
+    )
+    await session.commit()
+    return True
+
+
+async def my_chats(session: AsyncSession, user: User, page: PageRequest) -> tuple[list[Chat], bool]:
+    """The caller's DIRECT and GROUP chats, most recent activity first."""
+    statement = (
+        select(Chat)
+        .join(ChatParticipant, ChatParticipant.chat_id == Chat.id)
+        .where(ChatParticipant.user_id == user.id)
+    )
+    if page.after is not None:
+        try:
+            after_at, after_id = datetime.fromisoformat(page.after[0]), int(page.after[1])
+        except (IndexError, TypeError, ValueError) as exc:
+            raise BadUserInput("Invalid cursor", field="after") from exc
+        statement = statement.where(
+            tuple_(Chat.last_activity_at, Chat.id) < tuple_(after_at, after_id)
+        )
+    statement = statement.order_by(Chat.last_activity_at.desc(), Chat.id.desc()).limit(
+        page.limit + 1
+    )
+    rows = list(await session.scalars(statement))
+    return rows[: page.limit], len(rows) > page.limit
+
+
+async def find_visible_chat(session: AsyncSession, user: User, chat_id: int) -> Chat | None:
+    try:
+        return await visible_chat(session, chat_id, user.id)
+    except NotFound:
+        return None
+
+
+async def _managed_channel(session: AsyncSession, user: User, chat_id: int) -> Chat:
+    channel = await visible_chat(session, chat_id, user.id)
+    if channel.space_id is None:
+        raise NotFound("Channel not found")
+    await require(session, channel.space_id, user.id, Permission.MANAGE_CHANNELS)
+    return channel
