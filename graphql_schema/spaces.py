@@ -190,10 +190,12 @@ class SpaceQuery:
     @strawberry.field(description="A space the caller is a member of, or a public one.")
     async def space(self, info: Info, id: strawberry.ID) -> Space | None:
         ctx = info.context
-        row = await spaces.find_visible(
-            ctx.session, ctx.require_user(), pk_from_global_id(id, "Space")
-        )
-        return Space.from_row(row) if row else None
+        user = ctx.require_user()
+        found = await spaces.find_visible(ctx.session, user, pk_from_global_id(id, "Space"))
+        if found is None:
+            return None
+        ctx.standings[(found.space.id, user.id)] = found
+        return Space.from_row(found.space)
 
     @strawberry.field
     async def public_spaces(

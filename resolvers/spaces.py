@@ -15,6 +15,7 @@ from resolvers.pagination import PageRequest
 from resolvers.permissions import (
     DEFAULT_ROLE_PERMISSIONS,
     Permission,
+    Standing,
     active_ban,
     member_standing,
     require,
@@ -245,10 +246,10 @@ async def _is_member(session: AsyncSession, space_id: int, user_id: int) -> bool
     return found is not None
 
 
-async def find_visible(session: AsyncSession, user: User, space_id: int) -> Space | None:
-    """The space if the caller may see it (member, or public); otherwise None."""
+async def find_visible(session: AsyncSession, user: User, space_id: int) -> Standing | None:
+    """The caller's standing in the space if it may see it (member, or public); else None."""
     try:
-        return (await visible_space(session, space_id, user.id)).space
+        return await visible_space(session, space_id, user.id)
     except NotFound:
         return None
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import event
 from starlette.applications import Starlette
 
 from app.main import create_app
@@ -98,3 +99,24 @@ async def client(app: Starlette) -> AsyncIterator[GraphQLClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield GraphQLClient(http)
+
+
+class StatementCounter:
+    """Counts the SQL statements an engine runs while `counting` is on."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.counting = False
+
+    def __call__(self, *args: object) -> None:
+        if self.counting:
+            self.count += 1
+
+
+@pytest.fixture
+def sql_statements(app: Starlette) -> Iterator[StatementCounter]:
+    counter = StatementCounter()
+    engine = app.state.services.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(engine, "before_cursor_execute", counter)

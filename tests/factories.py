@@ -2,6 +2,10 @@
 
 from typing import Any
 
+from starlette.applications import Starlette
+
+from graphql_schema.ids import to_global_id
+from resolvers import accounts
 from tests.graphql_client import Account, GraphQLClient
 
 
@@ -68,4 +72,29 @@ async def assign_role(
         }""",
         {"space": space_id, "user": user.id, "role": role_id},
         token=actor.access_token,
+    )
+
+
+async def register_directly(app: Starlette, tag: str) -> Account:
+    """An account made through the domain layer: for tests needing more users than the
+    per-client registration limit lets one HTTP client create."""
+    services = app.state.services
+    async with services.sessionmaker() as session:
+        result = await accounts.register(
+            session,
+            services.settings,
+            email=f"{tag}@example.com",
+            password="correct horse",
+            tag=tag,
+            display_name=tag,
+            limiter=services.rate_limiter,
+            client=f"factory:{tag}",
+        )
+    return Account(
+        id=to_global_id("User", result.user.id),
+        tag=result.user.tag,
+        email=result.user.email,
+        password="correct horse",
+        access_token=result.access_token,
+        refresh_token=result.refresh_token,
     )
