@@ -74,15 +74,17 @@ async def _migrate(settings: Settings) -> None:
 async def _make_migration(settings: Settings, message: str) -> None:
     from alembic import command
 
-    from db.migrate import alembic_config
+    from db.migrate import MIGRATIONS_DIR, alembic_config
     from db.session import create_engine
 
+    # Revisions are numbered in order (0001, 0002, ...), so the history reads top to bottom.
+    revision_id = f"{len(list((MIGRATIONS_DIR / 'versions').glob('[0-9]*.py'))) + 1:04d}"
     engine = create_engine(settings.database_url_resolved)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(
                 lambda sync: command.revision(
-                    alembic_config(sync), message=message, autogenerate=True
+                    alembic_config(sync), message=message, autogenerate=True, rev_id=revision_id
                 )
             )
     finally:

@@ -14,8 +14,9 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 
 from graphql_schema.accounts import AccountMutation
-from graphql_schema.chats import ChatQuery
+from graphql_schema.chats import ChatMutation, ChatQuery
 from graphql_schema.extensions.errors import ErrorCodes
+from graphql_schema.moderation import ModerationMutation
 from graphql_schema.node_field import NodeQuery
 from graphql_schema.profiles import ProfileMutation, ProfileQuery
 from graphql_schema.role_mutations import RoleMutation
@@ -26,7 +27,17 @@ MAX_ALIASES = 30
 MAX_TOKENS = 5000
 
 Query = merge_types("Query", (NodeQuery, ProfileQuery, SpaceQuery, ChatQuery))
-Mutation = merge_types("Mutation", (AccountMutation, ProfileMutation, SpaceMutation, RoleMutation))
+Mutation = merge_types(
+    "Mutation",
+    (
+        AccountMutation,
+        ProfileMutation,
+        SpaceMutation,
+        RoleMutation,
+        ModerationMutation,
+        ChatMutation,
+    ),
+)
 
 
 class Schema(strawberry.Schema):

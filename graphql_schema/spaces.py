@@ -10,11 +10,12 @@ from graphql_schema.chats import Chat
 from graphql_schema.connections import Connection
 from graphql_schema.ids import pk_from_global_id, to_global_id
 from graphql_schema.info import Info
+from graphql_schema.moderation import Ban
 from graphql_schema.node import Node
 from graphql_schema.permissions import Permission, permission_names
 from graphql_schema.roles import Role
 from graphql_schema.users import User
-from resolvers import chats, roles, spaces
+from resolvers import chats, moderation, roles, spaces
 from resolvers.pagination import encode_cursor, page_request
 from resolvers.permissions import Permission as PermissionFlag
 from resolvers.permissions import Standing, standing
@@ -122,6 +123,12 @@ class Space(Node):
         rows, has_next = await spaces.members(info.context.session, self.row.id, query, page)
         pairs = [(Member.from_row(row), encode_cursor(row.id)) for row in rows]
         return Connection[Member].forward(pairs, has_next=has_next, has_previous=after is not None)
+
+    @strawberry.field(description="Active bans; BAN_MEMBERS only.")
+    async def bans(self, info: Info) -> list[Ban]:
+        ctx = info.context
+        rows = await moderation.active_bans(ctx.session, ctx.require_user(), self.row.id)
+        return [Ban.from_row(row) for row in rows]
 
     @strawberry.field(description="Highest first; members only (empty for others).")
     async def roles(self, info: Info) -> list[Role]:

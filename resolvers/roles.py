@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import MemberRole, Role, SpaceMember, User
+from db.models import MemberRole, NotificationKind, Role, SpaceMember, User
 from resolvers.errors import BadUserInput, Forbidden, NotFound
+from resolvers.moderation import Action, record
 from resolvers.permissions import Permission, Standing, require, standing
 
 NAME_MAX = 64
@@ -52,9 +53,17 @@ async def delete_role(session: AsyncSession, user: User, role_id: int) -> bool:
 async def assign_role(
     session: AsyncSession, user: User, space_id: int, target_id: int, role_id: int
 ) -> SpaceMember:
-    member, role = await _role_change(session, user, space_id, target_id, role_id)
+    actor, member, role = await _role_change(session, user, space_id, target_id, role_id)
     if not role.is_default and not await _holds(session, member.id, role.id):
         session.add(MemberRole(member_id=member.id, role_id=role.id))
+        record(
+            session,
+            actor,
+            target_id,
+            Action.ROLE_ASSIGNED,
+            role.name,
+            NotificationKind.ROLE_ASSIGNED,
+        )
         await session.commit()
     return member
 
@@ -62,13 +71,17 @@ async def assign_role(
 async def remove_role(
     session: AsyncSession, user: User, space_id: int, target_id: int, role_id: int
 ) -> SpaceMember:
-    member, role = await _role_change(session, user, space_id, target_id, role_id)
+    actor, member, role = await _role_change(session, user, space_id, target_id, role_id)
     if role.is_default:
         raise Forbidden("The default role cannot be removed from anyone")
-    await session.execute(
+    removed = await session.execute(
         delete(MemberRole).where(MemberRole.member_id == member.id, MemberRole.role_id == role.id)
     )
-    await session.commit()
+    if removed.rowcount:  # type: ignore[attr-defined]
+        record(
+            session, actor, target_id, Action.ROLE_REMOVED, role.name, NotificationKind.ROLE_REMOVED
+        )
+        await session.commit()
     return member
 
 
@@ -116,7 +129,7 @@ async def _manageable_role(
 
 async def _role_change(
     session: AsyncSession, user: User, space_id: int, target_id: int, role_id: int
-) -> tuple[SpaceMember, Role]:
+) -> tuple[Standing, SpaceMember, Role]:
     actor = await require(session, space_id, user.id, Permission.MANAGE_ROLES)
     role = await session.get(Role, role_id)
     if role is None or role.space_id != space_id:
@@ -126,7 +139,7 @@ async def _role_change(
         raise NotFound("That user is not a member of this space")
     if not actor.outranks(target) or not actor.can_manage_role(role):
         raise Forbidden("You can only change the roles of members and roles below your own")
-    return target.member, role
+    return actor, target.member, role
 
 
 async def _holds(session: AsyncSession, member_id: int, role_id: int) -> bool:

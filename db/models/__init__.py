@@ -3,7 +3,15 @@
 from db.models.chats import Chat, ChatKind, ChatParticipant, ReadMarker
 from db.models.messages import Attachment, Mention, Message, MessageKind, Reaction
 from db.models.notifications import Notification, NotificationKind
-from db.models.spaces import Ban, Invite, MemberRole, Role, Space, SpaceMember
+from db.models.spaces import (
+    Ban,
+    Invite,
+    MemberRole,
+    ModerationAction,
+    Role,
+    Space,
+    SpaceMember,
+)
 from db.models.users import PresenceStatus, RefreshToken, User
 
 __all__ = [
@@ -17,6 +25,7 @@ __all__ = [
     "Mention",
     "Message",
     "MessageKind",
+    "ModerationAction",
     "Notification",
     "NotificationKind",
     "PresenceStatus",

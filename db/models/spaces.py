@@ -25,7 +25,10 @@ Index("ix_spaces_is_public_name_lower", Space.is_public, func.lower(Space.name))
 
 class SpaceMember(Base):
     __tablename__ = "space_members"
-    __table_args__ = (UniqueConstraint("space_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("space_id", "user_id"),
+        Index("ix_space_members_space_id_id", "space_id", "id"),  # member pages
+    )
 
     id: Mapped[intpk]
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
@@ -82,4 +85,21 @@ class Invite(Base):
     max_uses: Mapped[int | None] = mapped_column(Integer)
     uses: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime | None]
+    created_at: Mapped[created_at]
+
+
+class ModerationAction(Base):
+    """Who did what to whom in a space, and when (kicks, bans, role changes)."""
+
+    __tablename__ = "moderation_actions"
+    __table_args__ = (Index("ix_moderation_actions_space_id_id", "space_id", "id"),)
+
+    id: Mapped[intpk]
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    target_user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)  # the reason, or the role's name
     created_at: Mapped[created_at]
