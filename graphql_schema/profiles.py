@@ -9,7 +9,7 @@ from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
 from graphql_schema.users import UpdateProfileInput, User
 from resolvers import profiles
-from resolvers.uploads import UploadFile
+from resolvers.uploads import ImageSlot, UploadFile
 
 
 @strawberry.type
@@ -66,7 +66,7 @@ class ProfileMutation:
         return await _set_profile_image(info, file, "banner")
 
 
-async def _set_profile_image(info: Info, file: Upload, which: profiles.ProfileImage) -> User:
+async def _set_profile_image(info: Info, file: Upload, which: ImageSlot) -> User:
     ctx = info.context
     row = await profiles.set_profile_image(
         ctx.session, ctx.storage, ctx.settings, ctx.require_user(), cast(UploadFile, file), which

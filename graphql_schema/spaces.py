@@ -1,9 +1,10 @@
 """Space, Invite and the space queries and mutations."""
 
 from datetime import datetime
-from typing import Self
+from typing import Self, cast
 
 import strawberry
+from strawberry.file_uploads import Upload
 
 from db import models
 from graphql_schema.chats import Chat
@@ -19,6 +20,7 @@ from resolvers import chats, moderation, roles, spaces
 from resolvers.pagination import encode_cursor, page_request
 from resolvers.permissions import Permission as PermissionFlag
 from resolvers.permissions import Standing, standing
+from resolvers.uploads import ImageSlot, UploadFile
 
 
 async def _standing(info: Info, space: models.Space) -> Standing:
@@ -238,6 +240,14 @@ class SpaceMutation:
         )
         return Space.from_row(row)
 
+    @strawberry.mutation(description="MANAGE_SPACE; PNG, JPEG, GIF or WebP.")
+    async def upload_space_avatar(self, info: Info, space_id: strawberry.ID, file: Upload) -> Space:
+        return await _set_space_image(info, space_id, file, "avatar")
+
+    @strawberry.mutation(description="MANAGE_SPACE; PNG, JPEG, GIF or WebP.")
+    async def upload_space_banner(self, info: Info, space_id: strawberry.ID, file: Upload) -> Space:
+        return await _set_space_image(info, space_id, file, "banner")
+
     @strawberry.mutation(description="Owner only; removes its channels and messages.")
     async def delete_space(self, info: Info, id: strawberry.ID) -> bool:
         ctx = info.context
@@ -290,3 +300,17 @@ class SpaceMutation:
             expires_in_seconds,
         )
         return Invite.from_row(row)
+
+
+async def _set_space_image(info: Info, space_id: str, file: Upload, slot: ImageSlot) -> Space:
+    ctx = info.context
+    row = await spaces.set_space_image(
+        ctx.session,
+        ctx.storage,
+        ctx.settings,
+        ctx.require_user(),
+        pk_from_global_id(space_id, "Space", field="spaceId"),
+        cast(UploadFile, file),
+        slot,
+    )
+    return Space.from_row(row)

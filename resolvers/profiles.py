@@ -1,8 +1,5 @@
 """Reading and changing user profiles."""
 
-import uuid
-from typing import Literal
-
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,12 +10,10 @@ from db.models import User
 from resolvers import validation
 from resolvers.errors import BadUserInput, Conflict
 from resolvers.text import like_prefix
-from resolvers.uploads import UploadFile, read_upload, sniff_image
+from resolvers.uploads import ImageSlot, UploadFile, replace_image
 
 SEARCH_MAX = 50
 SEARCH_QUERY_MAX = 64
-
-ProfileImage = Literal["avatar", "banner"]
 
 
 async def user_by_tag(session: AsyncSession, tag: str) -> User | None:
@@ -80,21 +75,8 @@ async def set_profile_image(
     settings: Settings,
     user: User,
     file: UploadFile,
-    which: ProfileImage,
+    slot: ImageSlot,
 ) -> User:
     """Store a new avatar or banner image and point the profile at it."""
-    data = await read_upload(file, settings.max_upload_bytes, field="file")
-    image = sniff_image(data, field="file")
-    key = f"{which}s/{user.id}/{uuid.uuid4().hex}.{image.extension}"
-    await storage.save(key, data)
-    column = "avatar_key" if which == "avatar" else "banner_key"
-    previous = getattr(user, column)
-    setattr(user, column, key)
-    try:
-        await session.commit()
-    except BaseException:
-        await storage.delete(key)
-        raise
-    if previous:
-        await storage.delete(previous)
+    await replace_image(session, storage, settings, user, slot, file)
     return user

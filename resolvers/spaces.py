@@ -8,6 +8,8 @@ from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.settings import Settings
+from app.storage import Storage
 from db.base import utcnow
 from db.models import Chat, ChatKind, Invite, Role, Space, SpaceMember, User
 from resolvers.errors import BadUserInput, Forbidden, NotFound
@@ -22,6 +24,7 @@ from resolvers.permissions import (
     visible_space,
 )
 from resolvers.text import like_prefix
+from resolvers.uploads import ImageSlot, UploadFile, replace_image
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 1000
@@ -277,3 +280,18 @@ async def members(
         statement = statement.where(SpaceMember.id > after_id)
     rows = list(await session.scalars(statement.order_by(SpaceMember.id).limit(page.limit + 1)))
     return rows[: page.limit], len(rows) > page.limit
+
+
+async def set_space_image(
+    session: AsyncSession,
+    storage: Storage,
+    settings: Settings,
+    user: User,
+    space_id: int,
+    file: UploadFile,
+    slot: ImageSlot,
+) -> Space:
+    """MANAGE_SPACE: a new avatar or banner for the space."""
+    space = (await require(session, space_id, user.id, Permission.MANAGE_SPACE)).space
+    await replace_image(session, storage, settings, space, slot, file)
+    return space

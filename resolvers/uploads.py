@@ -1,13 +1,20 @@
-"""Reading uploaded files within limits and recognising images by their bytes."""
+"""Reading uploaded files within limits, recognising images by their bytes, storing them."""
 
 import io
+import uuid
 import warnings
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from PIL import Image
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.settings import Settings
+from app.storage import Storage
+from db.models import Space, User
 from resolvers.errors import BadUserInput
+
+ImageSlot = Literal["avatar", "banner"]
 
 IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
@@ -55,3 +62,33 @@ def sniff_image(data: bytes, *, field: str) -> ImageInfo:
     except Exception as exc:  # Pillow raises many kinds for corrupt or foreign data
         raise BadUserInput("File must be a PNG, JPEG, GIF or WebP image", field=field) from exc
     return ImageInfo(IMAGE_FORMATS[image_format], EXTENSIONS[image_format], width, height)
+
+
+async def replace_image(
+    session: AsyncSession,
+    storage: Storage,
+    settings: Settings,
+    owner: User | Space,
+    slot: ImageSlot,
+    file: UploadFile,
+) -> None:
+    """Store an uploaded avatar or banner for `owner` and commit; the old file is deleted.
+
+    The file is written before the commit and removed again if the commit fails, so the
+    database never points at a missing file.
+    """
+    data = await read_upload(file, settings.max_upload_bytes, field="file")
+    image = sniff_image(data, field="file")
+    folder = "users" if isinstance(owner, User) else "spaces"
+    key = f"{folder}/{owner.id}/{slot}-{uuid.uuid4().hex}.{image.extension}"
+    await storage.save(key, data)
+    column = f"{slot}_key"
+    previous = getattr(owner, column)
+    setattr(owner, column, key)
+    try:
+        await session.commit()
+    except BaseException:
+        await storage.delete(key)
+        raise
+    if previous:
+        await storage.delete(previous)
