@@ -9,8 +9,9 @@ from starlette.websockets import WebSocket
 
 from app.settings import Settings
 from app.storage import Storage
-from db.models import User
+from db.models import Space, User
 from loaders import Loaders
+from loaders.permissions import StandingLoader
 from resolvers.errors import Unauthenticated
 from resolvers.permissions import Standing
 from resolvers.rate_limits import RateLimiter
@@ -29,8 +30,7 @@ class Context:
     user: User | None = None
     auth_error: Unauthenticated | None = None
     connection_params: dict[str, object] = field(default_factory=dict)
-    # The caller's standing per (space id, user id), worked out once per request.
-    standings: dict[tuple[int, int], Standing] = field(default_factory=dict)
+    _standings: StandingLoader | None = None
 
     def require_user(self) -> User:
         """The signed-in user, or UNAUTHENTICATED (saying why a token was refused)."""
@@ -39,3 +39,16 @@ class Context:
         if self.auth_error is not None:
             raise Unauthenticated(self.auth_error.message, **self.auth_error.extensions)
         raise Unauthenticated("Sign in to do this", reason="NO_TOKEN")
+
+    async def standing(self, space: Space) -> Standing:
+        """The signed-in user's standing in `space`, batched and cached for the request."""
+        return await self._standing_loader().load(space)
+
+    def remember_standing(self, standing: Standing) -> None:
+        """Reuse a standing a resolver already worked out."""
+        self._standing_loader().prime(standing.space, standing)
+
+    def _standing_loader(self) -> StandingLoader:
+        if self._standings is None:
+            self._standings = StandingLoader(self.session, self.require_user().id)
+        return self._standings

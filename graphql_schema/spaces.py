@@ -19,18 +19,12 @@ from graphql_schema.users import User
 from resolvers import chats, moderation, roles, spaces
 from resolvers.pagination import encode_cursor, page_request
 from resolvers.permissions import Permission as PermissionFlag
-from resolvers.permissions import Standing, standing
+from resolvers.permissions import Standing
 from resolvers.uploads import ImageSlot, UploadFile
 
 
 async def _standing(info: Info, space: models.Space) -> Standing:
-    """The caller's standing in `space`, computed once per request."""
-    ctx = info.context
-    user = ctx.require_user()
-    key = (space.id, user.id)
-    if key not in ctx.standings:
-        ctx.standings[key] = await standing(ctx.session, space, user.id)
-    return ctx.standings[key]
+    return await info.context.standing(space)
 
 
 @strawberry.type(name="Member")
@@ -203,7 +197,7 @@ class SpaceQuery:
         found = await spaces.find_visible(ctx.session, user, pk_from_global_id(id, "Space"))
         if found is None:
             return None
-        ctx.standings[(found.space.id, user.id)] = found
+        ctx.remember_standing(found)
         return Space.from_row(found.space)
 
     @strawberry.field

@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 from db.base import utcnow
 from db.models import Ban
 from graphql_schema.ids import parse_global_id
+from tests.conftest import StatementCounter
 from tests.graphql_client import Account, GraphQLClient
 
 CREATE = """mutation($input: CreateSpaceInput!) {
@@ -304,3 +305,25 @@ async def test_public_spaces_refuses_bad_paging(
     }"""
     variables = {"first": first, "after": after}
     assert await code_of(client, query, variables, alice) == "BAD_USER_INPUT"
+
+
+async def test_my_spaces_costs_the_same_statements_for_2_and_12_spaces(
+    client: GraphQLClient, sql_statements: StatementCounter
+) -> None:
+    alice, bob = await client.register("alice"), await client.register("bob")
+    query = "{ mySpaces { name owner { tag } memberCount myPermissions } }"
+
+    async def cost() -> int:
+        sql_statements.count, sql_statements.counting = 0, True
+        spaces = (await client.data(query, token=bob.access_token))["mySpaces"]
+        sql_statements.counting = False
+        assert all(space["memberCount"] == 2 for space in spaces)
+        return sql_statements.count
+
+    for count in (2, 12):
+        while len((await client.data(query, token=bob.access_token))["mySpaces"]) < count:
+            space = await create_space(client, alice, public=True)
+            await client.data(JOIN, {"spaceId": space}, token=bob.access_token)
+        if count == 2:
+            small = await cost()
+    assert await cost() == small <= 6
