@@ -1,11 +1,51 @@
-"""`node(id)`: fetch any entity by its global id."""
+"""`node(id)`: fetch any entity by its global id, if the caller may see it."""
+
+from collections.abc import Awaitable, Callable
 
 import strawberry
 
+from graphql_schema.chats import Chat
 from graphql_schema.ids import parse_global_id
 from graphql_schema.info import Info
 from graphql_schema.node import Node
+from graphql_schema.roles import Role
+from graphql_schema.spaces import Space
 from graphql_schema.users import User
+from resolvers import chats, roles, spaces
+
+
+async def _user(info: Info, pk: int) -> Node | None:
+    row = await info.context.loaders.users.load(pk)
+    return User.from_row(row) if row else None
+
+
+async def _space(info: Info, pk: int) -> Node | None:
+    ctx = info.context
+    found = await spaces.find_visible(ctx.session, ctx.require_user(), pk)
+    if found is None:
+        return None
+    ctx.remember_standing(found)
+    return Space.from_row(found.space)
+
+
+async def _chat(info: Info, pk: int) -> Node | None:
+    ctx = info.context
+    row = await chats.find_visible_chat(ctx.session, ctx.require_user(), pk)
+    return Chat.from_row(row) if row else None
+
+
+async def _role(info: Info, pk: int) -> Node | None:
+    ctx = info.context
+    row = await roles.find_visible_role(ctx.session, ctx.require_user(), pk)
+    return Role.from_row(row) if row else None
+
+
+FETCHERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
+    "User": _user,
+    "Space": _space,
+    "Chat": _chat,
+    "Role": _role,
+}
 
 
 @strawberry.type
@@ -15,10 +55,6 @@ class NodeQuery:
         """The entity with this id, or null when it does not exist or is not visible."""
         info.context.require_user()
         parsed = parse_global_id(id)
-        if parsed is None:
+        if parsed is None or parsed[0] not in FETCHERS:
             return None
-        type_name, pk = parsed
-        if type_name == "User":
-            row = await info.context.loaders.users.load(pk)
-            return User.from_row(row) if row else None
-        return None
+        return await FETCHERS[parsed[0]](info, parsed[1])

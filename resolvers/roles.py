@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import MemberRole, NotificationKind, Role, SpaceMember, User
 from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.moderation import Action, record
-from resolvers.permissions import Permission, Standing, require, standing
+from resolvers.permissions import Permission, Standing, member_standing, require, standing
 
 NAME_MAX = 64
 MAX_POSITION = 1000
@@ -149,3 +149,15 @@ async def _holds(session: AsyncSession, member_id: int, role_id: int) -> bool:
         )
     )
     return found is not None
+
+
+async def find_visible_role(session: AsyncSession, user: User, role_id: int) -> Role | None:
+    """A role of a space the caller is a member of; otherwise None."""
+    role = await session.get(Role, role_id)
+    if role is None:
+        return None
+    try:
+        await member_standing(session, role.space_id, user.id)
+    except (NotFound, Forbidden):
+        return None
+    return role
