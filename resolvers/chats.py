@@ -56,9 +56,11 @@ async def create_channel(
 async def update_channel(
     session: AsyncSession, user: User, chat_id: int, fields: ChannelFields
 ) -> Chat:
+    """Rename; the topic changes only when given (an empty topic clears it)."""
     channel = await _managed_channel(session, user, chat_id)
     channel.title = _title(fields.title)
-    channel.topic = _topic(fields.topic)
+    if fields.topic is not None:
+        channel.topic = _topic(fields.topic)
     await session.commit()
     return channel
 

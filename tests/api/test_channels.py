@@ -119,6 +119,18 @@ async def test_channel_managers_create_update_and_delete_channels(
         assert await channels_seen_by(client, viewer, crew.space) == [crew.general]
 
 
+async def test_update_without_a_topic_keeps_it_and_an_empty_one_clears_it(
+    client: GraphQLClient, crew: Crew
+) -> None:
+    created = await create_channel(client, crew.owner, crew.space, "news", "daily")
+    rename = {"chat": created["id"], "input": {"title": "headlines"}}
+    updated = (await client.data(UPDATE, rename, token=crew.owner.access_token))["updateChannel"]
+    assert (updated["title"], updated["topic"]) == ("headlines", "daily")
+    clear = {"chat": created["id"], "input": {"title": "headlines", "topic": " "}}
+    cleared = (await client.data(UPDATE, clear, token=crew.owner.access_token))["updateChannel"]
+    assert cleared["topic"] is None
+
+
 async def test_channel_limits_are_inclusive(client: GraphQLClient, crew: Crew) -> None:
     created = await create_channel(client, crew.owner, crew.space, "x" * 100, "y" * 1024)
     assert len(created["title"]) == 100 and len(created["topic"]) == 1024
