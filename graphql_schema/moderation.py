@@ -8,7 +8,7 @@ import strawberry
 from db import models
 from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
-from graphql_schema.users import User
+from graphql_schema.users import User, load_user
 from resolvers import moderation
 
 
@@ -25,17 +25,11 @@ class Ban:
 
     @strawberry.field
     async def user(self, info: Info) -> User:
-        return await _user(info, self.row.user_id)
+        return await load_user(info, self.row.user_id)
 
     @strawberry.field
     async def banned_by(self, info: Info) -> User:
-        return await _user(info, self.row.banned_by_id)
-
-
-async def _user(info: Info, user_id: int) -> User:
-    row = await info.context.loaders.users.load(user_id)
-    assert row is not None  # a foreign key
-    return User.from_row(row)
+        return await load_user(info, self.row.banned_by_id)
 
 
 def _pks(space_id: str, user_id: str) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from graphql_schema.moderation import Ban
 from graphql_schema.node import Node
 from graphql_schema.permissions import Permission, permission_names
 from graphql_schema.roles import Role
-from graphql_schema.users import User
+from graphql_schema.users import User, load_user, media_url
 from resolvers import chats, moderation, roles, spaces
 from resolvers.pagination import encode_cursor, page_request
 from resolvers.permissions import Permission as PermissionFlag
@@ -39,9 +39,7 @@ class Member:
 
     @strawberry.field
     async def user(self, info: Info) -> User:
-        user = await info.context.loaders.users.load(self.row.user_id)
-        assert user is not None  # user_id is a foreign key
-        return User.from_row(user)
+        return await load_user(info, self.row.user_id)
 
     @strawberry.field
     async def space(self, info: Info) -> "Space":
@@ -76,19 +74,15 @@ class Space(Node):
 
     @strawberry.field
     def avatar_url(self, info: Info) -> str | None:
-        key = self.row.avatar_key
-        return info.context.storage.url(key) if key else None
+        return media_url(info, self.row.avatar_key)
 
     @strawberry.field
     def banner_url(self, info: Info) -> str | None:
-        key = self.row.banner_key
-        return info.context.storage.url(key) if key else None
+        return media_url(info, self.row.banner_key)
 
     @strawberry.field
     async def owner(self, info: Info) -> User:
-        row = await info.context.loaders.users.load(self.row.owner_id)
-        assert row is not None  # owner_id is a foreign key
-        return User.from_row(row)
+        return await load_user(info, self.row.owner_id)
 
     @strawberry.field
     async def member_count(self, info: Info) -> int:
@@ -162,9 +156,7 @@ class Invite:
 
     @strawberry.field
     async def creator(self, info: Info) -> User:
-        row = await info.context.loaders.users.load(self.row.creator_id)
-        assert row is not None
-        return User.from_row(row)
+        return await load_user(info, self.row.creator_id)
 
 
 @strawberry.input

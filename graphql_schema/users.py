@@ -54,17 +54,26 @@ class User(Node):
 
     @strawberry.field
     def avatar_url(self, info: Info) -> str | None:
-        key = self.row.avatar_key
-        return info.context.storage.url(key) if key else None
+        return media_url(info, self.row.avatar_key)
 
     @strawberry.field
     def banner_url(self, info: Info) -> str | None:
-        key = self.row.banner_key
-        return info.context.storage.url(key) if key else None
+        return media_url(info, self.row.banner_key)
 
     @strawberry.field(description="Live presence; OFFLINE while no presence is tracked.")
     def status(self) -> PresenceStatus:
         return PresenceStatus.OFFLINE
+
+
+def media_url(info: Info, key: str | None) -> str | None:
+    return info.context.storage.url(key) if key else None
+
+
+async def load_user(info: Info, user_id: int) -> User:
+    """A user another row points at (by foreign key, so it exists), through the loader."""
+    row = await info.context.loaders.users.load(user_id)
+    assert row is not None, f"user {user_id} is referenced but missing"
+    return User.from_row(row)
 
 
 @strawberry.type
