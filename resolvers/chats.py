@@ -8,9 +8,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Chat, ChatKind, ChatParticipant, User
+from resolvers.chat_access import visible_chat
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.pagination import PageRequest
-from resolvers.permissions import Permission, require, visible_chat
+from resolvers.permissions import Permission, require
 
 TITLE_MAX = 100
 TOPIC_MAX = 1024

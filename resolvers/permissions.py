@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
-from db.models import Ban, Chat, ChatParticipant, MemberRole, Role, Space, SpaceMember
+from db.models import Ban, MemberRole, Role, Space, SpaceMember
 from resolvers.errors import Forbidden, NotFound
 
 
@@ -83,41 +83,49 @@ async def standing(session: AsyncSession, space: Space, user_id: int) -> Standin
 
 
 async def standings(session: AsyncSession, spaces: Sequence[Space], user_id: int) -> list[Standing]:
-    """One user's standing in each of `spaces`, in two statements whatever their number."""
-    space_ids = [space.id for space in spaces]
-    members = {
-        member.space_id: member
-        for member in await session.scalars(
-            select(SpaceMember).where(
-                SpaceMember.space_id.in_(space_ids), SpaceMember.user_id == user_id
-            )
+    """One user's standing in each of `spaces`, in one statement whatever their number."""
+    found = await memberships(session, [space.id for space in spaces], [user_id])
+    return [standing_from(space, user_id, found.get((space.id, user_id))) for space in spaces]
+
+
+@dataclass(frozen=True)
+class Membership:
+    member: SpaceMember
+    granted: Permission
+    rank: int  # highest role position
+
+
+async def memberships(
+    session: AsyncSession, space_ids: Sequence[int], user_ids: Sequence[int]
+) -> dict[tuple[int, int], Membership]:
+    """Membership, granted permissions and rank per (space id, user id) that is a member."""
+    held = select(MemberRole.role_id).where(MemberRole.member_id == SpaceMember.id)
+    rows = await session.execute(
+        select(SpaceMember, Role.permissions, Role.position)
+        .outerjoin(
+            Role,
+            (Role.space_id == SpaceMember.space_id)
+            & (Role.is_default.is_(True) | Role.id.in_(held)),
         )
-    }
-    held = select(MemberRole.role_id).where(
-        MemberRole.member_id.in_([member.id for member in members.values()])
+        .where(SpaceMember.space_id.in_(space_ids), SpaceMember.user_id.in_(user_ids))
     )
-    roles = await session.execute(
-        select(Role.space_id, Role.permissions, Role.position).where(
-            Role.space_id.in_(list(members)), Role.is_default.is_(True) | Role.id.in_(held)
+    found: dict[tuple[int, int], Membership] = {}
+    for member, bits, position in rows:
+        key = (member.space_id, member.user_id)
+        known = found.get(key)
+        found[key] = Membership(
+            member,
+            (known.granted if known else Permission(0)) | Permission(bits or 0),
+            max(known.rank if known else 0, position or 0),
         )
-    )
-    granted: dict[int, Permission] = {}
-    rank: dict[int, int] = {}
-    for space_id, bits, position in roles:
-        granted[space_id] = granted.get(space_id, Permission(0)) | Permission(bits)
-        rank[space_id] = max(rank.get(space_id, 0), position)
-    return [
-        Standing(space, user_id, None, Permission(0), -1)
-        if space.id not in members
-        else Standing(
-            space,
-            user_id,
-            members[space.id],
-            granted.get(space.id, Permission(0)),
-            OWNER_RANK if space.owner_id == user_id else rank.get(space.id, 0),
-        )
-        for space in spaces
-    ]
+    return found
+
+
+def standing_from(space: Space, user_id: int, membership: Membership | None) -> Standing:
+    if membership is None:
+        return Standing(space, user_id, None, Permission(0), -1)
+    rank = OWNER_RANK if space.owner_id == user_id else membership.rank
+    return Standing(space, user_id, membership.member, membership.granted, rank)
 
 
 async def visible_space(session: AsyncSession, space_id: int, user_id: int) -> Standing:
@@ -161,21 +169,3 @@ async def active_ban(session: AsyncSession, space_id: int, user_id: int) -> Ban 
             (Ban.expires_at.is_(None)) | (Ban.expires_at > utcnow()),
         )
     )
-
-
-async def visible_chat(session: AsyncSession, chat_id: int, user_id: int) -> Chat:
-    """A chat the caller may read: a participant of a DIRECT or GROUP chat, or a member of
-    the channel's space with VIEW_CHANNELS. Anything else answers NOT_FOUND.
-    """
-    chat = await session.get(Chat, chat_id)
-    if chat is None or not await can_view_chat(session, chat, user_id):
-        raise NotFound("Chat not found")
-    return chat
-
-
-async def can_view_chat(session: AsyncSession, chat: Chat, user_id: int) -> bool:
-    if chat.space_id is None:
-        participant = await session.get(ChatParticipant, (chat.id, user_id))
-        return participant is not None
-    space = await session.get_one(Space, chat.space_id)
-    return (await standing(session, space, user_id)).has(Permission.VIEW_CHANNELS)

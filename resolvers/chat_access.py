@@ -1,0 +1,128 @@
+"""Who may read a chat and what they may do in it.
+
+Channels take their rules from the space (VIEW_CHANNELS to read, and so on); DIRECT and
+GROUP chats from taking part. Everything about chats asks here.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Chat, ChatParticipant, Space
+from resolvers.errors import Forbidden, NotFound
+from resolvers.permissions import Permission, Standing, memberships, standing_from
+
+# What taking part in a DIRECT or GROUP chat allows (moderating others' messages is not).
+PARTICIPANT_PERMISSIONS = (
+    Permission.VIEW_CHANNELS
+    | Permission.SEND_MESSAGES
+    | Permission.ATTACH_FILES
+    | Permission.ADD_REACTIONS
+    | Permission.MENTION_EVERYONE
+)
+
+
+@dataclass(frozen=True)
+class ChatAccess:
+    chat: Chat
+    user_id: int
+    standing: Standing | None  # channels only
+
+    @property
+    def permissions(self) -> Permission:
+        return self.standing.permissions if self.standing else PARTICIPANT_PERMISSIONS
+
+    def may(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    def require(self, permission: Permission) -> None:
+        if not self.may(permission):
+            raise Forbidden(f"Missing permission {permission.name}", permission=permission.name)
+
+
+async def chat_access(session: AsyncSession, chat_id: int, user_id: int) -> ChatAccess:
+    """The caller's access to a chat it may read; NOT_FOUND for any other chat."""
+    row = (
+        await session.execute(
+            select(Chat, Space)
+            .outerjoin(Space, Space.id == Chat.space_id)
+            .where(Chat.id == chat_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("Chat not found")
+    chat, space = row
+    if space is None:
+        if await session.get(ChatParticipant, (chat.id, user_id)) is None:
+            raise NotFound("Chat not found")
+        return ChatAccess(chat, user_id, None)
+    found = await memberships(session, [space.id], [user_id])
+    standing = standing_from(space, user_id, found.get((space.id, user_id)))
+    if not standing.has(Permission.VIEW_CHANNELS):
+        raise NotFound("Chat not found")
+    return ChatAccess(chat, user_id, standing)
+
+
+async def visible_chat(session: AsyncSession, chat_id: int, user_id: int) -> Chat:
+    return (await chat_access(session, chat_id, user_id)).chat
+
+
+async def viewers_among(session: AsyncSession, chat: Chat, user_ids: Sequence[int]) -> set[int]:
+    """Which of `user_ids` may read `chat` (two statements at most)."""
+    if not user_ids:
+        return set()
+    if chat.space_id is None:
+        rows = await session.scalars(
+            select(ChatParticipant.user_id).where(
+                ChatParticipant.chat_id == chat.id, ChatParticipant.user_id.in_(user_ids)
+            )
+        )
+        return set(rows)
+    space = await session.get_one(Space, chat.space_id)
+    found = await memberships(session, [space.id], user_ids)
+    return {
+        user_id
+        for user_id in user_ids
+        if standing_from(space, user_id, found.get((space.id, user_id))).has(
+            Permission.VIEW_CHANNELS
+        )
+    }
+
+
+async def visible_chat_ids(
+    session: AsyncSession, chat_ids: Sequence[int], user_id: int
+) -> set[int]:
+    """Which of `chat_ids` the user may read, in three statements whatever their number."""
+    rows = (
+        await session.execute(
+            select(Chat.id, Space)
+            .outerjoin(Space, Space.id == Chat.space_id)
+            .where(Chat.id.in_(chat_ids))
+        )
+    ).all()
+    direct = [chat_id for chat_id, space in rows if space is None]
+    spaces = {space.id: space for _, space in rows if space is not None}
+    visible: set[int] = set()
+    if direct:
+        visible |= set(
+            await session.scalars(
+                select(ChatParticipant.chat_id).where(
+                    ChatParticipant.chat_id.in_(direct), ChatParticipant.user_id == user_id
+                )
+            )
+        )
+    if spaces:
+        found = await memberships(session, list(spaces), [user_id])
+        readable = {
+            space_id
+            for space_id, space in spaces.items()
+            if standing_from(space, user_id, found.get((space_id, user_id))).has(
+                Permission.VIEW_CHANNELS
+            )
+        }
+        visible |= {
+            chat_id for chat_id, space in rows if space is not None and space.id in readable
+        }
+    return visible
