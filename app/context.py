@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from app.settings import Settings
-from app.storage import Storage
+from app.storage import LocalStorage, Storage
 from db.models import Space, User
 from loaders import Loaders
 from loaders.permissions import StandingLoader
@@ -22,7 +22,8 @@ class Context:
     request: Request | WebSocket
     response: Response | WebSocket | None
     settings: Settings
-    storage: Storage
+    storage: Storage  # public media: avatars and banners
+    attachments: LocalStorage  # message attachments, served only through signed URLs
     session: AsyncSession
     loaders: Loaders
     rate_limiter: RateLimiter

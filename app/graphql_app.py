@@ -38,20 +38,23 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         session = request.state.db_session
-        context = Context(
+        user, auth_error = None, None
+        credential = request.headers.get("authorization")
+        if credential:
+            try:
+                user = await authenticate(session, self.services.settings, credential)
+            except Unauthenticated as error:
+                auth_error = error
+        return Context(
             request=request,
             response=response,
             settings=self.services.settings,
             storage=self.services.storage,
+            attachments=self.services.attachments,
             session=session,
-            loaders=Loaders(session),
+            loaders=Loaders(session, user.id if user else None),
             rate_limiter=self.services.rate_limiter,
             client=request.client.host if request.client else "unknown",
+            user=user,
+            auth_error=auth_error,
         )
-        credential = request.headers.get("authorization")
-        if credential:
-            try:
-                context.user = await authenticate(session, self.services.settings, credential)
-            except Unauthenticated as error:
-                context.auth_error = error
-        return context

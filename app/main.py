@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from app.body_limit import BodyLimitMiddleware
+from app.downloads import download_endpoint
 from app.graphql_app import GraphQLApp
 from app.media import MediaFiles
 from app.request_id import RequestIdMiddleware
@@ -51,6 +52,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Mount("/media", MediaFiles(directory=settings.media_path)),
+            Route("/files/{attachment_id:int}/{filename}", download_endpoint(services)),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

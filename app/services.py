@@ -23,6 +23,7 @@ class Services:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     storage: Storage
+    attachments: LocalStorage
     broadcast: Broadcast
     rate_limiter: RateLimiter
 
@@ -34,6 +35,7 @@ class Services:
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             storage=LocalStorage(settings.media_path, settings.public_base_url),
+            attachments=LocalStorage(settings.attachments_path, settings.public_base_url),
             broadcast=create_broadcast(settings.broadcast_url),
             rate_limiter=RateLimiter(settings.broadcast_url, settings.redis_namespace),
         )

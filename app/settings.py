@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=15 * 60, gt=0)
     refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
     media_dir: Path | None = None  # None: data_dir / "media"
+    attachments_dir: Path | None = None  # None: data_dir / "attachments" (never served as is)
     public_base_url: str = "http://localhost:8000"
     max_upload_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     graphiql: bool | None = None  # None: on in development, off in production
@@ -72,6 +73,10 @@ class Settings(BaseSettings):
     @property
     def media_path(self) -> Path:
         return self.media_dir or self.data_dir / "media"
+
+    @property
+    def attachments_path(self) -> Path:
+        return self.attachments_dir or self.data_dir / "attachments"
 
     @property
     def graphiql_enabled(self) -> bool:

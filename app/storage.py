@@ -20,17 +20,18 @@ class LocalStorage:
         self.root = root
         self.base_url = base_url.rstrip("/")
 
-    def _path(self, key: str) -> Path:
+    def path(self, key: str) -> Path:
+        """Where the file of `key` lives; refuses keys that would leave the root."""
         path = (self.root / key).resolve()
         if not path.is_relative_to(self.root.resolve()):
             raise ValueError(f"storage key escapes the media directory: {key!r}")
         return path
 
     async def save(self, key: str, data: bytes) -> None:
-        await asyncio.to_thread(self._write, self._path(key), data)
+        await asyncio.to_thread(self._write, self.path(key), data)
 
     async def delete(self, key: str) -> None:
-        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
+        await asyncio.to_thread(self.path(key).unlink, missing_ok=True)
 
     def url(self, key: str) -> str:
         return f"{self.base_url}/media/{key}"

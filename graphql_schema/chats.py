@@ -12,10 +12,11 @@ from graphql_schema.ids import pk_from_global_id, to_global_id
 from graphql_schema.info import Info
 from graphql_schema.node import Node
 from graphql_schema.users import User
-from resolvers import chats
+from resolvers import chats, history
 from resolvers.pagination import encode_cursor, page_request
 
 if TYPE_CHECKING:
+    from graphql_schema.messages import Message, MessageConnection
     from graphql_schema.spaces import Space
 
 
@@ -55,6 +56,32 @@ class Chat(Node):
         if self.row.space_id is None:
             return None
         return Space.from_row(await info.context.session.get_one(models.Space, self.row.space_id))
+
+    @strawberry.field(description="Oldest to newest; see Query.messages.")
+    async def messages(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Annotated["MessageConnection", strawberry.lazy("graphql_schema.messages")]:
+        from graphql_schema.messages import message_page
+
+        return await message_page(info, self.row.id, first, after, last, before)
+
+    @strawberry.field
+    async def last_message(
+        self, info: Info
+    ) -> Annotated["Message", strawberry.lazy("graphql_schema.messages")] | None:
+        from graphql_schema.messages import Message
+
+        row = await info.context.loaders.last_messages.load(self.row.id)
+        return Message.from_row(row) if row else None
+
+    @strawberry.field(description="Messages after my read marker, not my own.")
+    async def unread_count(self, info: Info) -> int:
+        return await info.context.loaders.unread_counts.load(self.row.id)
 
     @strawberry.field(description="DIRECT and GROUP; empty for channels.")
     async def participants(self, info: Info) -> list[User]:
@@ -101,7 +128,7 @@ class ChatQuery:
             (Chat.from_row(row), encode_cursor(row.last_activity_at.isoformat(), row.id))
             for row in rows
         ]
-        return Connection[Chat].forward(pairs, has_next=has_next, has_previous=after is not None)
+        return Connection[Chat].build(pairs, has_next=has_next, has_previous=after is not None)
 
 
 @strawberry.type
@@ -155,6 +182,19 @@ class ChatMutation:
             ctx.require_user(),
             pk_from_global_id(chat_id, "Chat", field="chatId"),
             pk_from_global_id(user_id, "User", field="userId"),
+        )
+        return Chat.from_row(row)
+
+    @strawberry.mutation(description="Default: up to the latest message. Never moves back.")
+    async def mark_chat_read(
+        self, info: Info, chat_id: strawberry.ID, message_id: strawberry.ID | None = None
+    ) -> Chat:
+        ctx = info.context
+        row = await history.mark_read(
+            ctx.session,
+            ctx.require_user(),
+            pk_from_global_id(chat_id, "Chat", field="chatId"),
+            pk_from_global_id(message_id, "Message", field="messageId") if message_id else None,
         )
         return Chat.from_row(row)
 

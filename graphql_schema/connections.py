@@ -1,6 +1,6 @@
 """Relay connections; `Connection[Space]` is named SpaceConnection, its edges SpaceEdge."""
 
-from typing import Generic, TypeVar
+from typing import Generic, Self, TypeVar
 
 import strawberry
 
@@ -27,10 +27,10 @@ class Connection(Generic[NodeType]):
     page_info: PageInfo
 
     @classmethod
-    def forward(
+    def build(
         cls, pairs: list[tuple[NodeType, str]], *, has_next: bool, has_previous: bool
-    ) -> "Connection[NodeType]":
-        """A page walked forward: `pairs` are (node, cursor) in order."""
+    ) -> Self:
+        """A page from (node, cursor) pairs, in order."""
         edges = [Edge(node=node, cursor=cursor) for node, cursor in pairs]
         return cls(
             edges=edges,

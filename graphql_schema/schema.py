@@ -16,8 +16,10 @@ from strawberry.tools import merge_types
 from graphql_schema.accounts import AccountMutation
 from graphql_schema.chats import ChatMutation, ChatQuery
 from graphql_schema.extensions.errors import ErrorCodes
+from graphql_schema.messages import MessageMutation, MessageQuery
 from graphql_schema.moderation import ModerationMutation
 from graphql_schema.node_field import NodeQuery
+from graphql_schema.notifications import NotificationMutation, NotificationQuery
 from graphql_schema.profiles import ProfileMutation, ProfileQuery
 from graphql_schema.role_mutations import RoleMutation
 from graphql_schema.spaces import SpaceMutation, SpaceQuery
@@ -26,7 +28,9 @@ MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
 
-Query = merge_types("Query", (NodeQuery, ProfileQuery, SpaceQuery, ChatQuery))
+Query = merge_types(
+    "Query", (NodeQuery, ProfileQuery, SpaceQuery, ChatQuery, MessageQuery, NotificationQuery)
+)
 Mutation = merge_types(
     "Mutation",
     (
@@ -36,6 +40,8 @@ Mutation = merge_types(
         RoleMutation,
         ModerationMutation,
         ChatMutation,
+        MessageMutation,
+        NotificationMutation,
     ),
 )
 

@@ -109,10 +109,10 @@ class Space(Node):
     ) -> Connection[Member]:
         page = page_request(first, after)
         if not (await _standing(info, self.row)).is_member:
-            return Connection[Member].forward([], has_next=False, has_previous=False)
+            return Connection[Member].build([], has_next=False, has_previous=False)
         rows, has_next = await spaces.members(info.context.session, self.row.id, query, page)
         pairs = [(Member.from_row(row), encode_cursor(row.id)) for row in rows]
-        return Connection[Member].forward(pairs, has_next=has_next, has_previous=after is not None)
+        return Connection[Member].build(pairs, has_next=has_next, has_previous=after is not None)
 
     @strawberry.field(description="Active bans; BAN_MEMBERS only.")
     async def bans(self, info: Info) -> list[Ban]:
@@ -204,7 +204,7 @@ class SpaceQuery:
         ctx.require_user()
         rows, has_next = await spaces.public_spaces(ctx.session, query, page_request(first, after))
         pairs = [(Space.from_row(row), encode_cursor(row.name.lower(), row.id)) for row in rows]
-        return Connection[Space].forward(pairs, has_next=has_next, has_previous=after is not None)
+        return Connection[Space].build(pairs, has_next=has_next, has_previous=after is not None)
 
 
 @strawberry.type

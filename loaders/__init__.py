@@ -2,14 +2,31 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loaders.chats import ParticipantsLoader
+from loaders.chats import ParticipantsLoader, ReadableChatsLoader
+from loaders.messages import (
+    AttachmentsLoader,
+    LastMessageLoader,
+    MentionsLoader,
+    MessageLoader,
+    ReactionsLoader,
+    UnreadCountLoader,
+)
 from loaders.spaces import MemberCountLoader, MemberRolesLoader
 from loaders.users import UserLoader
 
 
 class Loaders:
-    def __init__(self, session: AsyncSession) -> None:
+    """`viewer_id` is the signed-in user, for what depends on who is looking."""
+
+    def __init__(self, session: AsyncSession, viewer_id: int | None = None) -> None:
         self.users = UserLoader(session)
         self.member_counts = MemberCountLoader(session)
         self.member_roles = MemberRolesLoader(session)
         self.participants = ParticipantsLoader(session)
+        self.readable_chats = ReadableChatsLoader(session, viewer_id)
+        self.messages = MessageLoader(session, self.users)
+        self.attachments = AttachmentsLoader(session)
+        self.mentions = MentionsLoader(session, self.users)
+        self.reactions = ReactionsLoader(session, self.users, viewer_id)
+        self.last_messages = LastMessageLoader(session, self.users)
+        self.unread_counts = UnreadCountLoader(session, viewer_id)

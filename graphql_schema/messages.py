@@ -1,0 +1,240 @@
+"""Message, Attachment, ReactionGroup, and the message queries and mutations."""
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Self, cast
+
+import strawberry
+from strawberry.file_uploads import Upload
+
+from db import models
+from graphql_schema.connections import Connection
+from graphql_schema.ids import pk_from_global_id, to_global_id
+from graphql_schema.info import Info
+from graphql_schema.node import Node
+from graphql_schema.users import User, load_user
+from loaders.messages import REACTION_SAMPLE
+from resolvers import attachments, history, messages, reactions
+from resolvers.pagination import encode_cursor
+from resolvers.uploads import UploadFile
+
+if TYPE_CHECKING:
+    from graphql_schema.chats import Chat
+
+
+@strawberry.enum
+class MessageKind(enum.Enum):
+    TEXT = "TEXT"
+    SYSTEM = "SYSTEM"
+
+
+@strawberry.type(name="Attachment")
+class Attachment(Node):
+    id: strawberry.ID
+    filename: str
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+    row: strawberry.Private[models.Attachment]
+
+    @classmethod
+    def from_row(cls, row: models.Attachment) -> Self:
+        return cls(
+            id=strawberry.ID(to_global_id("Attachment", row.id)),
+            filename=row.filename,
+            content_type=row.content_type,
+            size=row.size,
+            width=row.width,
+            height=row.height,
+            row=row,
+        )
+
+    @strawberry.field(description="A signed download link, valid for an hour.")
+    def url(self, info: Info) -> str:
+        return attachments.signed_url(info.context.settings, self.row)
+
+
+@strawberry.type(name="ReactionGroup")
+class ReactionGroup:
+    emoji: str
+    count: int
+    reacted_by_me: bool
+    sample: strawberry.Private[list[models.User]]
+
+    @strawberry.field(description=f"The first to react, at most {REACTION_SAMPLE}.")
+    def users(self, first: int | None = 3) -> list[User]:
+        limit = max(0, min(REACTION_SAMPLE, 3 if first is None else first))
+        return [User.from_row(row) for row in self.sample[:limit]]
+
+
+@strawberry.type(name="Message")
+class Message(Node):
+    id: strawberry.ID
+    kind: MessageKind
+    content: str | None = strawberry.field(description="Null once deleted.")
+    mentions_everyone: bool
+    edited_at: datetime | None
+    deleted_at: datetime | None
+    created_at: datetime
+    row: strawberry.Private[models.Message]
+
+    @classmethod
+    def from_row(cls, row: models.Message) -> Self:
+        return cls(
+            id=strawberry.ID(to_global_id("Message", row.id)),
+            kind=MessageKind(row.kind.value),
+            content=row.content,
+            mentions_everyone=row.mentions_everyone,
+            edited_at=row.edited_at,
+            deleted_at=row.deleted_at,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @strawberry.field
+    async def chat(self, info: Info) -> Annotated["Chat", strawberry.lazy("graphql_schema.chats")]:
+        from graphql_schema.chats import Chat
+
+        return Chat.from_row(await info.context.session.get_one(models.Chat, self.row.chat_id))
+
+    @strawberry.field(description="Null for SYSTEM messages.")
+    async def author(self, info: Info) -> User | None:
+        if self.row.author_id is None:
+            return None
+        return await load_user(info, self.row.author_id)
+
+    @strawberry.field
+    async def reply_to(self, info: Info) -> "Message | None":
+        if self.row.reply_to_id is None:
+            return None
+        row = await info.context.loaders.messages.load(self.row.reply_to_id)
+        return Message.from_row(row) if row else None
+
+    @strawberry.field
+    async def attachments(self, info: Info) -> list[Attachment]:
+        rows = await info.context.loaders.attachments.load(self.row.id)
+        return [Attachment.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def reactions(self, info: Info) -> list[ReactionGroup]:
+        groups = await info.context.loaders.reactions.load(self.row.id)
+        return [
+            ReactionGroup(
+                emoji=group.emoji,
+                count=group.count,
+                reacted_by_me=group.reacted_by_me,
+                sample=group.users,
+            )
+            for group in groups
+        ]
+
+    @strawberry.field
+    async def mentions(self, info: Info) -> list[User]:
+        return [User.from_row(row) for row in await info.context.loaders.mentions.load(self.row.id)]
+
+
+@strawberry.type
+class MessageConnection(Connection[Message]):
+    """Named for Chat.messages, which refers to it lazily."""
+
+
+async def message_page(
+    info: Info,
+    chat_id: int,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> MessageConnection:
+    ctx = info.context
+    page = await history.history(
+        ctx.session, ctx.require_user(), chat_id, first=first, after=after, last=last, before=before
+    )
+    for author in page.authors:
+        ctx.loaders.users.prime(author.id, author)
+    pairs = [(Message.from_row(row), encode_cursor(row.id)) for row in page.messages]
+    return MessageConnection.build(pairs, has_next=page.has_next, has_previous=page.has_previous)
+
+
+@strawberry.input
+class SendMessageInput:
+    chat_id: strawberry.ID
+    content: str | None = None
+    reply_to_id: strawberry.ID | None = None
+    attachments: list[Upload] | None = None
+    client_message_id: str | None = strawberry.field(
+        default=None, description="Idempotency key: resending returns the first message."
+    )
+
+
+@strawberry.type
+class MessageQuery:
+    @strawberry.field(
+        description="Oldest to newest. first/after walks forward from the oldest, last/before "
+        "backward from the newest; without either, the newest 50. At most 100 a page."
+    )
+    async def messages(
+        self,
+        info: Info,
+        chat_id: strawberry.ID,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> MessageConnection:
+        chat_pk = pk_from_global_id(chat_id, "Chat", field="chatId")
+        return await message_page(info, chat_pk, first, after, last, before)
+
+
+@strawberry.type
+class MessageMutation:
+    @strawberry.mutation(description="clientMessageId makes it idempotent.")
+    async def send_message(self, info: Info, input: SendMessageInput) -> Message:
+        ctx = info.context
+        new = messages.NewMessage(
+            chat_id=pk_from_global_id(input.chat_id, "Chat", field="chatId"),
+            content=input.content,
+            reply_to_id=(
+                pk_from_global_id(input.reply_to_id, "Message", field="replyToId")
+                if input.reply_to_id
+                else None
+            ),
+            client_message_id=input.client_message_id,
+            files=[cast(UploadFile, file) for file in input.attachments or []],
+        )
+        row = await messages.send_message(
+            ctx.session, ctx.attachments, ctx.settings, ctx.require_user(), new
+        )
+        return Message.from_row(row)
+
+    @strawberry.mutation(description="Author only; sets editedAt.")
+    async def edit_message(self, info: Info, id: strawberry.ID, content: str) -> Message:
+        ctx = info.context
+        row = await messages.edit_message(
+            ctx.session, ctx.require_user(), pk_from_global_id(id, "Message"), content
+        )
+        return Message.from_row(row)
+
+    @strawberry.mutation(description="Soft delete: content null, deletedAt set.")
+    async def delete_message(self, info: Info, id: strawberry.ID) -> Message:
+        ctx = info.context
+        row = await messages.delete_message(
+            ctx.session, ctx.attachments, ctx.require_user(), pk_from_global_id(id, "Message")
+        )
+        return Message.from_row(row)
+
+    @strawberry.mutation
+    async def add_reaction(self, info: Info, message_id: strawberry.ID, emoji: str) -> Message:
+        ctx = info.context
+        pk = pk_from_global_id(message_id, "Message", field="messageId")
+        return Message.from_row(
+            await reactions.add_reaction(ctx.session, ctx.require_user(), pk, emoji)
+        )
+
+    @strawberry.mutation
+    async def remove_reaction(self, info: Info, message_id: strawberry.ID, emoji: str) -> Message:
+        ctx = info.context
+        pk = pk_from_global_id(message_id, "Message", field="messageId")
+        row = await reactions.remove_reaction(ctx.session, ctx.require_user(), pk, emoji)
+        return Message.from_row(row)

@@ -1,0 +1,109 @@
+"""Notification, and the notification queries and mutations."""
+
+import enum
+from datetime import datetime
+from typing import Self
+
+import strawberry
+
+from db import models
+from graphql_schema.connections import Connection
+from graphql_schema.ids import pk_from_global_id, to_global_id
+from graphql_schema.info import Info
+from graphql_schema.messages import Message
+from graphql_schema.node import Node
+from graphql_schema.spaces import Space
+from graphql_schema.users import User, load_user
+from resolvers import notifications
+from resolvers.pagination import encode_cursor, page_request
+
+
+@strawberry.enum
+class NotificationKind(enum.Enum):
+    MENTION = "MENTION"
+    REPLY = "REPLY"
+    INVITE = "INVITE"
+    ROLE_ASSIGNED = "ROLE_ASSIGNED"
+    ROLE_REMOVED = "ROLE_REMOVED"
+    KICKED = "KICKED"
+    BANNED = "BANNED"
+
+
+@strawberry.type(name="Notification")
+class Notification(Node):
+    id: strawberry.ID
+    kind: NotificationKind
+    read_at: datetime | None
+    created_at: datetime
+    row: strawberry.Private[models.Notification]
+
+    @classmethod
+    def from_row(cls, row: models.Notification) -> Self:
+        return cls(
+            id=strawberry.ID(to_global_id("Notification", row.id)),
+            kind=NotificationKind(row.kind.value),
+            read_at=row.read_at,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @strawberry.field
+    async def actor(self, info: Info) -> User | None:
+        return await load_user(info, self.row.actor_id) if self.row.actor_id else None
+
+    @strawberry.field(description="Null when the message's chat is no longer readable.")
+    async def message(self, info: Info) -> Message | None:
+        if self.row.message_id is None:
+            return None
+        row = await info.context.loaders.messages.load(self.row.message_id)
+        if row is None or not await info.context.loaders.readable_chats.load(row.chat_id):
+            return None
+        return Message.from_row(row)
+
+    @strawberry.field
+    async def space(self, info: Info) -> Space | None:
+        if self.row.space_id is None:
+            return None
+        row = await info.context.session.get(models.Space, self.row.space_id)
+        return Space.from_row(row) if row else None
+
+
+@strawberry.type
+class NotificationQuery:
+    @strawberry.field(description="Newest first.")
+    async def notifications(
+        self,
+        info: Info,
+        unread_only: bool | None = False,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Notification]:
+        ctx = info.context
+        rows, has_next = await notifications.notifications(
+            ctx.session, ctx.require_user(), bool(unread_only), page_request(first, after)
+        )
+        pairs = [(Notification.from_row(row), encode_cursor(row.id)) for row in rows]
+        return Connection[Notification].build(
+            pairs, has_next=has_next, has_previous=after is not None
+        )
+
+    @strawberry.field
+    async def unread_notification_count(self, info: Info) -> int:
+        ctx = info.context
+        return await notifications.unread_count(ctx.session, ctx.require_user())
+
+
+@strawberry.type
+class NotificationMutation:
+    @strawberry.mutation
+    async def mark_notification_read(self, info: Info, id: strawberry.ID) -> Notification:
+        ctx = info.context
+        row = await notifications.mark_read(
+            ctx.session, ctx.require_user(), pk_from_global_id(id, "Notification")
+        )
+        return Notification.from_row(row)
+
+    @strawberry.mutation(description="How many were unread.")
+    async def mark_all_notifications_read(self, info: Info) -> int:
+        ctx = info.context
+        return await notifications.mark_all_read(ctx.session, ctx.require_user())

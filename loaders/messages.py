@@ -1,0 +1,175 @@
+"""What a page of messages needs, one statement per kind whatever the page size.
+
+Users that come along (authors, mentioned users, reaction samples) are primed into the
+users loader, so resolving them costs nothing more.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiodataloader import DataLoader
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Attachment, Mention, Message, Reaction, ReadMarker, User
+from loaders.users import UserLoader
+
+REACTION_SAMPLE = 10  # users shown per reaction group
+
+
+@dataclass(frozen=True)
+class ReactionGroup:
+    emoji: str
+    count: int
+    reacted_by_me: bool
+    users: list[User]  # the first REACTION_SAMPLE to react
+
+
+class MessageLoader(DataLoader[int, Message | None]):
+    """Messages by id (reply targets), with their authors."""
+
+    def __init__(self, session: AsyncSession, users: UserLoader) -> None:
+        super().__init__()
+        self.session, self.users = session, users
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Message | None]:
+        rows = await self.session.execute(
+            select(Message, User)
+            .outerjoin(User, User.id == Message.author_id)
+            .where(Message.id.in_(keys))
+        )
+        found = {}
+        for message, author in rows:
+            found[message.id] = message
+            if author is not None:
+                self.users.prime(author.id, author)
+        return [found.get(key) for key in keys]
+
+
+class AttachmentsLoader(DataLoader[int, list[Attachment]]):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__()
+        self.session = session
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[Attachment]]:
+        rows = await self.session.scalars(
+            select(Attachment).where(Attachment.message_id.in_(keys)).order_by(Attachment.id)
+        )
+        by_message: dict[int, list[Attachment]] = defaultdict(list)
+        for row in rows:
+            by_message[row.message_id or 0].append(row)
+        return [by_message[key] for key in keys]
+
+
+class MentionsLoader(DataLoader[int, list[User]]):
+    def __init__(self, session: AsyncSession, users: UserLoader) -> None:
+        super().__init__()
+        self.session, self.users = session, users
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[User]]:
+        rows = await self.session.execute(
+            select(Mention.message_id, User)
+            .join(User, User.id == Mention.user_id)
+            .where(Mention.message_id.in_(keys))
+            .order_by(User.tag)
+        )
+        by_message: dict[int, list[User]] = defaultdict(list)
+        for message_id, user in rows:
+            by_message[message_id].append(user)
+            self.users.prime(user.id, user)
+        return [by_message[key] for key in keys]
+
+
+class ReactionsLoader(DataLoader[int, list[ReactionGroup]]):
+    """Reactions grouped by emoji (in order of first use), as the viewer sees them."""
+
+    def __init__(self, session: AsyncSession, users: UserLoader, viewer_id: int | None) -> None:
+        super().__init__()
+        self.session, self.users, self.viewer_id = session, users, viewer_id
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[ReactionGroup]]:
+        group = (Reaction.message_id, Reaction.emoji)
+        ranked = select(
+            Reaction.message_id,
+            Reaction.emoji,
+            Reaction.user_id,
+            func.count().over(partition_by=group).label("count"),
+            func.row_number()
+            .over(partition_by=group, order_by=(Reaction.created_at, Reaction.user_id))
+            .label("rank"),
+            func.min(Reaction.created_at).over(partition_by=group).label("first_at"),
+        ).where(Reaction.message_id.in_(keys))
+        ranked_sq = ranked.subquery()
+        rows = await self.session.execute(
+            select(ranked_sq, User)
+            .join(User, User.id == ranked_sq.c.user_id)
+            .where(
+                or_(
+                    ranked_sq.c.rank <= REACTION_SAMPLE,
+                    ranked_sq.c.user_id == (self.viewer_id or 0),
+                )
+            )
+            .order_by(
+                ranked_sq.c.message_id, ranked_sq.c.first_at, ranked_sq.c.emoji, ranked_sq.c.rank
+            )
+        )
+        groups: dict[int, dict[str, ReactionGroup]] = defaultdict(dict)
+        for message_id, emoji, user_id, count, rank, _, user in rows:
+            known = groups[message_id].get(emoji) or ReactionGroup(emoji, count, False, [])
+            sample = [*known.users, user] if rank <= REACTION_SAMPLE else known.users
+            groups[message_id][emoji] = ReactionGroup(
+                emoji, count, known.reacted_by_me or user_id == self.viewer_id, sample
+            )
+            self.users.prime(user.id, user)
+        return [list(groups[key].values()) for key in keys]
+
+
+class LastMessageLoader(DataLoader[int, Message | None]):
+    """The newest message of each chat, with its author."""
+
+    def __init__(self, session: AsyncSession, users: UserLoader) -> None:
+        super().__init__()
+        self.session, self.users = session, users
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Message | None]:
+        newest = (
+            select(func.max(Message.id)).where(Message.chat_id.in_(keys)).group_by(Message.chat_id)
+        )
+        rows = await self.session.execute(
+            select(Message, User)
+            .outerjoin(User, User.id == Message.author_id)
+            .where(Message.id.in_(newest))
+        )
+        by_chat = {}
+        for message, author in rows:
+            by_chat[message.chat_id] = message
+            if author is not None:
+                self.users.prime(author.id, author)
+        return [by_chat.get(key) for key in keys]
+
+
+class UnreadCountLoader(DataLoader[int, int]):
+    """Messages after the viewer's read marker, not their own and not deleted, per chat."""
+
+    def __init__(self, session: AsyncSession, viewer_id: int | None) -> None:
+        super().__init__()
+        self.session, self.viewer_id = session, viewer_id or 0
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[int]:
+        rows = await self.session.execute(
+            select(Message.chat_id, func.count())
+            .outerjoin(
+                ReadMarker,
+                (ReadMarker.chat_id == Message.chat_id) & (ReadMarker.user_id == self.viewer_id),
+            )
+            .where(
+                Message.chat_id.in_(keys),
+                Message.id > func.coalesce(ReadMarker.last_read_message_id, 0),
+                Message.deleted_at.is_(None),
+                or_(Message.author_id.is_(None), Message.author_id != self.viewer_id),
+            )
+            .group_by(Message.chat_id)
+        )
+        counts: dict[int, int] = {chat_id: count for chat_id, count in rows}
+        return [counts.get(key, 0) for key in keys]

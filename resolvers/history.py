@@ -1,0 +1,137 @@
+"""Message history pages (keyset on the message id) and read markers."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.base import utcnow
+from db.models import Chat, Message, ReadMarker, User
+from resolvers.chat_access import chat_access
+from resolvers.errors import BadUserInput
+from resolvers.pagination import decode_cursor
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    """Messages oldest first, with the authors loaded alongside."""
+
+    messages: list[Message]
+    authors: list[User]
+    has_next: bool
+    has_previous: bool
+
+
+async def history(
+    session: AsyncSession,
+    user: User,
+    chat_id: int,
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> MessagePage:
+    """A page of a chat the caller can read: `first`/`after` walks forward from the oldest,
+    `last`/`before` backward from the newest (the default: the newest 50)."""
+    await chat_access(session, chat_id, user.id)
+    forward = first is not None or after is not None
+    if forward and (last is not None or before is not None):
+        raise BadUserInput("Page forward (first/after) or backward (last/before), not both")
+    size = _size(first if forward else last, "first" if forward else "last")
+    cursor = after if forward else before
+    bound = _message_id(cursor, "after" if forward else "before") if cursor else None
+
+    statement = (
+        select(Message, User)
+        .outerjoin(User, User.id == Message.author_id)
+        .where(Message.chat_id == chat_id)
+    )
+    if forward:
+        if bound is not None:
+            statement = statement.where(Message.id > bound)
+        statement = statement.order_by(Message.id)
+    else:
+        if bound is not None:
+            statement = statement.where(Message.id < bound)
+        statement = statement.order_by(Message.id.desc())
+    rows = (await session.execute(statement.limit(size + 1))).all()
+    more = len(rows) > size
+    rows = rows[:size] if forward else list(reversed(rows[:size]))
+    messages = [message for message, _ in rows]
+    authors = [author for _, author in rows if author is not None]
+    # A cursor always names a message, so there is something on its other side.
+    if forward:
+        return MessagePage(messages, authors, has_next=more, has_previous=bound is not None)
+    return MessagePage(messages, authors, has_next=bound is not None, has_previous=more)
+
+
+async def mark_read(
+    session: AsyncSession, user: User, chat_id: int, message_id: int | None
+) -> Chat:
+    """Move the caller's read marker up to `message_id` (default: the latest); never back."""
+    chat = (await chat_access(session, chat_id, user.id)).chat
+    if message_id is None:
+        target = await session.scalar(
+            select(func.max(Message.id)).where(Message.chat_id == chat_id)
+        )
+        if target is None:
+            return chat
+    else:
+        owner = await session.scalar(select(Message.chat_id).where(Message.id == message_id))
+        if owner != chat_id:
+            raise BadUserInput("messageId must be a message of this chat", field="messageId")
+        target = message_id
+    if not await _advance(session, chat_id, user.id, target):
+        try:
+            await session.execute(
+                insert(ReadMarker).values(
+                    chat_id=chat_id,
+                    user_id=user.id,
+                    last_read_message_id=target,
+                    updated_at=utcnow(),
+                )
+            )
+            await session.flush()
+        except IntegrityError:  # a marker appeared meanwhile: move that one instead
+            await session.rollback()
+            await _advance(session, chat_id, user.id, target)
+    await session.commit()
+    return chat
+
+
+async def _advance(session: AsyncSession, chat_id: int, user_id: int, target: int) -> bool:
+    """Raise an existing marker to `target` (atomically); False when there is no marker."""
+    await session.execute(
+        update(ReadMarker)
+        .where(
+            ReadMarker.chat_id == chat_id,
+            ReadMarker.user_id == user_id,
+            ReadMarker.last_read_message_id < target,
+        )
+        .values(last_read_message_id=target, updated_at=utcnow())
+    )
+    exists = await session.scalar(
+        select(ReadMarker.chat_id).where(
+            ReadMarker.chat_id == chat_id, ReadMarker.user_id == user_id
+        )
+    )
+    return exists is not None
+
+
+def _size(value: int | None, field: str) -> int:
+    size = DEFAULT_PAGE if value is None else value
+    if not 1 <= size <= MAX_PAGE:
+        raise BadUserInput(f"{field} must be between 1 and {MAX_PAGE}", field=field)
+    return size
+
+
+def _message_id(cursor: str, field: str) -> int:
+    values = decode_cursor(cursor, field=field)
+    if not isinstance(values[0], int):
+        raise BadUserInput("Invalid cursor", field=field)
+    return values[0]

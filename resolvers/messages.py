@@ -1,0 +1,250 @@
+"""Sending, editing and deleting messages, and the notifications they cause."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.settings import Settings
+from app.storage import Storage
+from db.base import utcnow
+from db.models import (
+    Attachment,
+    Chat,
+    Mention,
+    Message,
+    MessageKind,
+    Notification,
+    NotificationKind,
+    Reaction,
+    User,
+)
+from resolvers import attachments, mentions
+from resolvers.chat_access import ChatAccess, chat_access, viewers_among
+from resolvers.errors import BadUserInput, Conflict, Forbidden, NotFound
+from resolvers.permissions import Permission
+from resolvers.uploads import UploadFile
+
+CONTENT_MAX = 4000
+CLIENT_MESSAGE_ID_MAX = 64
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    chat_id: int
+    content: str | None = None
+    reply_to_id: int | None = None
+    client_message_id: str | None = None
+    files: Sequence[UploadFile] = ()
+
+
+async def send_message(
+    session: AsyncSession, storage: Storage, settings: Settings, user: User, new: NewMessage
+) -> Message:
+    """Post to a chat; the same clientMessageId from the same user returns the first message."""
+    access = await chat_access(session, new.chat_id, user.id)
+    access.require(Permission.SEND_MESSAGES)
+    if new.files:
+        access.require(Permission.ATTACH_FILES)
+    content = _content(new.content, has_files=bool(new.files))
+    client_id = _client_message_id(new.client_message_id)
+    if client_id is not None and (first := await _sent_before(session, user, client_id, access)):
+        return first
+    reply_to = await _reply_target(session, access.chat, new.reply_to_id)
+    incoming = await attachments.read_files(list(new.files), settings)
+    stored = await attachments.store(storage, access.chat.id, incoming)
+    try:
+        message = await _insert(session, access, user, content, reply_to, client_id, stored)
+    except IntegrityError:  # the same clientMessageId raced in from another request
+        await session.rollback()
+        await _forget(storage, stored)
+        first = await _sent_before(session, user, client_id or "", access)
+        assert first is not None
+        return first
+    except BaseException:
+        await _forget(storage, stored)
+        raise
+    return message
+
+
+async def edit_message(session: AsyncSession, user: User, message_id: int, content: str) -> Message:
+    """The author changes the text; newly mentioned users are notified."""
+    message, access = await _visible_message(session, user, message_id)
+    if message.author_id != user.id:
+        raise Forbidden("Only the author can edit a message")
+    if message.deleted_at is not None:
+        raise BadUserInput("A deleted message cannot be edited", field="id")
+    has_files = await session.scalar(
+        select(Attachment.id).where(Attachment.message_id == message.id)
+    )
+    message.content = _content(content, has_files=has_files is not None)
+    message.edited_at = utcnow()
+    before = set(
+        await session.scalars(select(Mention.user_id).where(Mention.message_id == message.id))
+    )
+    await session.execute(delete(Mention).where(Mention.message_id == message.id))
+    await session.flush()
+    mentioned = await _mention(session, access, message)
+    newly = [u for u in mentioned if u.id not in before]
+    _notify(session, access.chat, message, user, newly, replied_author=None)
+    await session.commit()
+    return message
+
+
+async def delete_message(
+    session: AsyncSession, storage: Storage, user: User, message_id: int
+) -> Message:
+    """Soft delete by the author, or by MANAGE_MESSAGES in a channel: the tombstone stays."""
+    message, access = await _visible_message(session, user, message_id)
+    may_moderate = access.standing is not None and access.may(Permission.MANAGE_MESSAGES)
+    if message.author_id != user.id and not may_moderate:
+        raise Forbidden("Only the author or a moderator can delete a message")
+    if message.deleted_at is not None:
+        return message
+    keys = list(
+        await session.scalars(
+            select(Attachment.storage_key).where(Attachment.message_id == message.id)
+        )
+    )
+    for table in (Attachment, Mention, Reaction):
+        await session.execute(delete(table).where(table.message_id == message.id))
+    message.content = None
+    message.mentions_everyone = False
+    message.deleted_at = utcnow()
+    await session.commit()
+    for key in keys:
+        await storage.delete(key)
+    return message
+
+
+async def visible_message(session: AsyncSession, user: User, message_id: int) -> Message:
+    return (await _visible_message(session, user, message_id))[0]
+
+
+async def _visible_message(
+    session: AsyncSession, user: User, message_id: int
+) -> tuple[Message, ChatAccess]:
+    message = await session.get(Message, message_id)
+    if message is None:
+        raise NotFound("Message not found")
+    try:
+        access = await chat_access(session, message.chat_id, user.id)
+    except NotFound:
+        raise NotFound("Message not found") from None
+    return message, access
+
+
+def _content(raw: str | None, *, has_files: bool) -> str:
+    content = (raw or "").strip()
+    if len(content) > CONTENT_MAX:
+        raise BadUserInput(f"A message has at most {CONTENT_MAX} characters", field="content")
+    if not content and not has_files:
+        raise BadUserInput("A message needs content or an attachment", field="content")
+    return content
+
+
+def _client_message_id(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    if not 1 <= len(raw) <= CLIENT_MESSAGE_ID_MAX:
+        raise BadUserInput(
+            f"clientMessageId must be 1-{CLIENT_MESSAGE_ID_MAX} characters", field="clientMessageId"
+        )
+    return raw
+
+
+async def _sent_before(
+    session: AsyncSession, user: User, client_id: str, access: ChatAccess
+) -> Message | None:
+    first = await session.scalar(
+        select(Message).where(Message.author_id == user.id, Message.client_message_id == client_id)
+    )
+    if first is not None and first.chat_id != access.chat.id:
+        raise Conflict("This clientMessageId was used in another chat", field="clientMessageId")
+    return first
+
+
+async def _reply_target(
+    session: AsyncSession, chat: Chat, reply_to_id: int | None
+) -> Message | None:
+    if reply_to_id is None:
+        return None
+    target = await session.get(Message, reply_to_id)
+    if target is None or target.chat_id != chat.id:
+        raise BadUserInput("replyToId must be a message of the same chat", field="replyToId")
+    return target
+
+
+async def _insert(
+    session: AsyncSession,
+    access: ChatAccess,
+    user: User,
+    content: str,
+    reply_to: Message | None,
+    client_id: str | None,
+    stored: list[Attachment],
+) -> Message:
+    message = Message(
+        chat_id=access.chat.id,
+        author_id=user.id,
+        kind=MessageKind.TEXT,
+        content=content,
+        reply_to_id=reply_to.id if reply_to else None,
+        client_message_id=client_id,
+    )
+    session.add(message)
+    await session.flush()
+    for row in stored:
+        row.message_id = message.id
+        row.uploader_id = user.id
+    session.add_all(stored)
+    mentioned = await _mention(session, access, message)
+    replied = reply_to.author_id if reply_to else None
+    if replied is not None and replied not in await viewers_among(session, access.chat, [replied]):
+        replied = None  # they can no longer read this chat
+    _notify(session, access.chat, message, user, mentioned, replied_author=replied)
+    access.chat.last_activity_at = message.created_at
+    await session.commit()
+    return message
+
+
+async def _mention(session: AsyncSession, access: ChatAccess, message: Message) -> list[User]:
+    """Record who the content mentions; @everyone counts only where it is allowed."""
+    parsed = mentions.parse(message.content or "")
+    message.mentions_everyone = parsed.everyone and access.may(Permission.MENTION_EVERYONE)
+    users = await mentions.mentioned_users(session, access.chat, parsed.tags)
+    session.add_all([Mention(message_id=message.id, user_id=u.id) for u in users])
+    return users
+
+
+def _notify(
+    session: AsyncSession,
+    chat: Chat,
+    message: Message,
+    author: User,
+    mentioned: list[User],
+    *,
+    replied_author: int | None,
+) -> None:
+    """REPLY for the replied-to author, MENTION for the others; never to oneself, once each."""
+    recipients = {replied_author: NotificationKind.REPLY} if replied_author else {}
+    for user in mentioned:
+        recipients.setdefault(user.id, NotificationKind.MENTION)
+    recipients.pop(author.id, None)
+    for user_id, kind in recipients.items():
+        session.add(
+            Notification(
+                user_id=user_id,
+                kind=kind,
+                actor_id=author.id,
+                message_id=message.id,
+                space_id=chat.space_id,
+            )
+        )
+
+
+async def _forget(storage: Storage, stored: list[Attachment]) -> None:
+    for row in stored:
+        await storage.delete(row.storage_key)

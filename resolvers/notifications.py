@@ -1,0 +1,55 @@
+"""A user's notifications: listing, counting and marking read."""
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.base import utcnow
+from db.models import Notification, User
+from resolvers.errors import BadUserInput, NotFound
+from resolvers.pagination import PageRequest
+
+
+async def notifications(
+    session: AsyncSession, user: User, unread_only: bool, page: PageRequest
+) -> tuple[list[Notification], bool]:
+    """Newest first."""
+    statement = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        statement = statement.where(Notification.read_at.is_(None))
+    if page.after is not None:
+        if not isinstance(page.after[0], int):
+            raise BadUserInput("Invalid cursor", field="after")
+        statement = statement.where(Notification.id < page.after[0])
+    statement = statement.order_by(Notification.id.desc()).limit(page.limit + 1)
+    rows = list(await session.scalars(statement))
+    return rows[: page.limit], len(rows) > page.limit
+
+
+async def unread_count(session: AsyncSession, user: User) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
+    return count or 0
+
+
+async def mark_read(session: AsyncSession, user: User, notification_id: int) -> Notification:
+    notification = await session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user.id:
+        raise NotFound("Notification not found")
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        await session.commit()
+    return notification
+
+
+async def mark_all_read(session: AsyncSession, user: User) -> int:
+    """How many were unread."""
+    result = await session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    await session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,73 @@
+"""Emoji reactions: one per user per emoji, a bounded set of emoji per message."""
+
+import emoji as emoji_data
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Message, Reaction, User
+from resolvers.chat_access import chat_access
+from resolvers.errors import BadUserInput, NotFound
+from resolvers.permissions import Permission
+
+MAX_DISTINCT_EMOJI = 20
+EMOJI_MAX = 32
+
+
+def valid_emoji(raw: str) -> str:
+    """A single Unicode emoji (sequences such as 👍🏽 or 👨‍👩‍👧 included)."""
+    value = raw.strip()
+    if not value or len(value) > EMOJI_MAX or not emoji_data.is_emoji(value):
+        raise BadUserInput("emoji must be a single Unicode emoji", field="emoji")
+    return value
+
+
+async def add_reaction(session: AsyncSession, user: User, message_id: int, raw: str) -> Message:
+    """React; doing it twice is harmless."""
+    message = await _reactable(session, user, message_id)
+    value = valid_emoji(raw)
+    existing = set(
+        await session.scalars(
+            select(Reaction.emoji).where(Reaction.message_id == message.id).distinct()
+        )
+    )
+    if value not in existing and len(existing) >= MAX_DISTINCT_EMOJI:
+        raise BadUserInput(
+            f"A message has at most {MAX_DISTINCT_EMOJI} different reactions", field="emoji"
+        )
+    mine = await session.get(Reaction, (message.id, value, user.id))
+    if mine is None:
+        session.add(Reaction(message_id=message.id, emoji=value, user_id=user.id))
+        try:
+            await session.commit()
+        except IntegrityError:  # the same reaction from a concurrent request
+            await session.rollback()
+    return message
+
+
+async def remove_reaction(session: AsyncSession, user: User, message_id: int, raw: str) -> Message:
+    """Take one's own reaction back; removing a missing one is harmless."""
+    message = await _reactable(session, user, message_id)
+    await session.execute(
+        delete(Reaction).where(
+            Reaction.message_id == message.id,
+            Reaction.emoji == valid_emoji(raw),
+            Reaction.user_id == user.id,
+        )
+    )
+    await session.commit()
+    return message
+
+
+async def _reactable(session: AsyncSession, user: User, message_id: int) -> Message:
+    message = await session.get(Message, message_id)
+    if message is None:
+        raise NotFound("Message not found")
+    try:
+        access = await chat_access(session, message.chat_id, user.id)
+    except NotFound:
+        raise NotFound("Message not found") from None
+    access.require(Permission.ADD_REACTIONS)
+    if message.deleted_at is not None:
+        raise BadUserInput("A deleted message takes no reactions", field="messageId")
+    return message
