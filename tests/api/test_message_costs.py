@@ -1,0 +1,98 @@
+"""A page of messages with everything on it costs a small, constant number of statements."""
+
+import uuid
+
+import pytest
+from starlette.applications import Starlette
+
+from db.models import Attachment
+from graphql_schema.ids import parse_global_id
+from tests.conftest import StatementCounter
+from tests.factories import create_space, join
+from tests.graphql_client import Account, GraphQLClient
+
+PAGE = """query($chat: ID!) {
+    messages(chatId: $chat, first: 50) {
+        edges { node {
+            id content createdAt
+            author { tag avatarUrl }
+            reactions { emoji count reactedByMe users { tag } }
+            attachments { id filename contentType url }
+            mentions { tag }
+            replyTo { id content author { tag } }
+        } }
+        pageInfo { hasNextPage hasPreviousPage }
+    }
+}"""
+SEND = """mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }"""
+REACT = "mutation($m: ID!, $e: String!) { addReaction(messageId: $m, emoji: $e) { id } }"
+
+
+async def grow(
+    client: GraphQLClient, app: Starlette, chat: str, alice: Account, bob: Account, size: int
+) -> None:
+    """Messages up to `size`, each replying, mentioning, reacted to and with a file."""
+    existing = (await client.data(PAGE, {"chat": chat}, token=alice.access_token))["messages"]
+    previous = existing["edges"][-1]["node"]["id"] if existing["edges"] else None
+    for _ in range(size - len(existing["edges"])):
+        variables = {"input": {"chatId": chat, "content": "hey @bob", "replyToId": previous}}
+        previous = (await client.data(SEND, variables, token=alice.access_token))["sendMessage"][
+            "id"
+        ]
+        for who, emoji in ((bob, "👍"), (alice, "🎉")):
+            await client.data(REACT, {"m": previous, "e": emoji}, token=who.access_token)
+        async with app.state.services.sessionmaker() as session:
+            parsed = parse_global_id(previous)
+            assert parsed is not None
+            session.add(
+                Attachment(
+                    message_id=parsed[1],
+                    storage_key=f"test/{uuid.uuid4().hex}",
+                    filename="notes.pdf",
+                    content_type="application/pdf",
+                    size=10,
+                )
+            )
+            await session.commit()
+
+
+async def cost(
+    client: GraphQLClient, counter: StatementCounter, chat: str, viewer: Account, size: int
+) -> int:
+    counter.count, counter.counting = 0, True
+    page = (await client.data(PAGE, {"chat": chat}, token=viewer.access_token))["messages"]
+    counter.counting = False
+    nodes = [edge["node"] for edge in page["edges"]]
+    assert len(nodes) == size
+    assert all(n["author"] and n["reactions"] and n["attachments"] and n["mentions"] for n in nodes)
+    assert all(n["replyTo"]["author"] for n in nodes[1:])
+    return counter.count
+
+
+@pytest.mark.parametrize("kind", ["direct", "channel"])
+async def test_message_page_costs_the_same_for_5_and_50_messages(
+    client: GraphQLClient, app: Starlette, sql_statements: StatementCounter, kind: str
+) -> None:
+    alice, bob = await client.register("alice"), await client.register("bob")
+    if kind == "direct":
+        opened = await client.data(
+            "mutation($u: ID!) { openDirectChat(userId: $u) { id } }",
+            {"u": bob.id},
+            token=alice.access_token,
+        )
+        chat = opened["openDirectChat"]["id"]
+    else:
+        space = await create_space(client, alice, public=True)
+        await join(client, bob, space)
+        channels = await client.data(
+            "query($id: ID!) { space(id: $id) { channels { id } } }",
+            {"id": space},
+            token=alice.access_token,
+        )
+        chat = channels["space"]["channels"][0]["id"]
+    await grow(client, app, chat, alice, bob, 5)
+    small = await cost(client, sql_statements, chat, bob, 5)
+    await grow(client, app, chat, alice, bob, 50)
+    large = await cost(client, sql_statements, chat, bob, 50)
+    assert large == small
+    assert small <= 8
