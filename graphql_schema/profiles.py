@@ -34,11 +34,13 @@ class ProfileQuery:
     async def search_users(
         self, info: Info, query: str, space_id: strawberry.ID | None = None, first: int | None = 10
     ) -> list[User]:
-        info.context.require_user()
-        if space_id is not None:
-            pk_from_global_id(space_id, "Space", field="spaceId")
+        ctx = info.context
         rows = await profiles.search_users(
-            info.context.session, query, 10 if first is None else first
+            ctx.session,
+            ctx.require_user(),
+            query,
+            10 if first is None else first,
+            pk_from_global_id(space_id, "Space", field="spaceId") if space_id else None,
         )
         return [User.from_row(row) for row in rows]
 

@@ -1,14 +1,15 @@
 """Reading and changing user profiles."""
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.settings import Settings
 from app.storage import Storage
-from db.models import User
+from db.models import SpaceMember, User
 from resolvers import validation
 from resolvers.errors import BadUserInput, Conflict
+from resolvers.permissions import visible_space
 from resolvers.text import like_prefix
 from resolvers.uploads import ImageSlot, UploadFile, replace_image
 
@@ -47,14 +48,26 @@ async def update_profile(
     return user
 
 
-async def search_users(session: AsyncSession, query: str, first: int) -> list[User]:
-    """Users whose tag or display name starts with `query` (case-insensitive)."""
+async def search_users(
+    session: AsyncSession, viewer: User, query: str, first: int, space_id: int | None = None
+) -> list[User]:
+    """Users whose tag or display name starts with `query` (case-insensitive); with a space
+    the caller can see, that space's members come first (for @-autocomplete)."""
     if not 1 <= first <= SEARCH_MAX:
         raise BadUserInput(f"first must be between 1 and {SEARCH_MAX}", field="first")
     prefix = query.strip().lower().lstrip("@")[:SEARCH_QUERY_MAX]
     if not prefix:
         return []
     pattern = like_prefix(prefix)
+    ranking = []
+    if space_id is not None:
+        await visible_space(session, space_id, viewer.id)
+        is_member = (
+            select(SpaceMember.id)
+            .where(SpaceMember.space_id == space_id, SpaceMember.user_id == User.id)
+            .exists()
+        )
+        ranking.append(case((is_member, 0), else_=1))
     statement = (
         select(User)
         .where(
@@ -63,7 +76,7 @@ async def search_users(session: AsyncSession, query: str, first: int) -> list[Us
                 func.lower(User.display_name).like(pattern, escape="\\"),
             )
         )
-        .order_by(func.length(User.tag), User.tag)
+        .order_by(*ranking, func.length(User.tag), User.tag)
         .limit(first)
     )
     return list(await session.scalars(statement))

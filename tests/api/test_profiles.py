@@ -3,6 +3,7 @@
 import pytest
 
 from graphql_schema.ids import to_global_id
+from tests.factories import create_space, join
 
 USER_FIELDS = "id tag displayName bio email"
 ME = f"{{ me {{ {USER_FIELDS} }} }}"
@@ -338,3 +339,35 @@ async def test_search_first_out_of_range_is_bad_input(client, first):
 async def test_empty_search_returns_nothing(client, query):
     alice = await client.register("alice")
     assert await search(client, alice, query) == []
+
+
+SEARCH_IN_SPACE = """query($q: String!, $space: ID) {
+    searchUsers(query: $q, spaceId: $space) { tag }
+}"""
+
+
+async def test_search_ranks_members_of_the_space_first(client) -> None:
+    owner = await client.register("owner")
+    await client.register("ann")
+    member = await client.register("annabelle")
+    space = await create_space(client, owner, public=True)
+    await join(client, member, space)
+    plain = await client.data(SEARCH_IN_SPACE, {"q": "ann"}, token=owner.access_token)
+    assert [u["tag"] for u in plain["searchUsers"]] == ["ann", "annabelle"]
+    ranked = await client.data(
+        SEARCH_IN_SPACE, {"q": "ann", "space": space}, token=owner.access_token
+    )
+    assert [u["tag"] for u in ranked["searchUsers"]] == ["annabelle", "ann"]
+
+
+async def test_search_in_a_space_one_cannot_see_is_refused(client) -> None:
+    owner, outsider = await client.register("owner"), await client.register("outsider")
+    space = await create_space(client, owner)
+    error = await client.error(
+        SEARCH_IN_SPACE, {"q": "own", "space": space}, token=outsider.access_token
+    )
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    bad = await client.error(
+        SEARCH_IN_SPACE, {"q": "own", "space": "garbage"}, token=outsider.access_token
+    )
+    assert bad["extensions"] == {"code": "BAD_USER_INPUT", "field": "spaceId"}
