@@ -21,6 +21,9 @@ ROOT_FIELDS = {
         "publicSpaces": ["query", "first", "after"],
         "chat": ["id"],
         "myChats": ["first", "after"],
+        "messages": ["chatId", "first", "after", "last", "before"],
+        "notifications": ["unreadOnly", "first", "after"],
+        "unreadNotificationCount": [],
     },
     "Mutation": {
         "register": ["input"],
@@ -53,6 +56,14 @@ ROOT_FIELDS = {
         "createGroupChat": ["input"],
         "addChatParticipant": ["chatId", "userId"],
         "leaveChat": ["chatId"],
+        "sendMessage": ["input"],
+        "editMessage": ["id", "content"],
+        "deleteMessage": ["id"],
+        "addReaction": ["messageId", "emoji"],
+        "removeReaction": ["messageId", "emoji"],
+        "markChatRead": ["chatId", "messageId"],
+        "markNotificationRead": ["id"],
+        "markAllNotificationsRead": [],
     },
 }
 TYPE_FIELDS = {
@@ -64,7 +75,16 @@ TYPE_FIELDS = {
     "Role": "id name color position permissions isDefault mentionable",
     "Ban": "user reason bannedBy createdAt expiresAt",
     "Invite": "code space creator maxUses uses expiresAt createdAt",
-    "Chat": "id kind title topic space participants createdAt",
+    "Chat": "id kind title topic space participants messages lastMessage unreadCount createdAt",
+    "Message": "id chat author kind content replyTo attachments reactions mentions "
+    "mentionsEveryone editedAt deletedAt createdAt",
+    "ReactionGroup": "emoji count reactedByMe users",
+    "Attachment": "id filename contentType size url width height",
+    "Notification": "id kind actor message space readAt createdAt",
+    "MessageConnection": "edges pageInfo",
+    "MessageEdge": "node cursor",
+    "NotificationConnection": "edges pageInfo",
+    "NotificationEdge": "node cursor",
     "PageInfo": "hasNextPage hasPreviousPage startCursor endCursor",
     "MemberConnection": "edges pageInfo",
     "MemberEdge": "node cursor",
@@ -98,7 +118,7 @@ def test_contract_types_have_their_fields(schema: GraphQLSchema, type_name: str)
 
 
 def test_entities_implement_node(schema: GraphQLSchema) -> None:
-    for name in ("User", "Space", "Role", "Chat"):
+    for name in ("User", "Space", "Role", "Chat", "Message", "Attachment", "Notification"):
         graphql_type = schema.get_type(name)
         assert isinstance(graphql_type, GraphQLObjectType)
         assert [interface.name for interface in graphql_type.interfaces] == ["Node"]
