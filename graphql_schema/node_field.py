@@ -4,14 +4,18 @@ from collections.abc import Awaitable, Callable
 
 import strawberry
 
+from db import models
 from graphql_schema.chats import Chat
 from graphql_schema.ids import parse_global_id
 from graphql_schema.info import Info
+from graphql_schema.messages import Attachment, Message
 from graphql_schema.node import Node
+from graphql_schema.notifications import Notification
 from graphql_schema.roles import Role
 from graphql_schema.spaces import Space
 from graphql_schema.users import User
-from resolvers import chats, roles, spaces
+from resolvers import chats, messages, roles, spaces
+from resolvers.errors import NotFound
 
 
 async def _user(info: Info, pk: int) -> Node | None:
@@ -40,11 +44,38 @@ async def _role(info: Info, pk: int) -> Node | None:
     return Role.from_row(row) if row else None
 
 
+async def _message(info: Info, pk: int) -> Node | None:
+    ctx = info.context
+    try:
+        return Message.from_row(await messages.visible_message(ctx.session, ctx.require_user(), pk))
+    except NotFound:
+        return None
+
+
+async def _attachment(info: Info, pk: int) -> Node | None:
+    ctx = info.context
+    row = await ctx.session.get(models.Attachment, pk)
+    if row is None or row.message_id is None or await _message(info, row.message_id) is None:
+        return None
+    return Attachment.from_row(row)
+
+
+async def _notification(info: Info, pk: int) -> Node | None:
+    ctx = info.context
+    row = await ctx.session.get(models.Notification, pk)
+    if row is None or row.user_id != ctx.require_user().id:
+        return None
+    return Notification.from_row(row)
+
+
 FETCHERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "User": _user,
     "Space": _space,
     "Chat": _chat,
     "Role": _role,
+    "Message": _message,
+    "Attachment": _attachment,
+    "Notification": _notification,
 }
 
 

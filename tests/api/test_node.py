@@ -46,3 +46,31 @@ async def test_public_space_node_is_visible_to_anyone_signed_in(client: GraphQLC
     alice, bob = await client.register("alice"), await client.register("bob")
     space = await create_space(client, alice, public=True)
     assert await node(client, bob, space) == {"__typename": "Space", "id": space}
+
+
+async def test_message_attachment_and_notification_nodes_respect_visibility(
+    client: GraphQLClient,
+) -> None:
+    alice, bob, mallory = [await client.register(t) for t in ("alice", "bob", "mallory")]
+    opened = await client.data(
+        "mutation($u: ID!) { openDirectChat(userId: $u) { id } }",
+        {"u": bob.id},
+        token=alice.access_token,
+    )
+    sent = await client.data(
+        'mutation($c: ID!) { sendMessage(input: {chatId: $c, content: "hi @bob"}) { id } }',
+        {"c": opened["openDirectChat"]["id"]},
+        token=alice.access_token,
+    )
+    message = sent["sendMessage"]["id"]
+    assert await node(client, bob, message) == {"__typename": "Message", "id": message}
+    assert await node(client, mallory, message) is None
+    listed = await client.data(
+        "{ notifications { edges { node { id } } } }", token=bob.access_token
+    )
+    notification = listed["notifications"]["edges"][0]["node"]["id"]
+    assert await node(client, bob, notification) == {
+        "__typename": "Notification",
+        "id": notification,
+    }
+    assert await node(client, alice, notification) is None
