@@ -3,9 +3,8 @@
 import base64
 import binascii
 
+from db.base import MAX_ID
 from resolvers.errors import BadUserInput
-
-MAX_PK = 2**63 - 1  # BIGINT: larger numbers would reach the database and fail there
 
 
 def to_global_id(type_name: str, pk: int) -> str:
@@ -19,9 +18,9 @@ def parse_global_id(global_id: str) -> tuple[str, int] | None:
         type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
     except (binascii.Error, UnicodeError, ValueError):
         return None
-    if not (type_name and pk.isascii() and pk.isdigit() and len(pk) <= len(str(MAX_PK))):
+    if not (type_name and pk.isascii() and pk.isdigit() and len(pk) <= len(str(MAX_ID))):
         return None
-    if not 1 <= int(pk) <= MAX_PK:
+    if not 1 <= int(pk) <= MAX_ID:
         return None
     return type_name, int(pk)
 

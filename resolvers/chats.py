@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Chat, ChatKind, ChatParticipant, User
 from resolvers.chat_access import visible_chat
 from resolvers.errors import BadUserInput, NotFound
-from resolvers.pagination import PageRequest
+from resolvers.pagination import PageRequest, cursor_fields
 from resolvers.permissions import Permission, require
 
 TITLE_MAX = 100
@@ -169,10 +169,7 @@ async def my_chats(session: AsyncSession, user: User, page: PageRequest) -> tupl
         .where(ChatParticipant.user_id == user.id)
     )
     if page.after is not None:
-        try:
-            after_at, after_id = datetime.fromisoformat(page.after[0]), int(page.after[1])
-        except (IndexError, TypeError, ValueError) as exc:
-            raise BadUserInput("Invalid cursor", field="after") from exc
+        after_at, after_id = cursor_fields(page.after, (datetime, int), field="after")
         statement = statement.where(
             tuple_(Chat.last_activity_at, Chat.id) < tuple_(after_at, after_id)
         )

@@ -10,7 +10,7 @@ from db.base import utcnow
 from db.models import Chat, Message, ReadMarker, User
 from resolvers.chat_access import chat_access
 from resolvers.errors import BadUserInput
-from resolvers.pagination import decode_cursor
+from resolvers.pagination import cursor_fields, decode_cursor
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 100
@@ -131,7 +131,5 @@ def _size(value: int | None, field: str) -> int:
 
 
 def _message_id(cursor: str, field: str) -> int:
-    values = decode_cursor(cursor, field=field)
-    if not isinstance(values[0], int):
-        raise BadUserInput("Invalid cursor", field=field)
-    return values[0]
+    (message_id,) = cursor_fields(decode_cursor(cursor, field=field), (int,), field=field)
+    return int(message_id)

@@ -50,21 +50,26 @@ async def send_message(
         access.require(Permission.ATTACH_FILES)
     content = _content(new.content, has_files=bool(new.files))
     client_id = _client_message_id(new.client_message_id)
-    if client_id is not None and (first := await _sent_before(session, user, client_id, access)):
+    # Plain ids: a rollback below expires the ORM objects.
+    user_id, chat_id = user.id, access.chat.id
+    if client_id is not None and (
+        first := await _sent_before(session, user_id, client_id, chat_id)
+    ):
         return first
     reply_to = await _reply_target(session, access.chat, new.reply_to_id)
     incoming = await attachments.read_files(list(new.files), settings)
-    stored = await attachments.store(storage, access.chat.id, incoming)
+    stored = await attachments.store(storage, chat_id, incoming)
+    keys = [row.storage_key for row in stored]
     try:
         message = await _insert(session, access, user, content, reply_to, client_id, stored)
     except IntegrityError:  # the same clientMessageId raced in from another request
         await session.rollback()
-        await _forget(storage, stored)
-        first = await _sent_before(session, user, client_id or "", access)
+        await _forget(storage, keys)
+        first = await _sent_before(session, user_id, client_id or "", chat_id)
         assert first is not None
         return first
     except BaseException:
-        await _forget(storage, stored)
+        await _forget(storage, keys)
         raise
     return message
 
@@ -156,12 +161,12 @@ def _client_message_id(raw: str | None) -> str | None:
 
 
 async def _sent_before(
-    session: AsyncSession, user: User, client_id: str, access: ChatAccess
+    session: AsyncSession, user_id: int, client_id: str, chat_id: int
 ) -> Message | None:
     first = await session.scalar(
-        select(Message).where(Message.author_id == user.id, Message.client_message_id == client_id)
+        select(Message).where(Message.author_id == user_id, Message.client_message_id == client_id)
     )
-    if first is not None and first.chat_id != access.chat.id:
+    if first is not None and first.chat_id != chat_id:
         raise Conflict("This clientMessageId was used in another chat", field="clientMessageId")
     return first
 
@@ -245,6 +250,6 @@ def _notify(
         )
 
 
-async def _forget(storage: Storage, stored: list[Attachment]) -> None:
-    for row in stored:
-        await storage.delete(row.storage_key)
+async def _forget(storage: Storage, keys: list[str]) -> None:
+    for key in keys:
+        await storage.delete(key)

@@ -5,8 +5,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
 from db.models import Notification, User
-from resolvers.errors import BadUserInput, NotFound
-from resolvers.pagination import PageRequest
+from resolvers.errors import NotFound
+from resolvers.pagination import PageRequest, cursor_fields
 
 
 async def notifications(
@@ -17,9 +17,8 @@ async def notifications(
     if unread_only:
         statement = statement.where(Notification.read_at.is_(None))
     if page.after is not None:
-        if not isinstance(page.after[0], int):
-            raise BadUserInput("Invalid cursor", field="after")
-        statement = statement.where(Notification.id < page.after[0])
+        (after_id,) = cursor_fields(page.after, (int,), field="after")
+        statement = statement.where(Notification.id < after_id)
     statement = statement.order_by(Notification.id.desc()).limit(page.limit + 1)
     rows = list(await session.scalars(statement))
     return rows[: page.limit], len(rows) > page.limit

@@ -4,8 +4,10 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from db.base import MAX_ID
 from resolvers.errors import BadUserInput
 
 DEFAULT_PAGE = 20
@@ -40,3 +42,29 @@ def decode_cursor(cursor: str, *, field: str) -> list[Any]:
     if not isinstance(values, list) or not values:
         raise BadUserInput("Invalid cursor", field=field)
     return values
+
+
+def cursor_fields(values: list[Any], kinds: tuple[type, ...], *, field: str) -> tuple[Any, ...]:
+    """The cursor's values checked against what the sort key holds: ids (within BIGINT),
+    text, or timestamps (ISO strings, returned as datetimes)."""
+    if len(values) != len(kinds):
+        raise BadUserInput("Invalid cursor", field=field)
+    checked: list[Any] = []
+    for value, kind in zip(values, kinds, strict=True):
+        if kind is int and not isinstance(value, bool) and isinstance(value, int):
+            if 0 <= value <= MAX_ID:
+                checked.append(value)
+                continue
+        elif kind is str and isinstance(value, str):
+            checked.append(value)
+            continue
+        elif kind is datetime and isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                moment = None
+            if moment is not None and moment.tzinfo is not None:
+                checked.append(moment)
+                continue
+        raise BadUserInput("Invalid cursor", field=field)
+    return tuple(checked)

@@ -13,7 +13,7 @@ from app.storage import Storage
 from db.base import utcnow
 from db.models import Chat, ChatKind, Invite, Role, Space, SpaceMember, User
 from resolvers.errors import BadUserInput, Forbidden, NotFound
-from resolvers.pagination import PageRequest
+from resolvers.pagination import PageRequest, cursor_fields
 from resolvers.permissions import (
     DEFAULT_ROLE_PERMISSIONS,
     Permission,
@@ -223,10 +223,7 @@ async def public_spaces(
     if query and query.strip():
         statement = statement.where(name_key.like(like_prefix(query.strip().lower()), escape="\\"))
     if page.after is not None:
-        try:
-            after_name, after_id = str(page.after[0]), int(page.after[1])
-        except (IndexError, TypeError, ValueError) as exc:
-            raise BadUserInput("Invalid cursor", field="after") from exc
+        after_name, after_id = cursor_fields(page.after, (str, int), field="after")
         statement = statement.where(tuple_(name_key, Space.id) > tuple_(after_name, after_id))
     rows = list(await session.scalars(statement.order_by(name_key, Space.id).limit(page.limit + 1)))
     return rows[: page.limit], len(rows) > page.limit
@@ -273,10 +270,7 @@ async def members(
             )
         )
     if page.after is not None:
-        try:
-            after_id = int(page.after[0])
-        except (TypeError, ValueError) as exc:
-            raise BadUserInput("Invalid cursor", field="after") from exc
+        (after_id,) = cursor_fields(page.after, (int,), field="after")
         statement = statement.where(SpaceMember.id > after_id)
     rows = list(await session.scalars(statement.order_by(SpaceMember.id).limit(page.limit + 1)))
     return rows[: page.limit], len(rows) > page.limit
