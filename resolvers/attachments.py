@@ -63,6 +63,8 @@ def _content_type(data: bytes) -> str:
 def _filename(raw: str | None) -> str:
     name = PurePath((raw or "").replace("\\", "/")).name
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    if name in {".", ".."}:
+        name = ""
     return name[:FILENAME_MAX] or "file"
 
 

@@ -15,16 +15,17 @@ EMOJI_MAX = 32
 
 
 def valid_emoji(raw: str) -> str:
-    """A single Unicode emoji (sequences such as 👍🏽 or 👨‍👩‍👧 included)."""
+    """A single Unicode emoji (sequences such as 👍🏽 or 👨‍👩‍👧 included), in its fully
+    qualified form, so ❤ and ❤️ count as the same reaction."""
     value = raw.strip()
     if not value or len(value) > EMOJI_MAX or not emoji_data.is_emoji(value):
         raise BadUserInput("emoji must be a single Unicode emoji", field="emoji")
-    return value
+    return emoji_data.emojize(emoji_data.demojize(value))
 
 
 async def add_reaction(session: AsyncSession, user: User, message_id: int, raw: str) -> Message:
     """React; doing it twice is harmless."""
-    message = await _reactable(session, user, message_id)
+    message = await _reactable(session, user, message_id, adding=True)
     value = valid_emoji(raw)
     existing = set(
         await session.scalars(
@@ -46,8 +47,9 @@ async def add_reaction(session: AsyncSession, user: User, message_id: int, raw: 
 
 
 async def remove_reaction(session: AsyncSession, user: User, message_id: int, raw: str) -> Message:
-    """Take one's own reaction back; removing a missing one is harmless."""
-    message = await _reactable(session, user, message_id)
+    """Take one's own reaction back (allowed even after losing ADD_REACTIONS); removing a
+    missing one is harmless."""
+    message = await _reactable(session, user, message_id, adding=False)
     await session.execute(
         delete(Reaction).where(
             Reaction.message_id == message.id,
@@ -59,7 +61,9 @@ async def remove_reaction(session: AsyncSession, user: User, message_id: int, ra
     return message
 
 
-async def _reactable(session: AsyncSession, user: User, message_id: int) -> Message:
+async def _reactable(
+    session: AsyncSession, user: User, message_id: int, *, adding: bool
+) -> Message:
     message = await session.get(Message, message_id)
     if message is None:
         raise NotFound("Message not found")
@@ -67,7 +71,8 @@ async def _reactable(session: AsyncSession, user: User, message_id: int) -> Mess
         access = await chat_access(session, message.chat_id, user.id)
     except NotFound:
         raise NotFound("Message not found") from None
-    access.require(Permission.ADD_REACTIONS)
+    if adding:
+        access.require(Permission.ADD_REACTIONS)
     if message.deleted_at is not None:
         raise BadUserInput("A deleted message takes no reactions", field="messageId")
     return message
