@@ -1,16 +1,11 @@
-"""The broadcast backend that fans events out between server processes."""
+"""Whether the broadcast backend is reachable, for /readyz."""
 
 import asyncio
 
-from broadcaster import Broadcast
 from redis import asyncio as redis
 from redis.exceptions import RedisError
 
 READY_TIMEOUT_SECONDS = 2.0
-
-
-def create_broadcast(url: str) -> Broadcast:
-    return Broadcast(url)
 
 
 async def broadcast_reachable(url: str) -> bool:

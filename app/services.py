@@ -3,11 +3,11 @@
 import logging
 from dataclasses import dataclass
 
-from broadcaster import Broadcast
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.pubsub import broadcast_reachable, create_broadcast
+from app.broadcast import FanOut
+from app.pubsub import broadcast_reachable
 from app.settings import Settings
 from app.storage import LocalStorage, Storage
 from db.migrate import upgrade_to_head
@@ -24,7 +24,7 @@ class Services:
     sessionmaker: async_sessionmaker[AsyncSession]
     storage: Storage
     attachments: LocalStorage
-    broadcast: Broadcast
+    broadcast: FanOut
     rate_limiter: RateLimiter
 
     @classmethod
@@ -36,7 +36,7 @@ class Services:
             sessionmaker=create_sessionmaker(engine),
             storage=LocalStorage(settings.media_path, settings.public_base_url),
             attachments=LocalStorage(settings.attachments_path, settings.public_base_url),
-            broadcast=create_broadcast(settings.broadcast_url),
+            broadcast=FanOut(settings.broadcast_url),
             rate_limiter=RateLimiter(settings.broadcast_url, settings.redis_namespace),
         )
 

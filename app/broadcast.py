@@ -1,0 +1,210 @@
+"""Fan-out between server processes: broadcaster's interface, with its event-losing defects fixed.
+
+broadcaster 0.3.1 as published (a) lets two concurrent first subscribers to a channel
+overwrite each other's registration, (b) reports a Redis subscription ready before the
+SUBSCRIBE is acknowledged, (c) gives every subscriber an unbounded queue, so one client
+that stops reading grows memory without limit, and (d) never re-establishes a dropped Redis
+connection. `FanOut` and `RedisBackend` below keep `broadcaster.Broadcast` as the interface
+and fix all four.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from broadcaster import Broadcast, Event
+from broadcaster._backends.base import BroadcastBackend
+from broadcaster._backends.memory import MemoryBackend
+from redis import asyncio as redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+SUBSCRIBER_QUEUE_SIZE = 1000
+SUBSCRIBE_TIMEOUT_SECONDS = 5.0
+RECONNECT_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0)  # then every 2 s
+POLL_SECONDS = 1.0
+PING_EVERY_SECONDS = 5.0
+
+
+class SubscriberOverflow(Exception):
+    """The subscriber fell too far behind; it should reconnect and replay what it missed."""
+
+
+class Subscription:
+    """What `FanOut.subscribe` yields: iterate it, or `get()` one event at a time."""
+
+    def __init__(self, queue: "asyncio.Queue[Event | None]") -> None:
+        self._queue = queue
+
+    async def get(self) -> Event:
+        item = await self._queue.get()
+        if item is None:  # put in place of a backlog that grew too long
+            raise SubscriberOverflow
+        return item
+
+    def __aiter__(self) -> "Subscription":
+        return self
+
+    async def __anext__(self) -> Event:
+        return await self.get()
+
+
+class FanOut(Broadcast):
+    """A `broadcaster.Broadcast` whose subscriptions are race-free and bounded."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        queue_size: int = SUBSCRIBER_QUEUE_SIZE,
+        backend: BroadcastBackend | None = None,
+    ) -> None:
+        if backend is None:
+            redis_url = url.startswith(("redis://", "rediss://"))
+            backend = RedisBackend(url) if redis_url else MemoryBackend(url)
+        super().__init__(backend=backend)
+        self.queue_size = queue_size
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @property
+    def backend(self) -> BroadcastBackend:
+        return self._backend
+
+    async def _listener(self) -> None:
+        while True:
+            event = await self._backend.next_published()
+            for queue in list(self._subscribers.get(event.channel, ())):
+                _deliver(queue, event)
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:  # type: ignore[override]
+        queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize=self.queue_size + 1)
+        lock = self._locks.setdefault(channel, asyncio.Lock())
+        async with lock:  # the first subscriber's SUBSCRIBE completes before anyone proceeds
+            subscribers = self._subscribers.setdefault(channel, set())
+            if not subscribers:
+                await self._backend.subscribe(channel)
+            subscribers.add(queue)
+        try:
+            yield Subscription(queue)
+        finally:
+            async with lock:
+                subscribers.discard(queue)
+                if not subscribers and self._subscribers.get(channel) is subscribers:
+                    del self._subscribers[channel]
+                    await self._backend.unsubscribe(channel)
+
+
+def _deliver(queue: "asyncio.Queue[Event | None]", event: Event) -> None:
+    """Never wait for a subscriber: one that is full loses its backlog and is told so."""
+    if queue.qsize() >= queue.maxsize - 1:
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait(None)
+        return
+    queue.put_nowait(event)
+
+
+class RedisBackend(BroadcastBackend):
+    """Redis pub/sub that confirms each SUBSCRIBE and reconnects (re-subscribing) on loss."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._client = redis.Redis.from_url(url)
+        self._channels: set[str] = set()
+        self._confirmed: dict[str, asyncio.Event] = {}
+        self._published: asyncio.Queue[Event] = asyncio.Queue()
+        self._pubsub: PubSub | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self.connected = asyncio.Event()
+
+    async def connect(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="redis-broadcast")
+
+    async def disconnect(self) -> None:
+        # The flag, not only the cancel: redis-py's read timeout can swallow a cancellation
+        # that arrives just as it expires, and the loop must still end.
+        self._closing = True
+        if self._task is not None:
+            if self._pubsub is not None:  # wakes a read that is waiting for Redis
+                with contextlib.suppress(OSError, RedisError):
+                    await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._client.aclose()
+
+    async def subscribe(self, channel: str) -> None:
+        """Returns once Redis has acknowledged the subscription (it is replayed on reconnect)."""
+        confirmed = self._confirmed.setdefault(channel, asyncio.Event())
+        self._channels.add(channel)
+        if self.connected.is_set() and self._pubsub is not None:
+            # If the connection just dropped, _run re-subscribes once it is back.
+            with contextlib.suppress(OSError, RedisError):
+                await self._pubsub.subscribe(channel)
+        await asyncio.wait_for(confirmed.wait(), SUBSCRIBE_TIMEOUT_SECONDS)
+
+    async def unsubscribe(self, channel: str) -> None:
+        self._channels.discard(channel)
+        self._confirmed.pop(channel, None)
+        if self.connected.is_set() and self._pubsub is not None:
+            with contextlib.suppress(OSError, RedisError):
+                await self._pubsub.unsubscribe(channel)
+
+    async def publish(self, channel: str, message: Any) -> None:
+        await self._client.publish(channel, message)
+
+    async def next_published(self) -> Event:
+        return await self._published.get()
+
+    async def _run(self) -> None:
+        attempt = 0
+        while not self._closing:
+            pubsub = self._client.pubsub()
+            try:
+                await pubsub.connect()  # type: ignore[no-untyped-call]
+                if self._channels:
+                    await pubsub.subscribe(*self._channels)
+                self._pubsub = pubsub
+                self.connected.set()
+                if attempt:
+                    logger.info("broadcast: reconnected to Redis")
+                attempt = 0
+                await self._read(pubsub)
+            except (OSError, RedisError) as exc:
+                if self.connected.is_set() or attempt == 0:
+                    logger.warning("broadcast: Redis connection lost (%s); reconnecting", exc)
+                self.connected.clear()
+                for confirmed in self._confirmed.values():
+                    confirmed.clear()
+                await asyncio.sleep(RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)])
+                attempt += 1
+            finally:
+                self._pubsub = None
+                with contextlib.suppress(OSError, RedisError):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _read(self, pubsub: PubSub) -> None:
+        idle = 0.0
+        while not self._closing:
+            message = await pubsub.get_message(timeout=POLL_SECONDS)
+            if message is None:
+                idle += POLL_SECONDS
+                if idle >= PING_EVERY_SECONDS:  # notices a connection lost while quiet
+                    await pubsub.ping()
+                    idle = 0.0
+                continue
+            idle = 0.0
+            if message["type"] == "subscribe":
+                confirmed = self._confirmed.get(message["channel"].decode())
+                if confirmed is not None:
+                    confirmed.set()
+            elif message["type"] == "message":
+                channel, data = message["channel"].decode(), message["data"].decode()
+                self._published.put_nowait(Event(channel=channel, message=data))
