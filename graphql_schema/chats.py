@@ -157,7 +157,7 @@ class ChatMutation:
     async def delete_channel(self, info: Info, chat_id: strawberry.ID) -> bool:
         ctx = info.context
         chat_pk = pk_from_global_id(chat_id, "Chat", field="chatId")
-        return await chats.delete_channel(ctx.session, ctx.require_user(), chat_pk)
+        return await chats.delete_channel(ctx.session, ctx.attachments, ctx.require_user(), chat_pk)
 
     @strawberry.mutation(description="Idempotent: the same DIRECT chat every time.")
     async def open_direct_chat(self, info: Info, user_id: strawberry.ID) -> Chat:

@@ -238,7 +238,7 @@ class SpaceMutation:
     async def delete_space(self, info: Info, id: strawberry.ID) -> bool:
         ctx = info.context
         return await spaces.delete_space(
-            ctx.session, ctx.require_user(), pk_from_global_id(id, "Space")
+            ctx.session, ctx.attachments, ctx.require_user(), pk_from_global_id(id, "Space")
         )
 
     @strawberry.mutation(description="A public space by id, any space by invite code.")

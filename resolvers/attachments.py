@@ -5,15 +5,18 @@ import hmac
 import time
 import unicodedata
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import PurePath
 from urllib.parse import quote
 
 import puremagic
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.settings import Settings
 from app.storage import Storage
-from db.models import Attachment
+from db.models import Attachment, Message
 from resolvers.errors import BadUserInput
 from resolvers.uploads import UploadFile, read_upload, sniff_image
 
@@ -105,3 +108,23 @@ def valid_signature(settings: Settings, attachment_id: int, expires: int, signat
 def _signature(settings: Settings, attachment_id: int, expires: int) -> str:
     message = f"attachment:{attachment_id}:{expires}".encode()
     return hmac.new(settings.signing_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+async def delete_with_chats(
+    session: AsyncSession, storage: Storage, doomed: Select[int]
+) -> Callable[[], Awaitable[None]]:
+    """Before deleting chats (ids from `doomed`) with their messages: returns what removes
+    their attachment files, to be awaited once the deletion is committed."""
+    keys = list(
+        await session.scalars(
+            select(Attachment.storage_key)
+            .join(Message, Message.id == Attachment.message_id)
+            .where(Message.chat_id.in_(doomed))
+        )
+    )
+
+    async def remove_files() -> None:
+        for key in keys:
+            await storage.delete(key)
+
+    return remove_files

@@ -7,7 +7,9 @@ from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.storage import Storage
 from db.models import Chat, ChatKind, ChatParticipant, User
+from resolvers import attachments
 from resolvers.chat_access import visible_chat
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.pagination import PageRequest, cursor_fields
@@ -66,10 +68,16 @@ async def update_channel(
     return channel
 
 
-async def delete_channel(session: AsyncSession, user: User, chat_id: int) -> bool:
-    """Removes the channel with its messages."""
-    await session.delete(await _managed_channel(session, user, chat_id))
+async def delete_channel(
+    session: AsyncSession, attachments_storage: Storage, user: User, chat_id: int
+) -> bool:
+    """Removes the channel with its messages and their files."""
+    channel = await _managed_channel(session, user, chat_id)
+    doomed = select(Chat.id).where(Chat.id == channel.id)
+    remove_files = await attachments.delete_with_chats(session, attachments_storage, doomed)
+    await session.delete(channel)
     await session.commit()
+    await remove_files()
     return True
 
 

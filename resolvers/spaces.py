@@ -12,6 +12,7 @@ from app.settings import Settings
 from app.storage import Storage
 from db.base import utcnow
 from db.models import Chat, ChatKind, Invite, Role, Space, SpaceMember, User
+from resolvers import attachments
 from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.pagination import PageRequest, cursor_fields
 from resolvers.permissions import (
@@ -103,13 +104,18 @@ async def update_space(
     return space
 
 
-async def delete_space(session: AsyncSession, user: User, space_id: int) -> bool:
-    """Owner only; its channels, messages, roles and invites go with it."""
+async def delete_space(
+    session: AsyncSession, attachments_storage: Storage, user: User, space_id: int
+) -> bool:
+    """Owner only; its channels, messages (and their files), roles and invites go with it."""
     standing = await member_standing(session, space_id, user.id)
     if not standing.is_owner:
         raise Forbidden("Only the owner can delete a space")
+    channels = select(Chat.id).where(Chat.space_id == space_id)
+    remove_files = await attachments.delete_with_chats(session, attachments_storage, channels)
     await session.delete(standing.space)
     await session.commit()
+    await remove_files()
     return True
 
 

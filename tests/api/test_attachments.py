@@ -418,3 +418,26 @@ async def test_channel_member_without_attach_files_is_forbidden(
         text_only["id"],
         owners["id"],
     ]
+
+
+@pytest.mark.parametrize("what", ["channel", "space"])
+async def test_deleting_a_channel_or_space_removes_its_files(
+    client: GraphQLClient, settings: Settings, what: str
+) -> None:
+    owner = await client.register("owner")
+    space = await create_space(client, owner)
+    data = await client.data(
+        "query($id: ID!) { space(id: $id) { channels { id } } }",
+        {"id": space},
+        token=owner.access_token,
+    )
+    channel = data["space"]["channels"][0]["id"]
+    body = await send_files(client, owner, channel, [("a.pdf", PDF, "application/pdf")])
+    assert "errors" not in body, body
+    assert stored(settings.attachments_path)
+    if what == "channel":
+        mutation, variables = "mutation($c: ID!) { deleteChannel(chatId: $c) }", {"c": channel}
+    else:
+        mutation, variables = "mutation($s: ID!) { deleteSpace(id: $s) }", {"s": space}
+    await client.data(mutation, variables, token=owner.access_token)
+    assert stored(settings.attachments_path) == []
