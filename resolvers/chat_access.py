@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Chat, ChatParticipant, Space
+from db.models import Chat, ChatParticipant, Message, Space
 from resolvers.errors import Forbidden, NotFound
 from resolvers.permissions import Permission, Standing, memberships, standing_from
 
@@ -63,6 +63,20 @@ async def chat_access(session: AsyncSession, chat_id: int, user_id: int) -> Chat
     if not standing.has(Permission.VIEW_CHANNELS):
         raise NotFound("Chat not found")
     return ChatAccess(chat, user_id, standing)
+
+
+async def message_access(
+    session: AsyncSession, message_id: int, user_id: int
+) -> tuple[Message, ChatAccess]:
+    """A message in a chat the caller may read, with that access; NOT_FOUND otherwise."""
+    message = await session.get(Message, message_id)
+    if message is None:
+        raise NotFound("Message not found")
+    try:
+        access = await chat_access(session, message.chat_id, user_id)
+    except NotFound:
+        raise NotFound("Message not found") from None
+    return message, access
 
 
 async def visible_chat(session: AsyncSession, chat_id: int, user_id: int) -> Chat:

@@ -22,8 +22,8 @@ from db.models import (
     User,
 )
 from resolvers import attachments, mentions
-from resolvers.chat_access import ChatAccess, chat_access, viewers_among
-from resolvers.errors import BadUserInput, Conflict, Forbidden, NotFound
+from resolvers.chat_access import ChatAccess, chat_access, message_access, viewers_among
+from resolvers.errors import BadUserInput, Conflict, Forbidden
 from resolvers.permissions import Permission
 from resolvers.uploads import UploadFile
 
@@ -76,7 +76,7 @@ async def send_message(
 
 async def edit_message(session: AsyncSession, user: User, message_id: int, content: str) -> Message:
     """The author changes the text; newly mentioned users are notified."""
-    message, access = await _visible_message(session, user, message_id)
+    message, access = await message_access(session, message_id, user.id)
     if message.author_id != user.id:
         raise Forbidden("Only the author can edit a message")
     if message.deleted_at is not None:
@@ -102,7 +102,7 @@ async def delete_message(
     session: AsyncSession, storage: Storage, user: User, message_id: int
 ) -> Message:
     """Soft delete by the author, or by MANAGE_MESSAGES in a channel: the tombstone stays."""
-    message, access = await _visible_message(session, user, message_id)
+    message, access = await message_access(session, message_id, user.id)
     may_moderate = access.standing is not None and access.may(Permission.MANAGE_MESSAGES)
     if message.author_id != user.id and not may_moderate:
         raise Forbidden("Only the author or a moderator can delete a message")
@@ -125,20 +125,7 @@ async def delete_message(
 
 
 async def visible_message(session: AsyncSession, user: User, message_id: int) -> Message:
-    return (await _visible_message(session, user, message_id))[0]
-
-
-async def _visible_message(
-    session: AsyncSession, user: User, message_id: int
-) -> tuple[Message, ChatAccess]:
-    message = await session.get(Message, message_id)
-    if message is None:
-        raise NotFound("Message not found")
-    try:
-        access = await chat_access(session, message.chat_id, user.id)
-    except NotFound:
-        raise NotFound("Message not found") from None
-    return message, access
+    return (await message_access(session, message_id, user.id))[0]
 
 
 def _content(raw: str | None, *, has_files: bool) -> str:

@@ -6,8 +6,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Message, Reaction, User
-from resolvers.chat_access import chat_access
-from resolvers.errors import BadUserInput, NotFound
+from resolvers.chat_access import message_access
+from resolvers.errors import BadUserInput
 from resolvers.permissions import Permission
 
 MAX_DISTINCT_EMOJI = 20
@@ -64,13 +64,7 @@ async def remove_reaction(session: AsyncSession, user: User, message_id: int, ra
 async def _reactable(
     session: AsyncSession, user: User, message_id: int, *, adding: bool
 ) -> Message:
-    message = await session.get(Message, message_id)
-    if message is None:
-        raise NotFound("Message not found")
-    try:
-        access = await chat_access(session, message.chat_id, user.id)
-    except NotFound:
-        raise NotFound("Message not found") from None
+    message, access = await message_access(session, message_id, user.id)
     if adding:
         access.require(Permission.ADD_REACTIONS)
     if message.deleted_at is not None:
