@@ -1,12 +1,16 @@
 """The typed context every GraphQL resolver reads from."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from app.events import Events
 from app.settings import Settings
 from app.storage import LocalStorage, Storage
 from db.models import Space, User
@@ -18,20 +22,60 @@ from resolvers.rate_limits import RateLimiter
 
 
 @dataclass
+class Unit:
+    """The session and loaders that one request, or one subscription event, works with."""
+
+    session: AsyncSession
+    loaders: Loaders
+    standings: StandingLoader | None = None
+
+
+# Set while one subscription event is resolved: that event's own unit.
+_event_unit: ContextVar[Unit | None] = ContextVar("event_unit", default=None)
+
+
+@dataclass
 class Context:
     request: Request | WebSocket
     response: Response | WebSocket | None
     settings: Settings
     storage: Storage  # public media: avatars and banners
     attachments: LocalStorage  # message attachments, served only through signed URLs
-    session: AsyncSession
-    loaders: Loaders
+    sessionmaker: async_sessionmaker[AsyncSession]
     rate_limiter: RateLimiter
+    events: Events
     client: str  # the caller's address, for per-client rate limits
+    unit: Unit | None = None  # an HTTP request's; a socket has one per event instead
     user: User | None = None
     auth_error: Unauthenticated | None = None
     connection_params: dict[str, object] = field(default_factory=dict)
-    _standings: StandingLoader | None = None
+
+    @property
+    def current_unit(self) -> Unit:
+        unit = _event_unit.get() or self.unit
+        if unit is None:
+            raise RuntimeError("no database unit: use event_scope() for subscription events")
+        return unit
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.current_unit.session
+
+    @property
+    def loaders(self) -> Loaders:
+        return self.current_unit.loaders
+
+    @asynccontextmanager
+    async def event_scope(self) -> AsyncIterator[None]:
+        """A fresh session and loaders for one subscription event (sockets live long; rows
+        and rights must be read anew for every event)."""
+        async with self.sessionmaker() as session:
+            viewer = self.user.id if self.user else None
+            token = _event_unit.set(Unit(session, Loaders(session, viewer)))
+            try:
+                yield
+            finally:
+                _event_unit.reset(token)
 
     def require_user(self) -> User:
         """The signed-in user, or UNAUTHENTICATED (saying why a token was refused)."""
@@ -42,7 +86,7 @@ class Context:
         raise Unauthenticated("Sign in to do this", reason="NO_TOKEN")
 
     async def standing(self, space: Space) -> Standing:
-        """The signed-in user's standing in `space`, batched and cached for the request."""
+        """The signed-in user's standing in `space`, batched and cached for the unit."""
         return await self._standing_loader().load(space)
 
     def remember_standing(self, standing: Standing) -> None:
@@ -50,6 +94,7 @@ class Context:
         self._standing_loader().prime(standing.space, standing)
 
     def _standing_loader(self) -> StandingLoader:
-        if self._standings is None:
-            self._standings = StandingLoader(self.session, self.require_user().id)
-        return self._standings
+        unit = self.current_unit
+        if unit.standings is None:
+            unit.standings = StandingLoader(unit.session, self.require_user().id)
+        return unit.standings

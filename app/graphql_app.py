@@ -1,17 +1,24 @@
 """The Strawberry ASGI app: one database session and one context per HTTP request."""
 
+from datetime import timedelta
+from typing import cast
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema import BaseSchema
+from strawberry.types.unset import UNSET, UnsetType
 
 from app.auth import authenticate
-from app.context import Context
+from app.context import Context, Unit
 from app.services import Services
 from loaders import Loaders
 from resolvers.errors import Unauthenticated
+
+CONNECTION_INIT_TIMEOUT = timedelta(seconds=10)
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -21,6 +28,7 @@ class GraphQLApp(GraphQL[Context, None]):
             schema,
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             multipart_uploads_enabled=True,
+            connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
         )
         self.services = services
 
@@ -37,24 +45,38 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        session = request.state.db_session
-        user, auth_error = None, None
-        credential = request.headers.get("authorization")
-        if credential:
-            try:
-                user = await authenticate(session, self.services.settings, credential)
-            except Unauthenticated as error:
-                auth_error = error
-        return Context(
+        context = Context(
             request=request,
             response=response,
             settings=self.services.settings,
             storage=self.services.storage,
             attachments=self.services.attachments,
-            session=session,
-            loaders=Loaders(session, user.id if user else None),
+            sessionmaker=self.services.sessionmaker,
             rate_limiter=self.services.rate_limiter,
+            events=self.services.events,
             client=request.client.host if request.client else "unknown",
-            user=user,
-            auth_error=auth_error,
         )
+        if isinstance(request, WebSocket):
+            return context  # identified in on_ws_connect; each event gets its own unit
+        session = request.state.db_session
+        credential = request.headers.get("authorization")
+        if credential:
+            try:
+                context.user = await authenticate(session, self.services.settings, credential)
+            except Unauthenticated as error:
+                context.auth_error = error
+        context.unit = Unit(session, Loaders(session, context.user.id if context.user else None))
+        return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Identify the socket from connection_init, like an HTTP request (4403 if not)."""
+        params = context.connection_params or {}
+        credential = params.get("authorization") or params.get("token")
+        if not isinstance(credential, str) or not credential:
+            raise ConnectionRejectionError({"reason": "connection_init needs a token"})
+        async with self.services.sessionmaker() as session:
+            try:
+                context.user = await authenticate(session, self.services.settings, credential)
+            except Unauthenticated as error:
+                raise ConnectionRejectionError({"reason": error.message}) from error
+        return cast(UnsetType, UNSET)

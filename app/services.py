@@ -7,6 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.broadcast import FanOut
+from app.events import Events
 from app.pubsub import broadcast_reachable
 from app.settings import Settings
 from app.storage import LocalStorage, Storage
@@ -26,18 +27,21 @@ class Services:
     attachments: LocalStorage
     broadcast: FanOut
     rate_limiter: RateLimiter
+    events: Events
 
     @classmethod
     def create(cls, settings: Settings) -> "Services":
         engine = create_engine(settings.database_url_resolved)
+        broadcast = FanOut(settings.broadcast_url)
         return cls(
             settings=settings,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             storage=LocalStorage(settings.media_path, settings.public_base_url),
             attachments=LocalStorage(settings.attachments_path, settings.public_base_url),
-            broadcast=FanOut(settings.broadcast_url),
+            broadcast=broadcast,
             rate_limiter=RateLimiter(settings.broadcast_url, settings.redis_namespace),
+            events=Events(broadcast, settings.redis_namespace),
         )
 
     async def start(self) -> None:

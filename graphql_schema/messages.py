@@ -203,10 +203,14 @@ class MessageMutation:
             client_message_id=input.client_message_id,
             files=[cast(UploadFile, file) for file in input.attachments or []],
         )
-        row = await messages.send_message(
+        sent = await messages.send_message(
             ctx.session, ctx.attachments, ctx.settings, ctx.require_user(), new
         )
-        return Message.from_row(row)
+        if sent.created:
+            await ctx.events.chat_event(
+                sent.message.chat_id, "MessageCreated", messageId=sent.message.id
+            )
+        return Message.from_row(sent.message)
 
     @strawberry.mutation(description="Author only; sets editedAt.")
     async def edit_message(self, info: Info, id: strawberry.ID, content: str) -> Message:
@@ -214,6 +218,7 @@ class MessageMutation:
         row = await messages.edit_message(
             ctx.session, ctx.require_user(), pk_from_global_id(id, "Message"), content
         )
+        await ctx.events.chat_event(row.chat_id, "MessageUpdated", messageId=row.id)
         return Message.from_row(row)
 
     @strawberry.mutation(description="Soft delete: content null, deletedAt set.")
@@ -222,19 +227,30 @@ class MessageMutation:
         row = await messages.delete_message(
             ctx.session, ctx.attachments, ctx.require_user(), pk_from_global_id(id, "Message")
         )
+        await ctx.events.chat_event(row.chat_id, "MessageDeleted", messageId=row.id)
         return Message.from_row(row)
 
     @strawberry.mutation
     async def add_reaction(self, info: Info, message_id: strawberry.ID, emoji: str) -> Message:
-        ctx = info.context
-        pk = pk_from_global_id(message_id, "Message", field="messageId")
-        return Message.from_row(
-            await reactions.add_reaction(ctx.session, ctx.require_user(), pk, emoji)
-        )
+        return await _react(info, message_id, emoji, added=True)
 
     @strawberry.mutation
     async def remove_reaction(self, info: Info, message_id: strawberry.ID, emoji: str) -> Message:
-        ctx = info.context
-        pk = pk_from_global_id(message_id, "Message", field="messageId")
-        row = await reactions.remove_reaction(ctx.session, ctx.require_user(), pk, emoji)
-        return Message.from_row(row)
+        return await _react(info, message_id, emoji, added=False)
+
+
+async def _react(info: Info, message_id: str, emoji: str, *, added: bool) -> Message:
+    ctx = info.context
+    user = ctx.require_user()
+    pk = pk_from_global_id(message_id, "Message", field="messageId")
+    change = reactions.add_reaction if added else reactions.remove_reaction
+    row = await change(ctx.session, user, pk, emoji)
+    await ctx.events.chat_event(
+        row.chat_id,
+        "ReactionChanged",
+        messageId=row.id,
+        emoji=reactions.valid_emoji(emoji),
+        userId=user.id,
+        added=added,
+    )
+    return Message.from_row(row)

@@ -23,6 +23,7 @@ from graphql_schema.notifications import NotificationMutation, NotificationQuery
 from graphql_schema.profiles import ProfileMutation, ProfileQuery
 from graphql_schema.role_mutations import RoleMutation
 from graphql_schema.spaces import SpaceMutation, SpaceQuery
+from graphql_schema.subscriptions import ChatSubscription
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -46,6 +47,9 @@ Mutation = merge_types(
 )
 
 
+Subscription = merge_types("Subscription", (ChatSubscription,))
+
+
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Log nothing here: ErrorCodes logs the unexpected errors, with the request id."""
@@ -64,6 +68,7 @@ def create_schema(*, introspection: bool = True) -> strawberry.Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
     )
 

@@ -40,9 +40,15 @@ class NewMessage:
     files: Sequence[UploadFile] = ()
 
 
+@dataclass(frozen=True)
+class Sent:
+    message: Message
+    created: bool  # False when a clientMessageId returned the first message again
+
+
 async def send_message(
     session: AsyncSession, storage: Storage, settings: Settings, user: User, new: NewMessage
-) -> Message:
+) -> Sent:
     """Post to a chat; the same clientMessageId from the same user returns the first message."""
     access = await chat_access(session, new.chat_id, user.id)
     access.require(Permission.SEND_MESSAGES)
@@ -55,7 +61,7 @@ async def send_message(
     if client_id is not None and (
         first := await _sent_before(session, user_id, client_id, chat_id)
     ):
-        return first
+        return Sent(first, created=False)
     reply_to = await _reply_target(session, access.chat, new.reply_to_id)
     incoming = await attachments.read_files(list(new.files), settings)
     stored = await attachments.store(storage, chat_id, incoming)
@@ -67,11 +73,11 @@ async def send_message(
         await _forget(storage, keys)
         first = await _sent_before(session, user_id, client_id or "", chat_id)
         assert first is not None
-        return first
+        return Sent(first, created=False)
     except BaseException:
         await _forget(storage, keys)
         raise
-    return message
+    return Sent(message, created=True)
 
 
 async def edit_message(session: AsyncSession, user: User, message_id: int, content: str) -> Message:

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -42,8 +43,23 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> G
 
 
 class ErrorCodes(SchemaExtension):
+    def __init__(self) -> None:
+        self._streamed = False
+
     def on_operation(self) -> Iterator[None]:
+        self._streamed = False
         yield
         result = self.execution_context.result
-        if result is not None and result.errors:
-            result.errors = [coded_error(error) for error in result.errors]
+        if not self._streamed and result is not None:  # streamed results are done already
+            _code(result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each result of a subscription, before it goes out over the socket."""
+        self._streamed = True
+        _code(result)
+        yield None
+
+
+def _code(result: Any) -> None:
+    if getattr(result, "errors", None):
+        result.errors = [coded_error(error) for error in result.errors]

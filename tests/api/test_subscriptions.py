@@ -1,0 +1,202 @@
+"""chatEvents over real WebSocket clients against a real server process, on both backends."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+from tests.backends import Backend
+from tests.servers import Server, running_server
+
+PROTOCOL = "graphql-transport-ws"
+REGISTER = """mutation($input: RegisterInput!) {
+    register(input: $input) { accessToken user { id } }
+}"""
+EVENTS = """subscription($chat: ID!) {
+    chatEvents(chatId: $chat) {
+        __typename
+        ... on MessageCreated { message { id content author { tag } } }
+        ... on MessageUpdated { message { id content editedAt } }
+        ... on MessageDeleted { messageId chatId }
+        ... on ReactionChanged { emoji added user { tag } message { id } }
+    }
+}"""
+SEND = """mutation($chat: ID!, $content: String!) {
+    sendMessage(input: {chatId: $chat, content: $content}) { id }
+}"""
+SETTLE = 0.5  # seconds for a new subscription to reach the broadcast before publishing
+
+
+@pytest.fixture
+def server(backend: Backend, tmp_path: Path) -> Iterator[Server]:
+    with running_server(backend, tmp_path) as running:
+        yield running
+
+
+def register(server: Server, tag: str) -> tuple[str, str]:
+    variables = {
+        "input": {
+            "email": f"{tag}@example.com",
+            "password": "correct horse",
+            "tag": tag,
+            "displayName": tag,
+        }
+    }
+    payload = server.graphql(REGISTER, variables)["register"]
+    return payload["accessToken"], payload["user"]["id"]
+
+
+def direct_chat(server: Server, token: str, other_id: str) -> str:
+    query = "mutation($u: ID!) { openDirectChat(userId: $u) { id } }"
+    chat_id: str = server.graphql(query, {"u": other_id}, token)["openDirectChat"]["id"]
+    return chat_id
+
+
+@asynccontextmanager
+async def socket(server: Server, token: str) -> AsyncIterator[Any]:
+    async with websockets.connect(server.ws_url, subprotocols=[PROTOCOL]) as ws:
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        )
+        ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert ack["type"] == "connection_ack", ack
+        yield ws
+
+
+async def subscribe(ws: Any, chat_id: str, operation_id: str = "1") -> None:
+    message = {
+        "id": operation_id,
+        "type": "subscribe",
+        "payload": {"query": EVENTS, "variables": {"chat": chat_id}},
+    }
+    await ws.send(json.dumps(message))
+    await asyncio.sleep(SETTLE)
+
+
+async def next_message(ws: Any, wait: float = 5.0) -> dict[str, Any] | None:
+    try:
+        message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), wait))
+    except TimeoutError:
+        return None
+    return message
+
+
+async def test_invalid_token_closes_the_socket_with_4403(server: Server) -> None:
+    async with websockets.connect(server.ws_url, subprotocols=[PROTOCOL]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"token": "forged"}}))
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_participant_receives_new_messages_edits_reactions_and_deletions(
+    server: Server,
+) -> None:
+    alice, _ = register(server, "alice")
+    bob, bob_id = register(server, "bob")
+    chat = direct_chat(server, alice, bob_id)
+    async with socket(server, bob) as ws:
+        await subscribe(ws, chat)
+        sent = server.graphql(SEND, {"chat": chat, "content": "hello bob"}, alice)["sendMessage"]
+        created = await next_message(ws)
+        assert created is not None and created["type"] == "next", created
+        event = created["payload"]["data"]["chatEvents"]
+        assert event == {
+            "__typename": "MessageCreated",
+            "message": {"id": sent["id"], "content": "hello bob", "author": {"tag": "alice"}},
+        }
+        edit = 'mutation($id: ID!) { editMessage(id: $id, content: "hello, bob") { id } }'
+        server.graphql(edit, {"id": sent["id"]}, alice)
+        updated = await next_message(ws)
+        assert updated is not None
+        assert updated["payload"]["data"]["chatEvents"]["message"]["content"] == "hello, bob"
+        react = 'mutation($id: ID!) { addReaction(messageId: $id, emoji: "👍") { id } }'
+        server.graphql(react, {"id": sent["id"]}, alice)
+        reaction = await next_message(ws)
+        assert reaction is not None
+        assert reaction["payload"]["data"]["chatEvents"] == {
+            "__typename": "ReactionChanged",
+            "emoji": "👍",
+            "added": True,
+            "user": {"tag": "alice"},
+            "message": {"id": sent["id"]},
+        }
+        delete = "mutation($id: ID!) { deleteMessage(id: $id) { id } }"
+        server.graphql(delete, {"id": sent["id"]}, alice)
+        deleted = await next_message(ws)
+        assert deleted is not None
+        assert deleted["payload"]["data"]["chatEvents"] == {
+            "__typename": "MessageDeleted",
+            "messageId": sent["id"],
+            "chatId": chat,
+        }
+
+
+async def test_outsider_cannot_subscribe_to_a_chat(server: Server) -> None:
+    alice, _ = register(server, "alice")
+    _, bob_id = register(server, "bob")
+    mallory, _ = register(server, "mallory")
+    chat = direct_chat(server, alice, bob_id)
+    async with socket(server, mallory) as ws:
+        await subscribe(ws, chat)
+        refused = await next_message(ws)
+        assert refused is not None and refused["type"] == "next", refused
+        assert refused["payload"]["data"] is None
+        assert refused["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        assert await next_message(ws) == {"id": "1", "type": "complete"}
+        server.graphql(SEND, {"chat": chat, "content": "secret"}, alice)
+        assert await next_message(ws, 1.0) is None
+
+
+async def test_leaving_a_group_stops_delivery_on_the_open_subscription(server: Server) -> None:
+    alice, _ = register(server, "alice")
+    bob, bob_id = register(server, "bob")
+    _, carol_id = register(server, "carol")
+    group = "mutation($ids: [ID!]!) { createGroupChat(input: {userIds: $ids}) { id } }"
+    chat = server.graphql(group, {"ids": [bob_id, carol_id]}, alice)["createGroupChat"]["id"]
+    async with socket(server, bob) as ws:
+        await subscribe(ws, chat)
+        server.graphql(SEND, {"chat": chat, "content": "one"}, alice)
+        first = await next_message(ws)
+        assert first is not None and first["type"] == "next"
+        server.graphql("mutation($c: ID!) { leaveChat(chatId: $c) }", {"c": chat}, bob)
+        server.graphql(SEND, {"chat": chat, "content": "after bob left"}, alice)
+        ended = await next_message(ws, 3.0)
+        assert ended is not None and ended["type"] == "complete", ended
+
+
+async def test_legacy_graphql_ws_clients_are_served_too(server: Server) -> None:
+    alice, _ = register(server, "alice")
+    bob, bob_id = register(server, "bob")
+    chat = direct_chat(server, alice, bob_id)
+    async with websockets.connect(server.ws_url, subprotocols=["graphql-ws"]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"token": bob}}))
+        ack = await next_message(ws)
+        assert ack is not None and ack["type"] == "connection_ack", ack
+        start = {
+            "id": "1",
+            "type": "start",
+            "payload": {"query": EVENTS, "variables": {"chat": chat}},
+        }
+        await ws.send(json.dumps(start))
+        await asyncio.sleep(SETTLE)
+        server.graphql(SEND, {"chat": chat, "content": "old school"}, alice)
+        while (data := await next_message(ws)) is not None and data["type"] == "ka":
+            pass
+        assert data is not None and data["type"] == "data", data
+        assert data["payload"]["data"]["chatEvents"]["message"]["content"] == "old school"
+
+
+async def test_legacy_graphql_ws_refuses_a_bad_token(server: Server) -> None:
+    async with websockets.connect(server.ws_url, subprotocols=["graphql-ws"]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"token": "forged"}}))
+        reply = await next_message(ws)
+        assert reply is not None and reply["type"] == "connection_error", reply
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
