@@ -8,6 +8,7 @@ from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
 import strawberry
+from sqlalchemy import select
 
 from app.context import Context
 from app.events import decode
@@ -18,6 +19,9 @@ from graphql_schema.messages import Message
 from graphql_schema.users import User, load_user
 from resolvers.chat_access import chat_access
 from resolvers.errors import NotFound
+from resolvers.history import message_cursor
+
+REPLAY_BATCH = 100
 
 
 @strawberry.type
@@ -81,24 +85,55 @@ async def _still_readable(context: Context, chat_id: int, user_id: int) -> bool:
     return True
 
 
+async def _replay(info: Info, chat_id: int, after: int) -> AsyncGenerator[Message, None]:
+    """Every message of the chat after `after`, oldest first, a batch per unit."""
+    while True:
+        async with info.context.event_scope():
+            rows = list(
+                await info.context.session.scalars(
+                    select(models.Message)
+                    .where(models.Message.chat_id == chat_id, models.Message.id > after)
+                    .order_by(models.Message.id)
+                    .limit(REPLAY_BATCH)
+                )
+            )
+            for row in rows:
+                yield Message.from_row(row)
+        if len(rows) < REPLAY_BATCH:
+            return
+        after = rows[-1].id
+
+
 @strawberry.type
 class ChatSubscription:
     @strawberry.subscription(
-        description="One chat's live stream; NOT_FOUND for a chat one can't see."
+        description="One chat's live stream; NOT_FOUND for a chat one can't see. With `after` "
+        "(a message cursor), first every message created after it, in order, then live: no "
+        "gap and no duplicate."
     )
     async def chat_events(
-        self, info: Info, chat_id: strawberry.ID
+        self, info: Info, chat_id: strawberry.ID, after: str | None = None
     ) -> AsyncGenerator[ChatEvent, None]:
         ctx = info.context
         user = ctx.require_user()
         pk = pk_from_global_id(chat_id, "Chat", field="chatId")
+        replay_from = message_cursor(after, "after") if after else None
         async with ctx.event_scope():
             await chat_access(ctx.session, pk, user.id)
+        # Listen (buffering) before reading history, so nothing falls between the two.
         async with ctx.events.fan_out.subscribe(ctx.events.chat_channel(pk)) as events:
+            replayed_up_to = 0
+            if replay_from is not None:
+                async for message in _replay(info, pk, replay_from):
+                    replayed_up_to = message.row.id
+                    yield MessageCreated(message=message)
             async for raw in events:
+                payload = decode(raw.message)
+                if payload["kind"] == "MessageCreated" and payload["messageId"] <= replayed_up_to:
+                    continue  # already sent by the replay
                 async with ctx.event_scope():
                     if not await _still_readable(ctx, pk, user.id):
                         return
-                    event = await _render(info, decode(raw.message))
+                    event = await _render(info, payload)
                     if event is not None:
                         yield event

@@ -44,7 +44,7 @@ async def history(
         raise BadUserInput("Page forward (first/after) or backward (last/before), not both")
     size = _size(first if forward else last, "first" if forward else "last")
     cursor = after if forward else before
-    bound = _message_id(cursor, "after" if forward else "before") if cursor else None
+    bound = message_cursor(cursor, "after" if forward else "before") if cursor else None
 
     statement = (
         select(Message, User)
@@ -130,6 +130,7 @@ def _size(value: int | None, field: str) -> int:
     return size
 
 
-def _message_id(cursor: str, field: str) -> int:
+def message_cursor(cursor: str, field: str) -> int:
+    """The message id a history cursor points at; BAD_USER_INPUT for anything else."""
     (message_id,) = cursor_fields(decode_cursor(cursor, field=field), (int,), field=field)
     return int(message_id)

@@ -200,3 +200,50 @@ async def test_legacy_graphql_ws_refuses_a_bad_token(server: Server) -> None:
         assert reply is not None and reply["type"] == "connection_error", reply
         with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(ws.recv(), 5)
+
+
+REPLAY = """subscription($chat: ID!, $after: String) {
+    chatEvents(chatId: $chat, after: $after) {
+        __typename ... on MessageCreated { message { id content } }
+    }
+}"""
+
+
+async def test_after_replays_then_streams_live_without_gap_or_duplicate(server: Server) -> None:
+    alice, _ = register(server, "alice")
+    bob, bob_id = register(server, "bob")
+    chat = direct_chat(server, alice, bob_id)
+    for number in range(1, 6):
+        server.graphql(SEND, {"chat": chat, "content": f"m{number}"}, alice)
+    history = "query($c: ID!) { messages(chatId: $c, first: 2) { edges { cursor } } }"
+    cursor = server.graphql(history, {"c": chat}, bob)["messages"]["edges"][1]["cursor"]
+    async with socket(server, bob) as ws:
+        subscribe_message = {
+            "id": "1",
+            "type": "subscribe",
+            "payload": {"query": REPLAY, "variables": {"chat": chat, "after": cursor}},
+        }
+        await ws.send(json.dumps(subscribe_message))
+        # New messages race with the replay: none may be lost or repeated.
+        for number in range(1, 4):
+            await asyncio.to_thread(
+                server.graphql, SEND, {"chat": chat, "content": f"n{number}"}, alice
+            )
+        received: list[str] = []
+        while len(received) < 6 and (message := await next_message(ws)) is not None:
+            assert message["type"] == "next", message
+            received.append(message["payload"]["data"]["chatEvents"]["message"]["content"])
+        assert received == ["m3", "m4", "m5", "n1", "n2", "n3"]
+        assert await next_message(ws, 1.0) is None
+
+
+async def test_a_bad_after_cursor_is_bad_input(server: Server) -> None:
+    alice, _ = register(server, "alice")
+    bob, bob_id = register(server, "bob")
+    chat = direct_chat(server, alice, bob_id)
+    async with socket(server, bob) as ws:
+        payload = {"query": REPLAY, "variables": {"chat": chat, "after": "garbage!"}}
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        refused = await next_message(ws)
+        assert refused is not None and refused["type"] == "next", refused
+        assert refused["payload"]["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
