@@ -198,6 +198,19 @@ class ChatMutation:
         )
         return Chat.from_row(row)
 
+    @strawberry.mutation(
+        description="Tell the chat's other readers you are typing; false when throttled "
+        "(at most once per 3 s per chat)."
+    )
+    async def send_typing(self, info: Info, chat_id: strawberry.ID) -> bool:
+        ctx = info.context
+        user = ctx.require_user()
+        pk = pk_from_global_id(chat_id, "Chat", field="chatId")
+        if not await chats.may_announce_typing(ctx.session, ctx.rate_limiter, user, pk):
+            return False
+        await ctx.events.chat_event(pk, "TypingStarted", userId=user.id)
+        return True
+
     @strawberry.mutation(description="Leave a group chat.")
     async def leave_chat(self, info: Info, chat_id: strawberry.ID) -> bool:
         ctx = info.context

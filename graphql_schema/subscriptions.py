@@ -48,14 +48,25 @@ class ReactionChanged:
     added: bool
 
 
+@strawberry.type
+class TypingStarted:
+    chat_id: strawberry.ID
+    user: User
+
+
 ChatEvent = Annotated[
-    MessageCreated | MessageUpdated | MessageDeleted | ReactionChanged,
+    MessageCreated | MessageUpdated | MessageDeleted | ReactionChanged | TypingStarted,
     strawberry.union("ChatEvent"),
 ]
 
 
 async def _render(info: Info, payload: dict[str, Any]) -> ChatEvent | None:
     kind = payload["kind"]
+    if kind == "TypingStarted":
+        return TypingStarted(
+            chat_id=strawberry.ID(to_global_id("Chat", payload["chatId"])),
+            user=await load_user(info, payload["userId"]),
+        )
     if kind == "MessageDeleted":
         return MessageDeleted(
             message_id=strawberry.ID(to_global_id("Message", payload["messageId"])),
@@ -131,6 +142,8 @@ class ChatSubscription:
                 payload = decode(raw.message)
                 if payload["kind"] == "MessageCreated" and payload["messageId"] <= replayed_up_to:
                     continue  # already sent by the replay
+                if payload["kind"] == "TypingStarted" and payload["userId"] == user.id:
+                    continue  # one's own typing is not news
                 async with ctx.event_scope():
                     if not await _still_readable(ctx, pk, user.id):
                         return

@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.storage import Storage
 from db.models import Chat, ChatKind, ChatParticipant, User
 from resolvers import attachments
-from resolvers.chat_access import visible_chat
+from resolvers.chat_access import chat_access, visible_chat
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.pagination import PageRequest, cursor_fields
 from resolvers.permissions import Permission, require
+from resolvers.rate_limits import TYPING_PER_CHAT, RateLimiter
 
 TITLE_MAX = 100
 TOPIC_MAX = 1024
@@ -201,3 +202,12 @@ async def _managed_channel(session: AsyncSession, user: User, chat_id: int) -> C
         raise NotFound("Channel not found")
     await require(session, channel.space_id, user.id, Permission.MANAGE_CHANNELS)
     return channel
+
+
+async def may_announce_typing(
+    session: AsyncSession, limiter: RateLimiter, user: User, chat_id: int
+) -> bool:
+    """Whether a typing notice goes out now: SEND_MESSAGES, and one per 3 s per user and chat."""
+    access = await chat_access(session, chat_id, user.id)
+    access.require(Permission.SEND_MESSAGES)
+    return await limiter.allow(TYPING_PER_CHAT, "typing", str(chat_id), str(user.id))

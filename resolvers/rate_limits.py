@@ -17,6 +17,7 @@ LOGIN_FAILURES_PER_ACCOUNT = parse("10/15 minutes")
 LOGIN_PER_CLIENT = parse("60/15 minutes")
 REGISTER_PER_CLIENT = parse("30/hour")
 REFRESH_PER_CLIENT = parse("120/15 minutes")
+TYPING_PER_CHAT = parse("1/3 seconds")
 
 
 class RateLimiter:
@@ -35,6 +36,14 @@ class RateLimiter:
     async def hit(self, rule: RateLimitItem, *identifiers: str) -> None:
         """Count one attempt; RATE_LIMITED once the window is full."""
         await self._enforce(self._limiter.hit, rule, identifiers)
+
+    async def allow(self, rule: RateLimitItem, *identifiers: str) -> bool:
+        """Count one attempt and say whether it is within the limit (True if unknowable)."""
+        try:
+            return bool(await self._limiter.hit(rule, *identifiers))
+        except Exception as exc:
+            logger.warning("rate limit store unreachable (%s); allowing the attempt", exc)
+            return True
 
     async def check(self, rule: RateLimitItem, *identifiers: str) -> None:
         """RATE_LIMITED if the window is already full, without counting an attempt."""

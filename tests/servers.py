@@ -39,7 +39,8 @@ class Server:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
-    def graphql(self, query: str, variables: dict[str, Any] | None = None, token: str = "") -> Any:
+    def execute(self, query: str, variables: dict[str, Any] | None = None, token: str = "") -> Any:
+        """The whole response body of a GraphQL request over real HTTP."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         response = httpx.post(
             f"{self.http_url}/graphql",
@@ -47,7 +48,11 @@ class Server:
             headers=headers,
             timeout=10,
         )
-        body = response.json()
+        return response.json()
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None, token: str = "") -> Any:
+        """`data`, failing the test on any error."""
+        body = self.execute(query, variables, token)
         assert not body.get("errors"), json.dumps(body["errors"])
         return body["data"]
 

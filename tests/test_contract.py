@@ -62,6 +62,7 @@ ROOT_FIELDS = {
         "addReaction": ["messageId", "emoji"],
         "removeReaction": ["messageId", "emoji"],
         "markChatRead": ["chatId", "messageId"],
+        "sendTyping": ["chatId"],
         "markNotificationRead": ["id"],
         "markAllNotificationsRead": [],
     },

@@ -25,6 +25,7 @@ EVENTS = """subscription($chat: ID!) {
         ... on MessageUpdated { message { id content editedAt } }
         ... on MessageDeleted { messageId chatId }
         ... on ReactionChanged { emoji added user { tag } message { id } }
+        ... on TypingStarted { chatId user { tag } }
     }
 }"""
 SEND = """mutation($chat: ID!, $content: String!) {
@@ -247,3 +248,27 @@ async def test_a_bad_after_cursor_is_bad_input(server: Server) -> None:
         refused = await next_message(ws)
         assert refused is not None and refused["type"] == "next", refused
         assert refused["payload"]["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_typing_reaches_the_others_at_most_once_per_three_seconds(server: Server) -> None:
+    alice, _ = register(server, "alice")
+    bob, bob_id = register(server, "bob")
+    mallory, _ = register(server, "mallory")
+    chat = direct_chat(server, alice, bob_id)
+    typing = "mutation($c: ID!) { sendTyping(chatId: $c) }"
+    async with socket(server, bob) as bob_ws, socket(server, alice) as alice_ws:
+        await subscribe(bob_ws, chat)
+        await subscribe(alice_ws, chat)
+        assert server.graphql(typing, {"c": chat}, alice)["sendTyping"] is True
+        assert server.graphql(typing, {"c": chat}, alice)["sendTyping"] is False
+        event = await next_message(bob_ws)
+        assert event is not None
+        assert event["payload"]["data"]["chatEvents"] == {
+            "__typename": "TypingStarted",
+            "chatId": chat,
+            "user": {"tag": "alice"},
+        }
+        assert await next_message(bob_ws, 1.0) is None  # the throttled one never went out
+        assert await next_message(alice_ws, 0.5) is None  # nor does the sender hear itself
+    outsider = server.execute(typing, {"c": chat}, mallory)
+    assert outsider["errors"][0]["extensions"]["code"] == "NOT_FOUND"
