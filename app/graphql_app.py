@@ -1,5 +1,7 @@
 """The Strawberry ASGI app: one database session and one context per HTTP request."""
 
+import asyncio
+import contextlib
 from datetime import timedelta
 from typing import cast
 
@@ -12,11 +14,12 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema import BaseSchema
 from strawberry.types.unset import UNSET, UnsetType
 
-from app.auth import authenticate
+from app.auth import authenticate, token_from_credential
 from app.context import Context, Unit
 from app.services import Services
 from loaders import Loaders
 from resolvers.errors import Unauthenticated
+from resolvers.tokens import seconds_left
 
 CONNECTION_INIT_TIMEOUT = timedelta(seconds=10)
 
@@ -34,7 +37,12 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
+            try:
+                await super().__call__(scope, receive, send)
+            finally:  # the socket is gone: its expiry timer has nothing left to close
+                timer = scope.get("state", {}).get("expiry_timer")
+                if timer is not None:
+                    timer.cancel()
             return
         # The session outlives the response body only long enough to be closed (rolled
         # back if a resolver left it mid-transaction), whatever happened inside.
@@ -79,4 +87,17 @@ class GraphQLApp(GraphQL[Context, None]):
                 context.user = await authenticate(session, self.services.settings, credential)
             except Unauthenticated as error:
                 raise ConnectionRejectionError({"reason": error.message}) from error
+        if isinstance(context.request, WebSocket):
+            _close_when_expired(context.request, seconds_left(token_from_credential(credential)))
         return cast(UnsetType, UNSET)
+
+
+def _close_when_expired(websocket: WebSocket, delay: float) -> None:
+    """End the socket when its access token expires; the client reconnects with a new one."""
+
+    async def close() -> None:
+        with contextlib.suppress(RuntimeError, OSError):  # already closed
+            await websocket.close(code=4403, reason="Access token expired")
+
+    timer = asyncio.get_running_loop().call_later(delay, lambda: asyncio.ensure_future(close()))
+    websocket.state.expiry_timer = timer

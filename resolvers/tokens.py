@@ -52,6 +52,12 @@ def decode_access_token(settings: Settings, token: str) -> int:
         raise Unauthenticated("Access token is invalid", reason="TOKEN_INVALID") from exc
 
 
+def seconds_left(token: str) -> float:
+    """How long a token that was already verified stays valid."""
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return max(0.0, float(claims["exp"]) - utcnow().timestamp())
+
+
 @dataclass(frozen=True)
 class RotatedToken:
     user_id: int

@@ -272,3 +272,14 @@ async def test_typing_reaches_the_others_at_most_once_per_three_seconds(server: 
         assert await next_message(alice_ws, 0.5) is None  # nor does the sender hear itself
     outsider = server.execute(typing, {"c": chat}, mallory)
     assert outsider["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_the_socket_ends_when_its_access_token_expires(
+    backend: Backend, tmp_path: Path
+) -> None:
+    with running_server(backend, tmp_path, ACCESS_TOKEN_TTL_SECONDS="2") as short_lived:
+        token, _ = register(short_lived, "alice")
+        async with socket(short_lived, token) as ws:
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 6)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
