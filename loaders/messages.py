@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiodataloader import DataLoader
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Attachment, Mention, Message, Reaction, ReadMarker, User
@@ -26,6 +26,21 @@ class ReactionGroup:
     users: list[User]  # the first REACTION_SAMPLE to react
 
 
+async def _with_authors(
+    session: AsyncSession, users: UserLoader, condition: ColumnElement[bool]
+) -> list[Message]:
+    """The messages matching `condition`; their authors are primed into `users`."""
+    rows = await session.execute(
+        select(Message, User).outerjoin(User, User.id == Message.author_id).where(condition)
+    )
+    messages = []
+    for message, author in rows:
+        messages.append(message)
+        if author is not None:
+            users.prime(author.id, author)
+    return messages
+
+
 class MessageLoader(DataLoader[int, Message | None]):
     """Messages by id (reply targets), with their authors."""
 
@@ -34,16 +49,8 @@ class MessageLoader(DataLoader[int, Message | None]):
         self.session, self.users = session, users
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[Message | None]:
-        rows = await self.session.execute(
-            select(Message, User)
-            .outerjoin(User, User.id == Message.author_id)
-            .where(Message.id.in_(keys))
-        )
-        found = {}
-        for message, author in rows:
-            found[message.id] = message
-            if author is not None:
-                self.users.prime(author.id, author)
+        rows = await _with_authors(self.session, self.users, Message.id.in_(keys))
+        found = {message.id: message for message in rows}
         return [found.get(key) for key in keys]
 
 
@@ -136,16 +143,8 @@ class LastMessageLoader(DataLoader[int, Message | None]):
         newest = (
             select(func.max(Message.id)).where(Message.chat_id.in_(keys)).group_by(Message.chat_id)
         )
-        rows = await self.session.execute(
-            select(Message, User)
-            .outerjoin(User, User.id == Message.author_id)
-            .where(Message.id.in_(newest))
-        )
-        by_chat = {}
-        for message, author in rows:
-            by_chat[message.chat_id] = message
-            if author is not None:
-                self.users.prime(author.id, author)
+        rows = await _with_authors(self.session, self.users, Message.id.in_(newest))
+        by_chat = {message.chat_id: message for message in rows}
         return [by_chat.get(key) for key in keys]
 
 

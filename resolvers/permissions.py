@@ -121,6 +121,10 @@ async def memberships(
     return found
 
 
+async def is_member(session: AsyncSession, space_id: int, user_id: int) -> bool:
+    return (space_id, user_id) in await memberships(session, [space_id], [user_id])
+
+
 def standing_from(space: Space, user_id: int, membership: Membership | None) -> Standing:
     if membership is None:
         return Standing(space, user_id, None, Permission(0), -1)

@@ -20,6 +20,7 @@ from resolvers.permissions import (
     Permission,
     Standing,
     active_ban,
+    is_member,
     member_standing,
     require,
     visible_space,
@@ -125,7 +126,7 @@ async def transfer_ownership(
     standing = await member_standing(session, space_id, user.id)
     if not standing.is_owner:
         raise Forbidden("Only the owner can hand over a space")
-    if not await _is_member(session, space_id, new_owner_id):
+    if not await is_member(session, space_id, new_owner_id):
         raise NotFound("That user is not a member of this space")
     standing.space.owner_id = new_owner_id
     await session.commit()
@@ -147,7 +148,7 @@ async def join_space(
         space = (await visible_space(session, space_id, user.id)).space
     if await active_ban(session, space.id, user.id):
         raise Forbidden("You are banned from this space")
-    if await _is_member(session, space.id, user.id):
+    if await is_member(session, space.id, user.id):
         return space
     if invite is not None:
         spent = await session.execute(
@@ -241,15 +242,6 @@ async def _live_invite(session: AsyncSession, code: str) -> Invite:
     if invite is None or (invite.expires_at is not None and invite.expires_at <= utcnow()):
         raise NotFound("Invite not found or no longer valid")
     return invite
-
-
-async def _is_member(session: AsyncSession, space_id: int, user_id: int) -> bool:
-    found = await session.scalar(
-        select(SpaceMember.id).where(
-            SpaceMember.space_id == space_id, SpaceMember.user_id == user_id
-        )
-    )
-    return found is not None
 
 
 async def find_visible(session: AsyncSession, user: User, space_id: int) -> Standing | None:
