@@ -90,9 +90,14 @@ async def store(storage: Storage, chat_id: int, files: list[IncomingFile]) -> li
     return rows
 
 
-def signed_url(settings: Settings, attachment: Attachment, now: float | None = None) -> str:
-    """A download URL for this attachment that stops working after an hour."""
-    expires = int((now or time.time()) + URL_TTL_SECONDS)
+def signed_url(settings: Settings, attachment: Attachment) -> str:
+    """A download URL for this attachment that works for one to two hours.
+
+    The expiry is rounded up to a whole window, so every read within the same hour gets the
+    same URL: client caches (Apollo's normalized cache, the browser's image cache) keep it
+    instead of seeing a new link on every query.
+    """
+    expires = (int(time.time()) // URL_TTL_SECONDS + 2) * URL_TTL_SECONDS
     signature = _signature(settings, attachment.id, expires)
     name = quote(attachment.filename, safe="")
     base = settings.public_base_url.rstrip("/")

@@ -335,19 +335,37 @@ async def test_tampered_links_are_refused(client: GraphQLClient, pair: Pair) -> 
     assert (await download(client, first["url"])).content == PDF
 
 
-async def test_links_expire_after_an_hour(
+async def test_links_last_at_least_an_hour_then_expire(
     client: GraphQLClient, pair: Pair, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    issued = 1_800_000_000.0 + 3599
+    monkeypatch.setattr(attachments, "time", SimpleNamespace(time=lambda: issued))
     message = await sent(client, pair.alice, pair.chat, [("a.txt", TEXT, "text/plain")])
     url = message["attachments"][0]["url"]
-    issued = int(query_of(url)["expires"]) - 3600
-    monkeypatch.setattr(attachments, "time", SimpleNamespace(time=lambda: issued + 3590))
+    expires = int(query_of(url)["expires"])
+    assert 3600 <= expires - issued <= 7200
+    monkeypatch.setattr(attachments, "time", SimpleNamespace(time=lambda: expires - 10))
     assert (await download(client, url)).status_code == 200
-    monkeypatch.setattr(attachments, "time", SimpleNamespace(time=lambda: issued + 3610))
+    monkeypatch.setattr(attachments, "time", SimpleNamespace(time=lambda: expires + 10))
     assert (await download(client, url)).status_code == 403
     # A fresh link works again.
     [seen] = (await history(client, pair.alice, pair.chat))[0]["attachments"]
     assert (await download(client, seen["url"])).content == TEXT
+
+
+async def test_links_stay_the_same_within_the_hour(
+    client: GraphQLClient, pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clients cache by URL; a link that changed on every read would be fetched again each time."""
+    start = 1_800_000_000.0
+    monkeypatch.setattr(attachments, "time", SimpleNamespace(time=lambda: start))
+    message = await sent(client, pair.alice, pair.chat, [("a.txt", TEXT, "text/plain")])
+    monkeypatch.setattr(attachments, "time", SimpleNamespace(time=lambda: start + 3599))
+    [seen] = (await history(client, pair.bob, pair.chat))[0]["attachments"]
+    assert seen["url"] == message["attachments"][0]["url"]
+    monkeypatch.setattr(attachments, "time", SimpleNamespace(time=lambda: start + 3600))
+    [later] = (await history(client, pair.bob, pair.chat))[0]["attachments"]
+    assert later["url"] != seen["url"]
 
 
 async def test_attachments_are_not_served_as_media(
