@@ -11,7 +11,7 @@ and fix all four.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -35,10 +35,19 @@ class SubscriberOverflow(Exception):
     """The subscriber fell too far behind; it should reconnect and replay what it missed."""
 
 
+class Backlog(asyncio.Queue["Event | None"]):
+    """One subscriber's events not yet read, and whom to tell when it overflows."""
+
+    def __init__(self, size: int, on_overflow: Callable[[], None] | None) -> None:
+        super().__init__(maxsize=size + 1)  # room for the overflow marker
+        self.on_overflow = on_overflow
+        self.overflowed = False
+
+
 class Subscription:
     """What `FanOut.subscribe` yields: iterate it, or `get()` one event at a time."""
 
-    def __init__(self, queue: "asyncio.Queue[Event | None]") -> None:
+    def __init__(self, queue: Backlog) -> None:
         self._queue = queue
 
     async def get(self) -> Event:
@@ -69,7 +78,9 @@ class FanOut(Broadcast):
             backend = RedisBackend(url) if redis_url else MemoryBackend(url)
         super().__init__(backend=backend)
         self.queue_size = queue_size
+        self._subscribers: dict[str, set[Backlog]] = {}  # type: ignore[assignment]
         self._locks: dict[str, asyncio.Lock] = {}
+        self._lock_users: dict[str, int] = {}
 
     @property
     def backend(self) -> BroadcastBackend:
@@ -82,32 +93,79 @@ class FanOut(Broadcast):
                 _deliver(queue, event)
 
     @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:  # type: ignore[override]
-        queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize=self.queue_size + 1)
-        lock = self._locks.setdefault(channel, asyncio.Lock())
-        async with lock:  # the first subscriber's SUBSCRIBE completes before anyone proceeds
-            subscribers = self._subscribers.setdefault(channel, set())
-            if not subscribers:
-                await self._backend.subscribe(channel)
-            subscribers.add(queue)
+    async def subscribe(  # type: ignore[override]
+        self, *channels: str, on_overflow: Callable[[], None] | None = None
+    ) -> AsyncIterator[Subscription]:
+        """One bounded queue receiving what is published on any of `channels`, in order.
+
+        If it overflows, `on_overflow` is called at once from the fan-out (it must not
+        block): the subscriber may be stuck somewhere it would never notice otherwise.
+        """
+        queue = Backlog(self.queue_size, on_overflow)
+        registered: list[str] = []
         try:
+            for channel in dict.fromkeys(channels):
+                await self._register(channel, queue)
+                registered.append(channel)
             yield Subscription(queue)
         finally:
-            async with lock:
+            for channel in registered:
+                await self._unregister(channel, queue)
+
+    async def _register(self, channel: str, queue: Backlog) -> None:
+        lock = self._lock(channel)
+        try:
+            async with lock:  # the first subscriber's SUBSCRIBE completes before anyone proceeds
+                subscribers = self._subscribers.setdefault(channel, set())
+                if not subscribers:
+                    await self._backend.subscribe(channel)
+                subscribers.add(queue)
+        except BaseException:
+            self._release_lock(channel)
+            raise
+
+    async def _unregister(self, channel: str, queue: Backlog) -> None:
+        try:
+            async with self._locks[channel]:
+                subscribers = self._subscribers.get(channel)
+                if subscribers is None:
+                    return
                 subscribers.discard(queue)
-                if not subscribers and self._subscribers.get(channel) is subscribers:
+                if not subscribers:
                     del self._subscribers[channel]
                     await self._backend.unsubscribe(channel)
+        finally:
+            self._release_lock(channel)
+
+    def _lock(self, channel: str) -> asyncio.Lock:
+        """The channel's lock, kept while any subscription uses it (so locks don't pile up
+        for every channel a long-running process ever served)."""
+        self._lock_users[channel] = self._lock_users.get(channel, 0) + 1
+        return self._locks.setdefault(channel, asyncio.Lock())
+
+    def _release_lock(self, channel: str) -> None:
+        self._lock_users[channel] -= 1
+        if not self._lock_users[channel]:
+            del self._lock_users[channel], self._locks[channel]
 
 
-def _deliver(queue: "asyncio.Queue[Event | None]", event: Event) -> None:
-    """Never wait for a subscriber: one that is full loses its backlog and is told so."""
-    if queue.qsize() >= queue.maxsize - 1:
-        while not queue.empty():
-            queue.get_nowait()
-        queue.put_nowait(None)
+def _deliver(queue: Backlog, event: Event) -> None:
+    """Never wait for a subscriber: one that is full loses its backlog, is told so (by the
+    marker and its callback) and gets nothing more."""
+    if queue.overflowed:
         return
-    queue.put_nowait(event)
+    if queue.qsize() < queue.maxsize - 1:
+        queue.put_nowait(event)
+        return
+    while not queue.empty():
+        queue.get_nowait()
+    queue.put_nowait(None)
+    queue.overflowed = True
+    if queue.on_overflow is not None:
+        try:
+            queue.on_overflow()
+        except Exception:  # the fan-out serves every other subscriber: it must go on
+            logger.exception("broadcast: overflow callback failed")
 
 
 class RedisBackend(BroadcastBackend):

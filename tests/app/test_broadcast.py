@@ -1,8 +1,6 @@
 """The fan-out fixes over broadcaster 0.3.1; each defect is shown on the stock classes too."""
 
 import asyncio
-import socket
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -15,6 +13,7 @@ from broadcaster._backends.redis import RedisBackend as StockRedisBackend
 
 from app.broadcast import FanOut, RedisBackend, SubscriberOverflow
 from tests.backends import REDIS_URL
+from tests.redis_server import RedisServer, own_redis_server
 
 
 class SlowSubscribeBackend(MemoryBackend):
@@ -72,19 +71,37 @@ async def test_stock_broadcast_loses_concurrent_first_subscribers() -> None:
 
 async def test_a_subscriber_that_stops_reading_is_cut_off_without_slowing_others() -> None:
     fan_out = FanOut("memory://", queue_size=10)
+    overflows: list[str] = []
     async with (
         connected(fan_out),
-        fan_out.subscribe("room") as stalled,
-        fan_out.subscribe("room") as reader,
+        fan_out.subscribe("room", on_overflow=lambda: overflows.append("stalled")) as stalled,
+        fan_out.subscribe("room", on_overflow=lambda: overflows.append("reader")) as reader,
     ):
         received = []
         for number in range(25):
             await fan_out.publish("room", str(number))
             received.append(await receive(reader))
         assert received == [str(n) for n in range(25)]
-        assert stalled._queue.qsize() <= 11
+        assert overflows == ["stalled"]  # told once, the moment it overflowed
+        assert stalled._queue.qsize() == 1  # nothing more is kept for it
         with pytest.raises(SubscriberOverflow):
             await stalled.get()
+
+
+async def test_one_subscription_hears_several_channels_in_publish_order() -> None:
+    fan_out = FanOut("memory://")
+    async with connected(fan_out), fan_out.subscribe("chat", "space", "chat") as events:
+        async with fan_out.subscribe("chat") as other:
+            await fan_out.publish("chat", "1")
+            await fan_out.publish("space", "2")
+            await fan_out.publish("elsewhere", "x")
+            await fan_out.publish("chat", "3")
+            assert [await receive(events) for _ in range(3)] == ["1", "2", "3"]
+            assert await receive(events, 0.1) is None
+            assert await receive(other) == "1"
+        assert set(fan_out._subscribers) == {"chat", "space"}
+    assert fan_out._subscribers == {}
+    assert fan_out._locks == {}  # nothing kept for channels nobody listens to
 
 
 async def test_stock_broadcast_queues_grow_without_bound() -> None:
@@ -98,6 +115,45 @@ async def test_stock_broadcast_queues_grow_without_bound() -> None:
 @pytest.fixture
 def redis_url(redis_required: None) -> str:
     return REDIS_URL
+
+
+SUBSCRIBERS = 1000
+MESSAGES = 50
+
+
+async def everyone_subscribing_at_once_hears_everything(fan_out: FanOut) -> None:
+    """SUBSCRIBERS subscribe to one channel at the same moment; each receives every one of
+    the MESSAGES published afterwards, in order."""
+    channel = f"crowd-{time.monotonic_ns()}"
+    subscribed = 0
+    all_subscribed = asyncio.Event()
+
+    async def subscriber() -> list[str]:
+        nonlocal subscribed
+        async with fan_out.subscribe(channel) as events:
+            subscribed += 1
+            if subscribed == SUBSCRIBERS:
+                all_subscribed.set()
+            return [str((await events.get()).message) for _ in range(MESSAGES)]
+
+    async with connected(fan_out):
+        tasks = [asyncio.create_task(subscriber()) for _ in range(SUBSCRIBERS)]
+        await asyncio.wait_for(all_subscribed.wait(), 10)
+        for number in range(MESSAGES):
+            await fan_out.publish(channel, str(number))
+        received = await asyncio.wait_for(asyncio.gather(*tasks), 10)
+    expected = [str(n) for n in range(MESSAGES)]
+    assert all(messages == expected for messages in received)
+
+
+async def test_a_thousand_subscribers_at_once_all_hear_everything_in_memory() -> None:
+    await everyone_subscribing_at_once_hears_everything(FanOut("memory://"))
+
+
+async def test_a_thousand_subscribers_at_once_all_hear_everything_over_redis(
+    redis_url: str,
+) -> None:
+    await everyone_subscribing_at_once_hears_everything(FanOut(redis_url))
 
 
 async def subscribe_then_publish_loses_nothing(broadcast: Broadcast, redis_url: str) -> int:
@@ -133,56 +189,10 @@ async def test_stock_redis_backend_can_miss_the_first_message(redis_url: str) ->
     assert await subscribe_then_publish_loses_nothing(stock, redis_url) == 0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class RedisServer:
-    """A redis-server of the test's own, so the test can stop and restart it."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
 @pytest.fixture
 def own_redis() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.stop()
+    with own_redis_server() as server:
+        yield server
 
 
 async def delivered_after_restart(broadcast: Broadcast, server: RedisServer) -> bool:
