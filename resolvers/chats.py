@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.storage import Storage
 from db.models import Chat, ChatKind, ChatParticipant, User
 from resolvers import attachments
+from resolvers.announcements import Change, chat_access_changed, chat_membership
 from resolvers.chat_access import chat_access, visible_chat
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.pagination import PageRequest, cursor_fields
@@ -77,6 +78,7 @@ async def delete_channel(
     doomed = select(Chat.id).where(Chat.id == channel.id)
     remove_files = await attachments.delete_with_chats(session, attachments_storage, doomed)
     await session.delete(channel)
+    chat_access_changed(session, channel.id)
     await session.commit()
     await remove_files()
     return True
@@ -104,6 +106,8 @@ async def open_direct_chat(session: AsyncSession, user: User, other_id: int) -> 
         session.add_all(
             [ChatParticipant(chat_id=chat.id, user_id=uid) for uid in (user.id, other_id)]
         )
+        for uid in (user.id, other_id):
+            chat_membership(session, chat.id, uid, Change.JOINED)
         await session.commit()
     except IntegrityError:  # the other side opened it at the same moment
         await session.rollback()
@@ -132,6 +136,8 @@ async def create_group_chat(
     session.add(chat)
     await session.flush()
     session.add_all([ChatParticipant(chat_id=chat.id, user_id=uid) for uid in sorted(members)])
+    for uid in sorted(members):
+        chat_membership(session, chat.id, uid, Change.JOINED)
     await session.commit()
     return chat
 
@@ -150,6 +156,7 @@ async def add_participant(session: AsyncSession, user: User, chat_id: int, other
             f"A group has at most {GROUP_MAX_PARTICIPANTS} participants", field="userId"
         )
     session.add(ChatParticipant(chat_id=chat.id, user_id=other_id))
+    chat_membership(session, chat.id, other_id, Change.JOINED)
     try:
         await session.commit()
     except IntegrityError:  # added by someone else at the same moment
@@ -166,6 +173,7 @@ async def leave_chat(session: AsyncSession, user: User, chat_id: int) -> bool:
             ChatParticipant.chat_id == chat.id, ChatParticipant.user_id == user.id
         )
     )
+    chat_membership(session, chat.id, user.id, Change.LEFT)
     await session.commit()
     return True
 

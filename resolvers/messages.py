@@ -22,6 +22,7 @@ from db.models import (
     User,
 )
 from resolvers import attachments, mentions
+from resolvers.announcements import message_event, notify
 from resolvers.chat_access import ChatAccess, chat_access, message_access, viewers_among
 from resolvers.errors import BadUserInput, Conflict, Forbidden
 from resolvers.permissions import Permission
@@ -99,7 +100,8 @@ async def edit_message(session: AsyncSession, user: User, message_id: int, conte
     await session.flush()
     mentioned = await _mention(session, access, message)
     newly = [u for u in mentioned if u.id not in before]
-    _notify(session, access.chat, message, user, newly, replied_author=None)
+    await _notify(session, access.chat, message, user, newly, replied_author=None)
+    await message_event(session, access.chat, "MessageUpdated", message.id)
     await session.commit()
     return message
 
@@ -124,6 +126,7 @@ async def delete_message(
     message.content = None
     message.mentions_everyone = False
     message.deleted_at = utcnow()
+    await message_event(session, access.chat, "MessageDeleted", message.id)
     await session.commit()
     for key in keys:
         await storage.delete(key)
@@ -202,7 +205,8 @@ async def _insert(
     replied = reply_to.author_id if reply_to else None
     if replied is not None and replied not in await viewers_among(session, access.chat, [replied]):
         replied = None  # they can no longer read this chat
-    _notify(session, access.chat, message, user, mentioned, replied_author=replied)
+    await _notify(session, access.chat, message, user, mentioned, replied_author=replied)
+    await message_event(session, access.chat, "MessageCreated", message.id)
     access.chat.last_activity_at = message.created_at
     await session.commit()
     return message
@@ -217,7 +221,7 @@ async def _mention(session: AsyncSession, access: ChatAccess, message: Message) 
     return users
 
 
-def _notify(
+async def _notify(
     session: AsyncSession,
     chat: Chat,
     message: Message,
@@ -231,8 +235,9 @@ def _notify(
     for user in mentioned:
         recipients.setdefault(user.id, NotificationKind.MENTION)
     recipients.pop(author.id, None)
-    for user_id, kind in recipients.items():
-        session.add(
+    await notify(
+        session,
+        [
             Notification(
                 user_id=user_id,
                 kind=kind,
@@ -240,7 +245,9 @@ def _notify(
                 message_id=message.id,
                 space_id=chat.space_id,
             )
-        )
+            for user_id, kind in recipients.items()
+        ],
+    )
 
 
 async def _forget(storage: Storage, keys: list[str]) -> None:

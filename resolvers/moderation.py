@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
 from db.models import Ban, ModerationAction, Notification, NotificationKind, SpaceMember, User
+from resolvers.announcements import Change, notify, space_membership
 from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.permissions import Permission, Standing, require, standing
 
@@ -22,13 +23,13 @@ class Action(enum.StrEnum):
     ROLE_REMOVED = "ROLE_REMOVED"
 
 
-def record(
+async def record(
     session: AsyncSession,
     actor: Standing,
     target_id: int,
     action: Action,
     detail: str | None,
-    notify: NotificationKind | None,
+    notification: NotificationKind | None,
 ) -> None:
     """Add the audit row (and the target's notification) to the current transaction."""
     session.add(
@@ -40,11 +41,17 @@ def record(
             detail=detail,
         )
     )
-    if notify is not None:
-        session.add(
-            Notification(
-                user_id=target_id, kind=notify, actor_id=actor.user_id, space_id=actor.space.id
-            )
+    if notification is not None:
+        await notify(
+            session,
+            [
+                Notification(
+                    user_id=target_id,
+                    kind=notification,
+                    actor_id=actor.user_id,
+                    space_id=actor.space.id,
+                )
+            ],
         )
 
 
@@ -56,7 +63,8 @@ async def kick_member(
     if target.member is None:
         raise NotFound("That user is not a member of this space")
     await _remove_member(session, target.member)
-    record(session, actor, target_id, Action.KICK, _reason(reason), NotificationKind.KICKED)
+    await record(session, actor, target_id, Action.KICK, _reason(reason), NotificationKind.KICKED)
+    space_membership(session, space_id, target_id, Change.KICKED)
     await session.commit()
     return True
 
@@ -86,7 +94,8 @@ async def ban_member(
         session.add(ban)
     ban.reason, ban.expires_at, ban.banned_by_id = _reason(reason), expires_at, user.id
     ban.created_at = utcnow()
-    record(session, actor, target_id, Action.BAN, ban.reason, NotificationKind.BANNED)
+    await record(session, actor, target_id, Action.BAN, ban.reason, NotificationKind.BANNED)
+    space_membership(session, space_id, target_id, Change.BANNED)
     await session.commit()
     return ban
 
@@ -99,7 +108,7 @@ async def unban_member(session: AsyncSession, user: User, space_id: int, target_
     )
     if lifted.rowcount == 0:  # type: ignore[attr-defined]
         return False
-    record(session, actor, target_id, Action.UNBAN, None, None)
+    await record(session, actor, target_id, Action.UNBAN, None, None)
     await session.commit()
     return True
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Message, Reaction, User
 from resolvers.chat_access import message_access
 from resolvers.errors import BadUserInput
+from resolvers.outbox import announce, chat_topic
 from resolvers.permissions import Permission
 
 MAX_DISTINCT_EMOJI = 20
@@ -39,6 +40,7 @@ async def add_reaction(session: AsyncSession, user: User, message_id: int, raw: 
     mine = await session.get(Reaction, (message.id, value, user.id))
     if mine is None:
         session.add(Reaction(message_id=message.id, emoji=value, user_id=user.id))
+        _announce(session, message, value, user, added=True)
         try:
             await session.commit()
         except IntegrityError:  # the same reaction from a concurrent request
@@ -50,15 +52,33 @@ async def remove_reaction(session: AsyncSession, user: User, message_id: int, ra
     """Take one's own reaction back (allowed even after losing ADD_REACTIONS); removing a
     missing one is harmless."""
     message = await _reactable(session, user, message_id, adding=False)
-    await session.execute(
+    value = valid_emoji(raw)
+    removed = await session.execute(
         delete(Reaction).where(
             Reaction.message_id == message.id,
-            Reaction.emoji == valid_emoji(raw),
+            Reaction.emoji == value,
             Reaction.user_id == user.id,
         )
     )
+    if removed.rowcount:  # type: ignore[attr-defined]
+        _announce(session, message, value, user, added=False)
     await session.commit()
     return message
+
+
+def _announce(
+    session: AsyncSession, message: Message, emoji: str, user: User, *, added: bool
+) -> None:
+    announce(
+        session,
+        chat_topic(message.chat_id),
+        "ReactionChanged",
+        chatId=message.chat_id,
+        messageId=message.id,
+        emoji=emoji,
+        userId=user.id,
+        added=added,
+    )
 
 
 async def _reactable(

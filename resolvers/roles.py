@@ -7,6 +7,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import MemberRole, NotificationKind, Role, SpaceMember, User
+from resolvers.announcements import Change, space_access_changed, space_membership
 from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.moderation import Action, record
 from resolvers.permissions import Permission, Standing, member_standing, require, standing
@@ -37,6 +38,7 @@ async def create_role(session: AsyncSession, user: User, space_id: int, fields: 
 async def update_role(session: AsyncSession, user: User, role_id: int, fields: RoleFields) -> Role:
     role, actor = await _manageable_role(session, user, role_id)
     _apply(actor, role, fields)
+    space_access_changed(session, role.space_id)
     await session.commit()
     return role
 
@@ -46,6 +48,7 @@ async def delete_role(session: AsyncSession, user: User, role_id: int) -> bool:
     if role.is_default:
         raise Forbidden("The default role cannot be deleted")
     await session.delete(role)
+    space_access_changed(session, role.space_id)
     await session.commit()
     return True
 
@@ -56,7 +59,7 @@ async def assign_role(
     actor, member, role = await _role_change(session, user, space_id, target_id, role_id)
     if not role.is_default and not await _holds(session, member.id, role.id):
         session.add(MemberRole(member_id=member.id, role_id=role.id))
-        record(
+        await record(
             session,
             actor,
             target_id,
@@ -64,6 +67,7 @@ async def assign_role(
             role.name,
             NotificationKind.ROLE_ASSIGNED,
         )
+        space_membership(session, space_id, target_id, Change.ROLES_CHANGED)
         await session.commit()
     return member
 
@@ -78,9 +82,10 @@ async def remove_role(
         delete(MemberRole).where(MemberRole.member_id == member.id, MemberRole.role_id == role.id)
     )
     if removed.rowcount:  # type: ignore[attr-defined]
-        record(
+        await record(
             session, actor, target_id, Action.ROLE_REMOVED, role.name, NotificationKind.ROLE_REMOVED
         )
+        space_membership(session, space_id, target_id, Change.ROLES_CHANGED)
         await session.commit()
     return member
 

@@ -13,6 +13,7 @@ from app.storage import Storage
 from db.base import utcnow
 from db.models import Chat, ChatKind, Invite, Role, Space, SpaceMember, User
 from resolvers import attachments
+from resolvers.announcements import Change, space_access_changed, space_membership
 from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.pagination import PageRequest, cursor_fields
 from resolvers.permissions import (
@@ -87,6 +88,7 @@ async def create_space(
             ),
         ]
     )
+    space_membership(session, space.id, user.id, Change.JOINED)
     await session.commit()
     return space
 
@@ -115,6 +117,7 @@ async def delete_space(
     channels = select(Chat.id).where(Chat.space_id == space_id)
     remove_files = await attachments.delete_with_chats(session, attachments_storage, channels)
     await session.delete(standing.space)
+    space_access_changed(session, space_id)
     await session.commit()
     await remove_files()
     return True
@@ -129,6 +132,7 @@ async def transfer_ownership(
     if not await is_member(session, space_id, new_owner_id):
         raise NotFound("That user is not a member of this space")
     standing.space.owner_id = new_owner_id
+    space_access_changed(session, space_id)
     await session.commit()
     return standing.space
 
@@ -162,6 +166,7 @@ async def join_space(
         if spent.rowcount != 1:  # type: ignore[attr-defined]
             raise NotFound("Invite not found or no longer valid")
     session.add(SpaceMember(space_id=space.id, user_id=user.id))
+    space_membership(session, space.id, user.id, Change.JOINED)
     try:
         await session.commit()
     except IntegrityError:  # a concurrent join of the same user got there first
@@ -176,6 +181,7 @@ async def leave_space(session: AsyncSession, user: User, space_id: int) -> bool:
     await session.execute(
         delete(SpaceMember).where(SpaceMember.space_id == space_id, SpaceMember.user_id == user.id)
     )
+    space_membership(session, space_id, user.id, Change.LEFT)
     await session.commit()
     return True
 
