@@ -10,6 +10,7 @@ from db import models
 from graphql_schema.ids import to_global_id
 from graphql_schema.info import Info
 from graphql_schema.node import Node
+from resolvers import presence
 from resolvers.accounts import AuthResult
 
 
@@ -18,6 +19,7 @@ class PresenceStatus(enum.Enum):
     ONLINE = "ONLINE"
     AWAY = "AWAY"
     DND = "DND"
+    INVISIBLE = "INVISIBLE"
     OFFLINE = "OFFLINE"
 
 
@@ -60,9 +62,15 @@ class User(Node):
     def banner_url(self, info: Info) -> str | None:
         return media_url(info, self.row.banner_key)
 
-    @strawberry.field(description="Live presence; OFFLINE while no presence is tracked.")
-    def status(self) -> PresenceStatus:
-        return PresenceStatus.OFFLINE
+    @strawberry.field(
+        description="Live presence: OFFLINE without a connection; others see INVISIBLE as "
+        "OFFLINE, the user themself sees the status they chose."
+    )
+    async def status(self, info: Info) -> PresenceStatus:
+        online = await info.context.loaders.online.load(self.row.id)
+        viewer = info.context.user
+        by_self = self.is_self or (viewer is not None and viewer.id == self.row.id)
+        return PresenceStatus(presence.status_seen(self.row, online, by_self=by_self))
 
 
 def media_url(info: Info, key: str | None) -> str | None:

@@ -2,6 +2,7 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.presence import PresenceStore
 from loaders.chats import ParticipantsLoader, ReadableChatsLoader
 from loaders.messages import (
     AttachmentsLoader,
@@ -11,6 +12,7 @@ from loaders.messages import (
     ReactionsLoader,
     UnreadCountLoader,
 )
+from loaders.presence import OnlineLoader
 from loaders.spaces import MemberCountLoader, MemberRolesLoader
 from loaders.users import UserLoader
 
@@ -18,7 +20,9 @@ from loaders.users import UserLoader
 class Loaders:
     """`viewer_id` is the signed-in user, for what depends on who is looking."""
 
-    def __init__(self, session: AsyncSession, viewer_id: int | None = None) -> None:
+    def __init__(
+        self, session: AsyncSession, viewer_id: int | None = None, *, presence: PresenceStore
+    ) -> None:
         self.users = UserLoader(session)
         self.member_counts = MemberCountLoader(session)
         self.member_roles = MemberRolesLoader(session)
@@ -30,3 +34,4 @@ class Loaders:
         self.reactions = ReactionsLoader(session, self.users, viewer_id)
         self.last_messages = LastMessageLoader(session, self.users)
         self.unread_counts = UnreadCountLoader(session, viewer_id)
+        self.online = OnlineLoader(presence)

@@ -1,0 +1,256 @@
+"""Who is online: live connections per user, each kept alive by refreshing it before it expires.
+
+A user is online while at least one of their connections (a WebSocket, or the "http" entry
+that the heartbeat mutation refreshes) has not expired. The store reports transitions, so
+that exactly one caller, in whichever process, announces each: `touch` says whether the user
+just came online, `disconnect` and `sweep` whether they just went offline.
+
+In memory for a single process (memory://), in Redis when the broadcast backend is Redis,
+where small Lua scripts make each operation atomic across processes and read Redis's clock,
+so the processes' clocks need not agree. The Redis store fails open: when Redis is
+unreachable it logs a warning and reports nobody online and no transition, so queries and
+mutations keep working.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Collection
+from typing import Protocol
+
+from redis import asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+HTTP_CONNECTION = "http"  # the one entry the heartbeat mutation refreshes, per user
+SWEEP_BATCH = 1000  # users a sweep looks at per call
+REDIS_TIMEOUT_SECONDS = 1.0
+
+
+class PresenceStore(Protocol):
+    async def touch(self, user_id: int, connection: str) -> bool:
+        """Add or refresh a connection for another TTL; whether the user just came online."""
+        ...
+
+    async def disconnect(self, user_id: int, connection: str) -> bool:
+        """Drop a connection; whether that took the user offline."""
+        ...
+
+    async def sweep(self) -> list[int]:
+        """Forget users whose connections have all expired; each is reported exactly once."""
+        ...
+
+    async def online(self, user_ids: Collection[int]) -> set[int]:
+        """Which of `user_ids` are online now."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryPresenceStore:
+    """For one process; `clock` (seconds) is injectable for tests."""
+
+    def __init__(self, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl_seconds
+        self.clock = clock
+        self._expiries: dict[int, dict[str, float]] = {}  # user -> connection -> expiry
+
+    async def touch(self, user_id: int, connection: str) -> bool:
+        live = self._live(user_id)
+        came_online = not live
+        live[connection] = self.clock() + self.ttl
+        self._expiries[user_id] = live
+        return came_online
+
+    async def disconnect(self, user_id: int, connection: str) -> bool:
+        connections = self._expiries.get(user_id)
+        if connections is None or connections.pop(connection, None) is None:
+            return False  # unknown, or already swept: someone else reported it
+        if self._live(user_id):
+            return False
+        self._expiries.pop(user_id, None)
+        return True
+
+    async def sweep(self) -> list[int]:
+        gone = [user_id for user_id in list(self._expiries) if not self._live(user_id)]
+        for user_id in gone:
+            del self._expiries[user_id]
+        return gone
+
+    async def online(self, user_ids: Collection[int]) -> set[int]:
+        now = self.clock()
+        return {
+            user_id
+            for user_id in user_ids
+            if any(expiry > now for expiry in self._expiries.get(user_id, {}).values())
+        }
+
+    async def close(self) -> None:
+        self._expiries.clear()
+
+    def _live(self, user_id: int) -> dict[str, float]:
+        """The user's unexpired connections (the expired ones are dropped for good)."""
+        now = self.clock()
+        live = {c: e for c, e in self._expiries.get(user_id, {}).items() if e > now}
+        if user_id in self._expiries:
+            self._expiries[user_id] = live
+        return live
+
+
+# Redis keys: "<ns>:presence:online" is a sorted set of user id -> latest expiry (ms, Redis
+# time); "<ns>:presence:user:<id>" a hash of connection id -> expiry. Every script drops the
+# expired connections it comes across.
+_NOW = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local function prune(key)
+    local latest = 0
+    local entries = redis.call('HGETALL', key)
+    for i = 1, #entries, 2 do
+        local expiry = tonumber(entries[i + 1])
+        if expiry > now then
+            latest = math.max(latest, expiry)
+        else
+            redis.call('HDEL', key, entries[i])
+        end
+    end
+    return latest
+end
+"""
+
+# KEYS: user hash, online set; ARGV: user id, connection, ttl (ms). 1 if the user came online.
+_TOUCH = (
+    _NOW
+    + """
+local was_online = prune(KEYS[1]) > 0
+local expiry = now + tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[2], expiry)
+redis.call('PEXPIREAT', KEYS[1], expiry)
+redis.call('ZADD', KEYS[2], 'GT', expiry, ARGV[1])
+if was_online then return 0 end
+return 1
+"""
+)
+
+# KEYS: user hash, online set; ARGV: user id, connection. 1 if that took the user offline.
+_DISCONNECT = (
+    _NOW
+    + """
+if redis.call('HDEL', KEYS[1], ARGV[2]) == 0 then return 0 end
+local latest = prune(KEYS[1])
+if latest > 0 then
+    redis.call('ZADD', KEYS[2], latest, ARGV[1])
+    return 0
+end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+"""
+)
+
+# KEYS: online set; ARGV: user hash key prefix, batch size. The users that went offline.
+_SWEEP = (
+    _NOW
+    + """
+local gone = {}
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+for _, user in ipairs(due) do
+    local key = ARGV[1] .. user
+    local latest = prune(key)
+    if latest > 0 then
+        redis.call('ZADD', KEYS[1], latest, user)
+    else
+        redis.call('DEL', key)
+        redis.call('ZREM', KEYS[1], user)
+        table.insert(gone, user)
+    end
+end
+return gone
+"""
+)
+
+# KEYS: online set; ARGV: user ids. Those online now.
+_ONLINE = (
+    _NOW
+    + """
+local online = {}
+local expiries = redis.call('ZMSCORE', KEYS[1], unpack(ARGV))
+for i, expiry in ipairs(expiries) do
+    if expiry and tonumber(expiry) > now then table.insert(online, ARGV[i]) end
+end
+return online
+"""
+)
+
+
+class RedisPresenceStore:
+    """Shared by every process using the same Redis and namespace."""
+
+    def __init__(self, url: str, namespace: str, ttl_seconds: float) -> None:
+        self._client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+            retry=Retry(NoBackoff(), 1),  # one retry on a stale connection, then fail open
+        )
+        self._ttl_ms = max(1, round(ttl_seconds * 1000))
+        self._online_key = f"{namespace}:presence:online"
+        self._user_prefix = f"{namespace}:presence:user:"
+        self._touch = self._client.register_script(_TOUCH)
+        self._disconnect = self._client.register_script(_DISCONNECT)
+        self._sweep = self._client.register_script(_SWEEP)
+        self._online = self._client.register_script(_ONLINE)
+
+    async def touch(self, user_id: int, connection: str) -> bool:
+        try:
+            came_online = await self._touch(
+                keys=[self._user_key(user_id), self._online_key],
+                args=[user_id, connection, self._ttl_ms],
+            )
+        except (RedisError, OSError) as exc:
+            logger.warning("presence: Redis unreachable (%s); connection not recorded", exc)
+            return False
+        return bool(came_online)
+
+    async def disconnect(self, user_id: int, connection: str) -> bool:
+        try:
+            went_offline = await self._disconnect(
+                keys=[self._user_key(user_id), self._online_key], args=[user_id, connection]
+            )
+        except (RedisError, OSError) as exc:
+            logger.warning("presence: Redis unreachable (%s); disconnect not recorded", exc)
+            return False
+        return bool(went_offline)
+
+    async def sweep(self) -> list[int]:
+        try:
+            gone = await self._sweep(keys=[self._online_key], args=[self._user_prefix, SWEEP_BATCH])
+        except (RedisError, OSError) as exc:
+            logger.warning("presence: Redis unreachable (%s); sweep skipped", exc)
+            return []
+        return [int(user_id) for user_id in gone]
+
+    async def online(self, user_ids: Collection[int]) -> set[int]:
+        if not user_ids:
+            return set()
+        try:
+            found = await self._online(keys=[self._online_key], args=list(user_ids))
+        except (RedisError, OSError) as exc:
+            logger.warning("presence: Redis unreachable (%s); showing users offline", exc)
+            return set()
+        return {int(user_id) for user_id in found}
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    def _user_key(self, user_id: int) -> str:
+        return f"{self._user_prefix}{user_id}"
+
+
+def create_store(broadcast_url: str, namespace: str, ttl_seconds: float) -> PresenceStore:
+    """Redis when the broadcast backend is Redis (shared by all processes), else memory."""
+    if broadcast_url.startswith(("redis://", "rediss://")):
+        return RedisPresenceStore(broadcast_url, namespace, ttl_seconds)
+    return MemoryPresenceStore(ttl_seconds)

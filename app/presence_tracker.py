@@ -1,0 +1,111 @@
+"""This process's part in presence: its sockets' connections, and a sweeper for the silent.
+
+Each authenticated WebSocket is one connection in the presence store, refreshed at a third
+of the TTL while it is open and dropped when it ends. The sweeper notices users whose
+connections all expired (a crashed process, a client that stopped its heartbeats); the
+store hands each such user to exactly one process's sweeper. Transitions are announced
+through resolvers.presence in a session of their own.
+"""
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.events import Events
+from app.presence import PresenceStore
+from resolvers import presence
+
+logger = logging.getLogger(__name__)
+
+Transition = Callable[[AsyncSession, Events, int], Awaitable[None]]
+
+
+@dataclass
+class SocketPresence:
+    user_id: int
+    connection: str
+    closed: asyncio.Event
+    refresher: "asyncio.Task[None]"
+
+
+class PresenceTracker:
+    def __init__(
+        self,
+        store: PresenceStore,
+        ttl_seconds: float,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        events: Events,
+    ) -> None:
+        self.store = store
+        self.refresh_every = ttl_seconds / 3
+        self.sweep_every = ttl_seconds / 4
+        self._sessionmaker = sessionmaker
+        self._events = events
+        self._sweeper: asyncio.Task[None] | None = None
+        self._refreshers: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="presence-sweeper")
+
+    async def stop(self) -> None:
+        for task in [*self._refreshers, *([self._sweeper] if self._sweeper else [])]:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.store.close()
+
+    async def socket_opened(self, user_id: int) -> SocketPresence:
+        """Count a new socket of `user_id` (announcing them if it is their first)."""
+        connection = f"ws:{uuid.uuid4().hex}"
+        await self._touch(user_id, connection)
+        closed = asyncio.Event()
+        refresher = asyncio.create_task(self._refresh(user_id, connection, closed))
+        self._refreshers.add(refresher)
+        refresher.add_done_callback(self._refreshers.discard)
+        return SocketPresence(user_id, connection, closed, refresher)
+
+    async def socket_closed(self, socket: SocketPresence) -> None:
+        """Stop counting a socket (announcing the user gone if it was their last)."""
+        # The refresher finishes a refresh under way rather than being cancelled in it: a
+        # cancelled command may still reach Redis, after the disconnect, and revive it.
+        socket.closed.set()
+        await asyncio.wait([socket.refresher])
+        if await self.store.disconnect(socket.user_id, socket.connection):
+            await self._report(presence.went_offline, socket.user_id)
+
+    async def _touch(self, user_id: int, connection: str) -> None:
+        if await self.store.touch(user_id, connection):
+            await self._report(presence.came_online, user_id)
+
+    async def _refresh(self, user_id: int, connection: str, closed: asyncio.Event) -> None:
+        while not await _set_within(closed, self.refresh_every):
+            await self._touch(user_id, connection)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_every)
+            try:
+                for user_id in await self.store.sweep():
+                    await self._report(presence.went_offline, user_id)
+            except Exception:  # the sweeper must outlive any one failure
+                logger.warning("presence: sweep failed", exc_info=True)
+
+    async def _report(self, transition: Transition, user_id: int) -> None:
+        """Record and publish a transition; a failure is logged, never raised to the socket."""
+        try:
+            async with self._sessionmaker() as session:
+                await transition(session, self._events, user_id)
+        except Exception:
+            logger.warning("presence: could not announce user %s", user_id, exc_info=True)
+
+
+async def _set_within(event: asyncio.Event, seconds: float) -> bool:
+    """Whether `event` is set within `seconds`."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)
+    return event.is_set()

@@ -1,0 +1,86 @@
+"""Presence: the PresenceChanged event, setStatus and heartbeat, and the presence subscription."""
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import strawberry
+
+from app.events import decode
+from graphql_schema.ids import pk_from_global_id
+from graphql_schema.info import Info
+from graphql_schema.users import PresenceStatus, User, load_user
+from resolvers import presence
+from resolvers.errors import NotFound
+from resolvers.outbox import presence_topic, space_topic, user_topic
+
+
+@strawberry.type
+class PresenceChanged:
+    user: User
+    status: PresenceStatus = strawberry.field(description="The status others see.")
+
+
+async def render_presence_changed(info: Info, payload: dict[str, Any]) -> PresenceChanged:
+    """The event from its published form: {"userId": int, "status": "<PresenceStatus>"}."""
+    user = await load_user(info, payload["userId"])
+    return PresenceChanged(user=user, status=PresenceStatus(payload["status"]))
+
+
+@strawberry.type
+class PresenceMutation:
+    @strawberry.mutation(
+        description="Choose ONLINE, AWAY, DND or INVISIBLE (others see OFFLINE); it applies "
+        "while you are connected. OFFLINE is BAD_USER_INPUT."
+    )
+    async def set_status(self, info: Info, status: PresenceStatus) -> User:
+        ctx = info.context
+        row = await presence.set_status(
+            ctx.session, ctx.presence, ctx.events, ctx.require_user(), status.value
+        )
+        return User.from_row(row, is_self=True)
+
+    @strawberry.mutation(
+        description="Stay online without a WebSocket for PRESENCE_TTL_SECONDS (60 s by "
+        "default; call it about every 20 s). Always true."
+    )
+    async def heartbeat(self, info: Info) -> bool:
+        ctx = info.context
+        await presence.heartbeat(ctx.session, ctx.presence, ctx.events, ctx.require_user())
+        return True
+
+
+@strawberry.type
+class PresenceSubscription:
+    @strawberry.subscription(
+        description="With spaceId, presence changes of that space's members (NOT_FOUND unless "
+        "you are one; ends when you leave). Without it, those of everyone sharing a direct or "
+        "group chat with you, and your own."
+    )
+    async def presence(
+        self, info: Info, space_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[PresenceChanged, None]:
+        ctx = info.context
+        user = ctx.require_user()
+        if space_id is None:
+            async with ctx.listen(user_topic(user.id)) as events:
+                async for raw in events:
+                    payload = decode(raw.message)
+                    if payload["kind"] != "PresenceChanged":
+                        continue  # the user topic carries other kinds too
+                    async with ctx.event_scope():
+                        yield await render_presence_changed(info, payload)
+            return
+        pk = pk_from_global_id(space_id, "Space", field="spaceId")
+        async with ctx.event_scope():
+            await presence.require_space_member(ctx.session, pk, user.id)
+        # space_topic carries membership changes: each one only triggers the re-check.
+        async with ctx.listen(presence_topic(pk), space_topic(pk)) as events:
+            async for raw in events:
+                payload = decode(raw.message)
+                async with ctx.event_scope():
+                    try:
+                        await presence.require_space_member(ctx.session, pk, user.id)
+                    except NotFound:
+                        return
+                    if payload["kind"] == "PresenceChanged":
+                        yield await render_presence_changed(info, payload)

@@ -1,0 +1,128 @@
+"""Presence: the status each viewer sees, status changes, and who hears of them.
+
+A user is online while the presence store holds a live connection of theirs (see
+app/presence.py). Others see their chosen status while they are online, and OFFLINE when
+they are not or chose INVISIBLE; the user themself sees the status they chose. Presence is
+not transactional: changes are published at once, not through the outbox.
+"""
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.events import Events
+from app.presence import HTTP_CONNECTION, PresenceStore
+from db.base import utcnow
+from db.models import Chat, ChatKind, ChatParticipant, SpaceMember, User
+from db.models import PresenceStatus as ChosenStatus
+from resolvers.errors import BadUserInput, NotFound
+from resolvers.outbox import presence_topic, user_topic
+from resolvers.permissions import is_member
+
+OFFLINE = "OFFLINE"
+CHOOSABLE = frozenset(status.value for status in ChosenStatus)
+
+
+def visible_status(chosen: ChosenStatus, online: bool) -> str:
+    """What others see: the chosen status while online, except that INVISIBLE is OFFLINE."""
+    if not online or chosen == ChosenStatus.INVISIBLE:
+        return OFFLINE
+    return chosen.value
+
+
+def status_seen(user: User, online: bool, *, by_self: bool) -> str:
+    """The status others see for `user`, or with `by_self` the user themself (who sees
+    INVISIBLE as such)."""
+    if by_self:
+        return user.chosen_status.value if online else OFFLINE
+    return visible_status(user.chosen_status, online)
+
+
+async def set_status(
+    session: AsyncSession, store: PresenceStore, events: Events, user: User, status: str
+) -> User:
+    """Choose ONLINE, AWAY, DND or INVISIBLE; others hear of it if what they see changes."""
+    if status not in CHOOSABLE:
+        raise BadUserInput(
+            "Choose ONLINE, AWAY, DND or INVISIBLE; OFFLINE follows from having no connection",
+            field="status",
+        )
+    online = user.id in await store.online([user.id])
+    before = visible_status(user.chosen_status, online)
+    user.chosen_status = ChosenStatus(status)
+    after = visible_status(user.chosen_status, online)
+    if before != OFFLINE and after == OFFLINE:  # turning invisible looks like leaving
+        user.last_seen_at = utcnow()
+    await session.commit()
+    if before != after:
+        await publish(session, events, user.id, after)
+    return user
+
+
+async def heartbeat(
+    session: AsyncSession, store: PresenceStore, events: Events, user: User
+) -> None:
+    """Keep the caller online for another TTL without a socket."""
+    if await store.touch(user.id, HTTP_CONNECTION):
+        await came_online(session, events, user.id)
+
+
+async def came_online(session: AsyncSession, events: Events, user_id: int) -> None:
+    """Announce a user whose first connection just appeared (unless they are INVISIBLE)."""
+    chosen = await session.scalar(select(User.chosen_status).where(User.id == user_id))
+    if chosen is None:
+        return  # the account is gone
+    status = visible_status(chosen, online=True)
+    if status != OFFLINE:
+        await publish(session, events, user_id, status)
+
+
+async def went_offline(session: AsyncSession, events: Events, user_id: int) -> None:
+    """Record and announce a user whose last connection just ended or expired.
+
+    An INVISIBLE user was OFFLINE to others all along: neither lastSeenAt nor anyone hears.
+    """
+    seen = await session.scalar(
+        update(User)
+        .where(User.id == user_id, User.chosen_status != ChosenStatus.INVISIBLE)
+        .values(last_seen_at=utcnow())
+        .returning(User.id)
+    )
+    await session.commit()
+    if seen is not None:
+        await publish(session, events, user_id, OFFLINE)
+
+
+async def publish(session: AsyncSession, events: Events, user_id: int, status: str) -> None:
+    """PresenceChanged to the user's spaces and to everyone sharing a chat with them."""
+    space_ids, contact_ids = await audience(session, user_id)
+    topics = [presence_topic(space_id) for space_id in space_ids]
+    topics += [user_topic(contact_id) for contact_id in contact_ids | {user_id}]
+    for topic in topics:
+        await events.publish(topic, "PresenceChanged", userId=user_id, status=status)
+
+
+async def audience(session: AsyncSession, user_id: int) -> tuple[set[int], set[int]]:
+    """The spaces `user_id` is a member of, and the users sharing a DIRECT or GROUP chat with
+    them (themself included if they have any), in two statements."""
+    space_ids = set(
+        await session.scalars(select(SpaceMember.space_id).where(SpaceMember.user_id == user_id))
+    )
+    mine = select(ChatParticipant.chat_id).where(ChatParticipant.user_id == user_id)
+    contact_ids = set(
+        await session.scalars(
+            select(ChatParticipant.user_id)
+            .join(Chat, Chat.id == ChatParticipant.chat_id)
+            .where(
+                ChatParticipant.chat_id.in_(mine),
+                Chat.kind.in_([ChatKind.DIRECT, ChatKind.GROUP]),
+            )
+            .distinct()
+        )
+    )
+    return space_ids, contact_ids
+
+
+async def require_space_member(session: AsyncSession, space_id: int, user_id: int) -> None:
+    """Presence of a space is for its members only; NOT_FOUND to everyone else."""
+    if not await is_member(session, space_id, user_id):
+        raise NotFound("Space not found")
