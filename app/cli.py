@@ -44,20 +44,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(settings: Settings, host: str, port: int, reload: bool) -> int:
-    import uvicorn
-
     from app.request_id import configure_logging
+    from app.server import serve
 
     configure_logging(settings.log_level)
-    uvicorn.run(
-        "app.asgi:app",
-        host=host,
-        port=port,
-        reload=reload,
-        log_config=None,
-        proxy_headers=True,
-    )
-    return 0
+    return serve(host, port, reload, settings.shutdown_timeout_seconds)
 
 
 async def _migrate(settings: Settings) -> None:

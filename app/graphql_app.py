@@ -1,7 +1,6 @@
 """The Strawberry ASGI app: one database session and one context per HTTP request."""
 
 import asyncio
-import contextlib
 from datetime import timedelta
 from typing import cast
 
@@ -17,11 +16,10 @@ from strawberry.types.unset import UNSET, UnsetType
 from app.auth import authenticate, token_from_credential
 from app.context import Context, Unit
 from app.services import Services
+from app.sockets import TOKEN_EXPIRED, Socket, socket_in
 from loaders import Loaders
 from resolvers.errors import Unauthenticated
 from resolvers.tokens import seconds_left
-
-CONNECTION_INIT_TIMEOUT = timedelta(seconds=10)
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -31,7 +29,9 @@ class GraphQLApp(GraphQL[Context, None]):
             schema,
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             multipart_uploads_enabled=True,
-            connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
+            connection_init_wait_timeout=timedelta(
+                seconds=settings.connection_init_timeout_seconds
+            ),
         )
         self.services = services
 
@@ -39,10 +39,22 @@ class GraphQLApp(GraphQL[Context, None]):
         if scope["type"] != "http":
             try:
                 await super().__call__(scope, receive, send)
+            except asyncio.CancelledError:
+                socket = socket_in(scope)
+                if socket is None or not socket.cut_off:
+                    raise
+                # Cut off by Socket.close: returning lets the server drop the connection.
+                socket.task.uncancel()  # (this task)
             finally:  # the socket is gone: its expiry timer has nothing left to close
                 timer = scope.get("state", {}).get("expiry_timer")
                 if timer is not None:
                     timer.cancel()
+                presence = scope.get("state", {}).get("presence")
+                if presence is not None:  # it no longer keeps its user online
+                    await self.services.presence.socket_closed(presence)
+                socket = socket_in(scope)
+                if socket is not None:
+                    self.services.sockets.discard(socket)
             return
         # The session outlives the response body only long enough to be closed (rolled
         # back if a resolver left it mid-transaction), whatever happened inside.
@@ -62,9 +74,11 @@ class GraphQLApp(GraphQL[Context, None]):
             sessionmaker=self.services.sessionmaker,
             rate_limiter=self.services.rate_limiter,
             events=self.services.events,
+            presence=self.services.presence.store,
             client=request.client.host if request.client else "unknown",
         )
         if isinstance(request, WebSocket):
+            self.services.sockets.open(request)  # discarded when __call__ ends
             return context  # identified in on_ws_connect; each event gets its own unit
         session = request.state.db_session
         credential = request.headers.get("authorization")
@@ -73,7 +87,9 @@ class GraphQLApp(GraphQL[Context, None]):
                 context.user = await authenticate(session, self.services.settings, credential)
             except Unauthenticated as error:
                 context.auth_error = error
-        context.unit = Unit(session, Loaders(session, context.user.id if context.user else None))
+        viewer = context.user.id if context.user else None
+        loaders = Loaders(session, viewer, presence=self.services.presence.store)
+        context.unit = Unit(session, loaders)
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -87,17 +103,17 @@ class GraphQLApp(GraphQL[Context, None]):
                 context.user = await authenticate(session, self.services.settings, credential)
             except Unauthenticated as error:
                 raise ConnectionRejectionError({"reason": error.message}) from error
-        if isinstance(context.request, WebSocket):
-            _close_when_expired(context.request, seconds_left(token_from_credential(credential)))
+        socket = socket_in(context.request.scope)
+        if socket is not None:
+            _close_when_expired(socket, seconds_left(token_from_credential(credential)))
+            presence = await self.services.presence.socket_opened(context.user.id)
+            context.request.state.presence = presence
         return cast(UnsetType, UNSET)
 
 
-def _close_when_expired(websocket: WebSocket, delay: float) -> None:
+def _close_when_expired(socket: Socket, delay: float) -> None:
     """End the socket when its access token expires; the client reconnects with a new one."""
-
-    async def close() -> None:
-        with contextlib.suppress(RuntimeError, OSError):  # already closed
-            await websocket.close(code=4403, reason="Access token expired")
-
-    timer = asyncio.get_running_loop().call_later(delay, lambda: asyncio.ensure_future(close()))
-    websocket.state.expiry_timer = timer
+    timer = asyncio.get_running_loop().call_later(
+        delay, socket.close, TOKEN_EXPIRED, "Access token expired"
+    )
+    socket.websocket.state.expiry_timer = timer

@@ -1,0 +1,45 @@
+"""uvicorn, telling open WebSockets 1001 (going away) when the server shuts down.
+
+uvicorn's own shutdown closes every WebSocket with 1012 (service restart) before the
+application hears of it, so the lifespan would be too late: this server stops accepting
+connections, has the application close its sockets with 1001, and only then lets uvicorn
+shut down (which waits for the sockets' tasks, then runs the lifespan shutdown).
+"""
+
+import socket
+
+import uvicorn
+from uvicorn.supervisors import ChangeReload
+
+from app.sockets import GOING_AWAY
+
+APP = "app.asgi:app"
+STARTUP_FAILURE = 3  # uvicorn's exit code when the application fails to start
+
+
+class Server(uvicorn.Server):
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for listening in self.servers:
+            listening.close()
+        from app.asgi import app  # the application uvicorn loaded from APP
+
+        await app.state.services.sockets.close_all(GOING_AWAY, "Server shutting down")
+        await super().shutdown(sockets)
+
+
+def serve(host: str, port: int, reload: bool, shutdown_timeout: int) -> int:
+    config = uvicorn.Config(
+        APP,
+        host=host,
+        port=port,
+        reload=reload,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=shutdown_timeout,
+    )
+    server = Server(config)
+    if config.should_reload:
+        ChangeReload(config, target=server.run, sockets=[config.bind_socket()]).run()
+        return 0
+    server.run()
+    return 0 if server.started else STARTUP_FAILURE

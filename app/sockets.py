@@ -1,0 +1,94 @@
+"""The WebSockets one process serves, so that they can be closed from outside their own tasks.
+
+Three things close a socket from outside: its access token expiring, a subscriber that fell
+too far behind (its task may be stuck in a send the client never reads, so it can't notice),
+and the server shutting down.
+A close frame waits for the client to drain what was sent before it; if that takes longer
+than CLOSE_TIMEOUT_SECONDS, the socket's task is ended anyway and the server drops the
+connection without the frame.
+"""
+
+import asyncio
+import contextlib
+import logging
+
+from starlette.types import Scope
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+logger = logging.getLogger(__name__)
+
+CLOSE_TIMEOUT_SECONDS = 2.0
+GOING_AWAY = 1001  # the server shuts down: reconnect (to another process)
+TOKEN_EXPIRED = 4403  # reconnect with a fresh access token
+TRY_AGAIN_LATER = 1013  # fell too far behind: reconnect and resume with `after`
+
+
+class Socket:
+    """One open WebSocket and the task serving it."""
+
+    def __init__(self, websocket: WebSocket, task: "asyncio.Task[object]") -> None:
+        self.websocket = websocket
+        self.task = task
+        self.cut_off = False  # its task was cancelled by close(), not by the server
+        self._closing: asyncio.Task[None] | None = None
+
+    def close(self, code: int, reason: str) -> "asyncio.Task[None]":
+        """Close the socket (once, whoever asks first); the returned task ends when it did."""
+        if self._closing is None:
+            self._closing = asyncio.create_task(self._close(code, reason))
+        return self._closing
+
+    def fell_behind(self) -> None:
+        """A subscription of this socket overflowed: the client resumes with `after`."""
+        logger.info("closing a WebSocket whose subscriber fell too far behind")
+        self.close(TRY_AGAIN_LATER, "Subscriber fell behind; resubscribe with after")
+
+    async def _close(self, code: int, reason: str) -> None:
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT_SECONDS):
+                await self.websocket.close(code=code, reason=reason)
+            return
+        except TimeoutError:
+            logger.info("a WebSocket did not take its close frame; dropping it")
+        except (RuntimeError, OSError, WebSocketDisconnect):  # closed already, by either side
+            return
+        if not self.task.done():
+            self.cut_off = True
+            self.task.cancel()
+
+
+class Sockets:
+    """Every WebSocket this process has open."""
+
+    def __init__(self) -> None:
+        self._open: set[Socket] = set()
+
+    def open(self, websocket: WebSocket) -> Socket:
+        """Track `websocket`, served by the current task, until `discard`."""
+        task = asyncio.current_task()
+        assert task is not None, "called from the task serving the socket"
+        socket = Socket(websocket, task)
+        websocket.state.socket = socket
+        self._open.add(socket)
+        return socket
+
+    def discard(self, socket: Socket) -> None:
+        self._open.discard(socket)
+
+    async def close_all(self, code: int, reason: str) -> None:
+        """Close every socket and wait (bounded) until their tasks have cleaned up."""
+        sockets = list(self._open)
+        if not sockets:
+            return
+        logger.info("closing %d WebSocket(s) with %d", len(sockets), code)
+        await asyncio.gather(*(socket.close(code, reason) for socket in sockets))
+        tasks = [socket.task for socket in sockets]
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CLOSE_TIMEOUT_SECONDS):
+                await asyncio.wait(tasks)
+
+
+def socket_in(scope: Scope) -> Socket | None:
+    """The tracked socket of a WebSocket connection's scope (None over HTTP)."""
+    socket = scope.get("state", {}).get("socket")
+    return socket if isinstance(socket, Socket) else None

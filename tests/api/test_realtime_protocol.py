@@ -1,0 +1,100 @@
+"""graphql-transport-ws close codes, and 1001 on shutdown, against a real server process."""
+
+import asyncio
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+from tests.backends import Backend
+from tests.live import PROTOCOL, direct_chat, next_message, register, socket, start
+from tests.servers import Server, running_server
+
+EVENTS = """subscription($chat: ID!) {
+    chatEvents(chatId: $chat) { ... on MessageCreated { message { content } } }
+}"""
+
+
+@pytest.fixture
+def server(backend: Backend, tmp_path: Path) -> Iterator[Server]:
+    with running_server(backend, tmp_path, CONNECTION_INIT_TIMEOUT_SECONDS="1") as running:
+        yield running
+
+
+async def closed_with(ws: websockets.ClientConnection, wait: float = 5.0) -> tuple[int, str]:
+    """The code and reason the server closed `ws` with (failing if it sends anything else)."""
+    with pytest.raises(ConnectionClosed) as closed:
+        message = await asyncio.wait_for(ws.recv(), wait)
+        pytest.fail(f"expected a close, got {message!r}")
+    assert closed.value.rcvd is not None, "closed without a close frame"
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+async def test_no_connection_init_in_time_closes_with_4408(server: Server) -> None:
+    async with websockets.connect(server.ws_url, subprotocols=[PROTOCOL]) as ws:
+        assert await closed_with(ws) == (4408, "Connection initialisation timeout")
+
+
+async def test_a_second_connection_init_closes_with_4429(server: Server) -> None:
+    token, _ = register(server, "alice")
+    async with socket(server, token) as ws:
+        init = {"type": "connection_init", "payload": {"token": token}}
+        await ws.send(json.dumps(init))
+        assert await closed_with(ws) == (4429, "Too many initialisation requests")
+
+
+async def test_subscribing_before_connection_init_closes_with_4401(server: Server) -> None:
+    async with websockets.connect(server.ws_url, subprotocols=[PROTOCOL]) as ws:
+        payload = {"query": EVENTS, "variables": {"chat": "x"}}
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        assert await closed_with(ws) == (4401, "Unauthorized")
+
+
+async def test_a_message_that_is_not_json_closes_with_4400(server: Server) -> None:
+    token, _ = register(server, "alice")
+    async with socket(server, token) as ws:
+        await ws.send("{not json")
+        assert await closed_with(ws) == (4400, "WebSocket message must be valid JSON")
+
+
+async def test_reusing_an_active_subscription_id_closes_with_4409(server: Server) -> None:
+    alice, _ = register(server, "alice")
+    _, bob_id = register(server, "bob")
+    chat = direct_chat(server, alice, bob_id)
+    async with socket(server, alice) as ws:
+        await start(ws, EVENTS, {"chat": chat}, "same")
+        await start(ws, EVENTS, {"chat": chat}, "same")
+        assert await closed_with(ws) == (4409, "Subscriber for same already exists")
+
+
+async def test_an_id_is_free_again_once_its_subscription_completed(server: Server) -> None:
+    alice, _ = register(server, "alice")
+    _, bob_id = register(server, "bob")
+    chat = direct_chat(server, alice, bob_id)
+    async with socket(server, alice) as ws:
+        await start(ws, EVENTS, {"chat": chat}, "same")
+        await ws.send(json.dumps({"id": "same", "type": "complete"}))
+        await start(ws, EVENTS, {"chat": chat}, "same")
+        await ws.send(json.dumps({"type": "ping"}))
+        assert await next_message(ws) == {"type": "pong"}  # still open
+
+
+async def test_shutdown_closes_open_sockets_with_1001(backend: Backend, tmp_path: Path) -> None:
+    with running_server(backend, tmp_path) as server:
+        alice, _ = register(server, "alice")
+        _, bob_id = register(server, "bob")
+        chat = direct_chat(server, alice, bob_id)
+        async with socket(server, alice) as ws:
+            await start(ws, EVENTS, {"chat": chat})
+            server.process.terminate()
+            assert await closed_with(ws, 10) == (1001, "Server shutting down")
+        try:
+            server.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the server did not exit after the sockets closed:\n{server.output()}")
+        assert "Finished server process" in server.output(), server.output()
+        assert "Traceback" not in server.output(), server.output()
