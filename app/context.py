@@ -1,5 +1,6 @@
 """The typed context every GraphQL resolver reads from."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -10,8 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from app.broadcast import SubscriberOverflow, Subscription
 from app.events import Events
+from app.presence import PresenceStore
 from app.settings import Settings
+from app.sockets import socket_in
 from app.storage import LocalStorage, Storage
 from db.models import Space, User
 from loaders import Loaders
@@ -44,6 +48,7 @@ class Context:
     sessionmaker: async_sessionmaker[AsyncSession]
     rate_limiter: RateLimiter
     events: Events
+    presence: PresenceStore
     client: str  # the caller's address, for per-client rate limits
     unit: Unit | None = None  # an HTTP request's; a socket has one per event instead
     user: User | None = None
@@ -71,11 +76,31 @@ class Context:
         and rights must be read anew for every event)."""
         async with self.sessionmaker() as session:
             viewer = self.user.id if self.user else None
-            token = _event_unit.set(Unit(session, Loaders(session, viewer)))
+            loaders = Loaders(session, viewer, presence=self.presence)
+            token = _event_unit.set(Unit(session, loaders))
             try:
                 yield
             finally:
                 _event_unit.reset(token)
+
+    @asynccontextmanager
+    async def listen(self, *topics: str) -> AsyncIterator[Subscription]:
+        """Events published on any of `topics` (see resolvers.outbox) from now on, in order.
+
+        A socket whose subscriber falls too far behind is closed (1013, see app.sockets):
+        its task may be stuck sending to a client that stopped reading. The client resumes
+        with `after`; the subscription ends with the socket, never as if complete.
+        """
+        channels = [self.events.channel(topic) for topic in topics]
+        socket = socket_in(self.request.scope)
+        on_overflow = socket.fell_behind if socket is not None else None
+        async with self.events.fan_out.subscribe(*channels, on_overflow=on_overflow) as events:
+            try:
+                yield events
+            except SubscriberOverflow:
+                if socket is None:
+                    raise
+                await asyncio.Event().wait()  # until the socket's end cancels this task
 
     def require_user(self) -> User:
         """The signed-in user, or UNAUTHENTICATED (saying why a token was refused)."""

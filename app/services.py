@@ -1,15 +1,18 @@
 """The long-lived resources one server process holds, opened and closed by the lifespan."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.broadcast import FanOut
 from app.events import Events
+from app.presence import create_store
+from app.presence_tracker import PresenceTracker
 from app.pubsub import broadcast_reachable
 from app.settings import Settings
+from app.sockets import GOING_AWAY, Sockets
 from app.storage import LocalStorage, Storage
 from db.migrate import upgrade_to_head
 from db.session import create_engine, create_sessionmaker
@@ -28,28 +31,39 @@ class Services:
     broadcast: FanOut
     rate_limiter: RateLimiter
     events: Events
+    presence: PresenceTracker
+    sockets: Sockets = field(default_factory=Sockets)
 
     @classmethod
     def create(cls, settings: Settings) -> "Services":
         engine = create_engine(settings.database_url_resolved)
-        broadcast = FanOut(settings.broadcast_url)
+        broadcast = FanOut(settings.broadcast_url, queue_size=settings.subscriber_queue_size)
+        sessionmaker = create_sessionmaker(engine)
+        events = Events(broadcast, settings.redis_namespace)
+        ttl = settings.presence_ttl_seconds
+        presence_store = create_store(settings.broadcast_url, settings.redis_namespace, ttl)
         return cls(
             settings=settings,
             engine=engine,
-            sessionmaker=create_sessionmaker(engine),
+            sessionmaker=sessionmaker,
             storage=LocalStorage(settings.media_path, settings.public_base_url),
             attachments=LocalStorage(settings.attachments_path, settings.public_base_url),
             broadcast=broadcast,
             rate_limiter=RateLimiter(settings.broadcast_url, settings.redis_namespace),
-            events=Events(broadcast, settings.redis_namespace),
+            events=events,
+            presence=PresenceTracker(presence_store, ttl, sessionmaker, events),
         )
 
     async def start(self) -> None:
         if self.settings.auto_migrate:
             await upgrade_to_head(self.engine)
         await self.broadcast.connect()
+        await self.presence.start()
 
     async def stop(self) -> None:
+        # Sockets first, while what their subscriptions clean up with is still there.
+        await self.sockets.close_all(GOING_AWAY, "Server shutting down")
+        await self.presence.stop()
         await self.broadcast.disconnect()
         await self.engine.dispose()
 

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr("")
     access_token_ttl_seconds: int = Field(default=15 * 60, gt=0)
     refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    # How long a connection counts as online without being refreshed (sockets refresh at a
+    # third of it; the heartbeat mutation keeps HTTP clients online this long).
+    presence_ttl_seconds: float = Field(default=60, gt=0)
     media_dir: Path | None = None  # None: data_dir / "media"
     attachments_dir: Path | None = None  # None: data_dir / "attachments" (never served as is)
     public_base_url: str = "http://localhost:8000"
@@ -41,6 +44,13 @@ class Settings(BaseSettings):
     auto_migrate: bool = True
     cors_origins: list[str] = []
     log_level: str = "INFO"
+    # graphql-transport-ws: a socket that sends no connection_init this long is closed (4408).
+    connection_init_timeout_seconds: float = Field(default=10, gt=0)
+    # Events one subscription may fall behind by before its socket is closed (1013).
+    subscriber_queue_size: int = Field(default=1000, gt=0)
+    # On shutdown, connections still open this long are dropped (a client that stopped
+    # reading would otherwise hold the process forever).
+    shutdown_timeout_seconds: int = Field(default=30, gt=0)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

@@ -13,6 +13,7 @@ from graphql_schema.info import Info
 from graphql_schema.node import Node
 from graphql_schema.users import User
 from resolvers import chats, history
+from resolvers.outbox import chat_topic
 from resolvers.pagination import encode_cursor, page_request
 
 if TYPE_CHECKING:
@@ -208,7 +209,7 @@ class ChatMutation:
         pk = pk_from_global_id(chat_id, "Chat", field="chatId")
         if not await chats.may_announce_typing(ctx.session, ctx.rate_limiter, user, pk):
             return False
-        await ctx.events.chat_event(pk, "TypingStarted", userId=user.id)
+        await ctx.events.publish(chat_topic(pk), "TypingStarted", chatId=pk, userId=user.id)
         return True
 
     @strawberry.mutation(description="Leave a group chat.")

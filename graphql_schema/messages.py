@@ -206,10 +206,6 @@ class MessageMutation:
         sent = await messages.send_message(
             ctx.session, ctx.attachments, ctx.settings, ctx.require_user(), new
         )
-        if sent.created:
-            await ctx.events.chat_event(
-                sent.message.chat_id, "MessageCreated", messageId=sent.message.id
-            )
         return Message.from_row(sent.message)
 
     @strawberry.mutation(description="Author only; sets editedAt.")
@@ -218,7 +214,6 @@ class MessageMutation:
         row = await messages.edit_message(
             ctx.session, ctx.require_user(), pk_from_global_id(id, "Message"), content
         )
-        await ctx.events.chat_event(row.chat_id, "MessageUpdated", messageId=row.id)
         return Message.from_row(row)
 
     @strawberry.mutation(description="Soft delete: content null, deletedAt set.")
@@ -227,7 +222,6 @@ class MessageMutation:
         row = await messages.delete_message(
             ctx.session, ctx.attachments, ctx.require_user(), pk_from_global_id(id, "Message")
         )
-        await ctx.events.chat_event(row.chat_id, "MessageDeleted", messageId=row.id)
         return Message.from_row(row)
 
     @strawberry.mutation
@@ -245,12 +239,4 @@ async def _react(info: Info, message_id: str, emoji: str, *, added: bool) -> Mes
     pk = pk_from_global_id(message_id, "Message", field="messageId")
     change = reactions.add_reaction if added else reactions.remove_reaction
     row = await change(ctx.session, user, pk, emoji)
-    await ctx.events.chat_event(
-        row.chat_id,
-        "ReactionChanged",
-        messageId=row.id,
-        emoji=reactions.valid_emoji(emoji),
-        userId=user.id,
-        added=added,
-    )
     return Message.from_row(row)

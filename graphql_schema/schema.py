@@ -16,14 +16,16 @@ from strawberry.tools import merge_types
 from graphql_schema.accounts import AccountMutation
 from graphql_schema.chats import ChatMutation, ChatQuery
 from graphql_schema.extensions.errors import ErrorCodes
+from graphql_schema.extensions.operation_unit import OperationUnit
 from graphql_schema.messages import MessageMutation, MessageQuery
 from graphql_schema.moderation import ModerationMutation
 from graphql_schema.node_field import NodeQuery
 from graphql_schema.notifications import NotificationMutation, NotificationQuery
+from graphql_schema.presence import PresenceMutation, PresenceSubscription
 from graphql_schema.profiles import ProfileMutation, ProfileQuery
 from graphql_schema.role_mutations import RoleMutation
 from graphql_schema.spaces import SpaceMutation, SpaceQuery
-from graphql_schema.subscriptions import ChatSubscription
+from graphql_schema.subscriptions import EventSubscription
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -43,11 +45,12 @@ Mutation = merge_types(
         ChatMutation,
         MessageMutation,
         NotificationMutation,
+        PresenceMutation,
     ),
 )
 
 
-Subscription = merge_types("Subscription", (ChatSubscription,))
+Subscription = merge_types("Subscription", (EventSubscription, PresenceSubscription))
 
 
 class Schema(strawberry.Schema):
@@ -59,6 +62,7 @@ def create_schema(*, introspection: bool = True) -> strawberry.Schema:
     # Classes or factories: each request gets fresh extension instances.
     extensions: list[Any] = [
         ErrorCodes,
+        OperationUnit,
         partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),

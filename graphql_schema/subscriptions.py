@@ -1,7 +1,7 @@
-"""Live chat events over WebSocket.
+"""Live streams over WebSocket: one chat's events, and everything addressed to me.
 
 Each event is loaded and checked in its own unit (a fresh session and loaders), with the
-subscriber's rights read anew: whoever can no longer read the chat stops receiving at once.
+subscriber's rights read anew: whoever can no longer read a chat stops receiving at once.
 """
 
 from collections.abc import AsyncGenerator
@@ -10,90 +10,84 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import select
 
-from app.context import Context
 from app.events import decode
 from db import models
-from graphql_schema.ids import pk_from_global_id, to_global_id
+from graphql_schema.events import (
+    MembershipChanged,
+    MessageCreated,
+    MessageDeleted,
+    MessageUpdated,
+    NotificationCreated,
+    ReactionChanged,
+    TypingStarted,
+    render_membership_changed,
+    render_message_event,
+    render_notification_created,
+    render_reaction_changed,
+    render_typing_started,
+)
+from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
 from graphql_schema.messages import Message
-from graphql_schema.users import User, load_user
+from graphql_schema.presence import PresenceChanged, render_presence_changed
 from resolvers.chat_access import chat_access
-from resolvers.errors import NotFound
+from resolvers.chats import find_visible_chat
 from resolvers.history import message_cursor
+from resolvers.outbox import chat_topic, space_topic, user_topic
 
 REPLAY_BATCH = 100
-
-
-@strawberry.type
-class MessageCreated:
-    message: Message
-
-
-@strawberry.type
-class MessageUpdated:
-    message: Message
-
-
-@strawberry.type
-class MessageDeleted:
-    message_id: strawberry.ID
-    chat_id: strawberry.ID
-
-
-@strawberry.type
-class ReactionChanged:
-    message: Message
-    emoji: str
-    user: User
-    added: bool
-
-
-@strawberry.type
-class TypingStarted:
-    chat_id: strawberry.ID
-    user: User
-
+MESSAGE_KINDS = ("MessageCreated", "MessageUpdated", "MessageDeleted")
 
 ChatEvent = Annotated[
-    MessageCreated | MessageUpdated | MessageDeleted | ReactionChanged | TypingStarted,
+    MessageCreated
+    | MessageUpdated
+    | MessageDeleted
+    | ReactionChanged
+    | TypingStarted
+    | MembershipChanged,
     strawberry.union("ChatEvent"),
+]
+UserEvent = Annotated[
+    MessageCreated
+    | MessageUpdated
+    | MessageDeleted
+    | NotificationCreated
+    | MembershipChanged
+    | PresenceChanged,
+    strawberry.union("UserEvent"),
 ]
 
 
-async def _render(info: Info, payload: dict[str, Any]) -> ChatEvent | None:
+async def _render_chat_event(
+    info: Info, payload: dict[str, Any], chat: models.Chat
+) -> ChatEvent | None:
     kind = payload["kind"]
-    if kind == "TypingStarted":
-        return TypingStarted(
-            chat_id=strawberry.ID(to_global_id("Chat", payload["chatId"])),
-            user=await load_user(info, payload["userId"]),
-        )
-    if kind == "MessageDeleted":
-        return MessageDeleted(
-            message_id=strawberry.ID(to_global_id("Message", payload["messageId"])),
-            chat_id=strawberry.ID(to_global_id("Chat", payload["chatId"])),
-        )
-    row = await info.context.session.get(models.Message, payload["messageId"])
-    if row is None:
-        return None
-    message = Message.from_row(row)
-    if kind == "MessageCreated":
-        return MessageCreated(message=message)
-    if kind == "MessageUpdated":
-        return MessageUpdated(message=message)
+    if kind in MESSAGE_KINDS:
+        return await render_message_event(info, payload)
     if kind == "ReactionChanged":
-        user = await load_user(info, payload["userId"])
-        return ReactionChanged(
-            message=message, emoji=payload["emoji"], user=user, added=payload["added"]
-        )
+        return await render_reaction_changed(info, payload)
+    if kind == "TypingStarted":
+        return await render_typing_started(info, payload)
+    if kind == "MembershipChanged":
+        return await render_membership_changed(info, payload, channel=chat)
+    return None  # AccessChanged: the re-check was the point
+
+
+async def _render_user_event(
+    info: Info, payload: dict[str, Any], user: models.User
+) -> UserEvent | None:
+    kind = payload["kind"]
+    if kind in MESSAGE_KINDS:
+        if await find_visible_chat(info.context.session, user, payload["chatId"]) is None:
+            return None
+        return await render_message_event(info, payload)
+    if kind == "NotificationCreated":
+        return await render_notification_created(info, payload, user.id)
+    if kind == "MembershipChanged":
+        return await render_membership_changed(info, payload)
+    if kind == "PresenceChanged":
+        return await render_presence_changed(info, payload)
     return None
-
-
-async def _still_readable(context: Context, chat_id: int, user_id: int) -> bool:
-    try:
-        await chat_access(context.session, chat_id, user_id)
-    except NotFound:
-        return False
-    return True
 
 
 async def _replay(info: Info, chat_id: int, after: int) -> AsyncGenerator[Message, None]:
@@ -116,11 +110,12 @@ async def _replay(info: Info, chat_id: int, after: int) -> AsyncGenerator[Messag
 
 
 @strawberry.type
-class ChatSubscription:
+class EventSubscription:
     @strawberry.subscription(
         description="One chat's live stream; NOT_FOUND for a chat one can't see. With `after` "
         "(a message cursor), first every message created after it, in order, then live: no "
-        "gap and no duplicate."
+        "gap and no duplicate. Ends (completes) as soon as the caller may no longer read "
+        "the chat."
     )
     async def chat_events(
         self, info: Info, chat_id: strawberry.ID, after: str | None = None
@@ -130,9 +125,11 @@ class ChatSubscription:
         pk = pk_from_global_id(chat_id, "Chat", field="chatId")
         replay_from = message_cursor(after, "after") if after else None
         async with ctx.event_scope():
-            await chat_access(ctx.session, pk, user.id)
+            chat = (await chat_access(ctx.session, pk, user.id)).chat
+        # A channel's readers change with its space's members and roles.
+        topics = [chat_topic(pk)] + ([space_topic(chat.space_id)] if chat.space_id else [])
         # Listen (buffering) before reading history, so nothing falls between the two.
-        async with ctx.events.fan_out.subscribe(ctx.events.chat_channel(pk)) as events:
+        async with ctx.listen(*topics) as events:
             replayed_up_to = 0
             if replay_from is not None:
                 async for message in _replay(info, pk, replay_from):
@@ -145,8 +142,26 @@ class ChatSubscription:
                 if payload["kind"] == "TypingStarted" and payload["userId"] == user.id:
                     continue  # one's own typing is not news
                 async with ctx.event_scope():
-                    if not await _still_readable(ctx, pk, user.id):
+                    current = await find_visible_chat(ctx.session, user, pk)
+                    if current is None:
                         return
-                    event = await _render(info, payload)
+                    event = await _render_chat_event(info, payload, current)
+                    if event is not None:
+                        yield event
+
+    @strawberry.subscription(
+        description="Everything addressed to me, for one socket per client: messages in my "
+        "DIRECT and GROUP chats, my notifications, changes to my memberships (joined, left, "
+        "kicked, banned, roles changed, added to a chat) and the presence of people I share a "
+        "chat with."
+    )
+    async def my_events(self, info: Info) -> AsyncGenerator[UserEvent, None]:
+        ctx = info.context
+        user = ctx.require_user()
+        async with ctx.listen(user_topic(user.id)) as events:
+            async for raw in events:
+                payload = decode(raw.message)
+                async with ctx.event_scope():
+                    event = await _render_user_event(info, payload, user)
                     if event is not None:
                         yield event

@@ -72,8 +72,8 @@ def running_server(backend: Backend, directory: Path, **env: str) -> Iterator[Se
         BROADCAST_URL=backend.broadcast_url,
         REDIS_NAMESPACE=f"test-{uuid.uuid4().hex}",
         AUTO_MIGRATE="false",
-        **env,
     )
+    environment.update(env)  # may override the above, e.g. to share a REDIS_NAMESPACE
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],

@@ -2,8 +2,7 @@
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,9 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from tests.backends import Backend
+from tests.live import PROTOCOL, SEND, SETTLE, direct_chat, next_message, register, socket, start
 from tests.servers import Server, running_server
 
-PROTOCOL = "graphql-transport-ws"
-REGISTER = """mutation($input: RegisterInput!) {
-    register(input: $input) { accessToken user { id } }
-}"""
 EVENTS = """subscription($chat: ID!) {
     chatEvents(chatId: $chat) {
         __typename
@@ -28,10 +24,6 @@ EVENTS = """subscription($chat: ID!) {
         ... on TypingStarted { chatId user { tag } }
     }
 }"""
-SEND = """mutation($chat: ID!, $content: String!) {
-    sendMessage(input: {chatId: $chat, content: $content}) { id }
-}"""
-SETTLE = 0.5  # seconds for a new subscription to reach the broadcast before publishing
 
 
 @pytest.fixture
@@ -40,52 +32,8 @@ def server(backend: Backend, tmp_path: Path) -> Iterator[Server]:
         yield running
 
 
-def register(server: Server, tag: str) -> tuple[str, str]:
-    variables = {
-        "input": {
-            "email": f"{tag}@example.com",
-            "password": "correct horse",
-            "tag": tag,
-            "displayName": tag,
-        }
-    }
-    payload = server.graphql(REGISTER, variables)["register"]
-    return payload["accessToken"], payload["user"]["id"]
-
-
-def direct_chat(server: Server, token: str, other_id: str) -> str:
-    query = "mutation($u: ID!) { openDirectChat(userId: $u) { id } }"
-    chat_id: str = server.graphql(query, {"u": other_id}, token)["openDirectChat"]["id"]
-    return chat_id
-
-
-@asynccontextmanager
-async def socket(server: Server, token: str) -> AsyncIterator[Any]:
-    async with websockets.connect(server.ws_url, subprotocols=[PROTOCOL]) as ws:
-        await ws.send(
-            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-        )
-        ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
-        assert ack["type"] == "connection_ack", ack
-        yield ws
-
-
 async def subscribe(ws: Any, chat_id: str, operation_id: str = "1") -> None:
-    message = {
-        "id": operation_id,
-        "type": "subscribe",
-        "payload": {"query": EVENTS, "variables": {"chat": chat_id}},
-    }
-    await ws.send(json.dumps(message))
-    await asyncio.sleep(SETTLE)
-
-
-async def next_message(ws: Any, wait: float = 5.0) -> dict[str, Any] | None:
-    try:
-        message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), wait))
-    except TimeoutError:
-        return None
-    return message
+    await start(ws, EVENTS, {"chat": chat_id}, operation_id)
 
 
 async def test_invalid_token_closes_the_socket_with_4403(server: Server) -> None:
@@ -167,9 +115,10 @@ async def test_leaving_a_group_stops_delivery_on_the_open_subscription(server: S
         first = await next_message(ws)
         assert first is not None and first["type"] == "next"
         server.graphql("mutation($c: ID!) { leaveChat(chatId: $c) }", {"c": chat}, bob)
-        server.graphql(SEND, {"chat": chat, "content": "after bob left"}, alice)
-        ended = await next_message(ws, 3.0)
+        ended = await next_message(ws, 3.0)  # at once, not at the next message
         assert ended is not None and ended["type"] == "complete", ended
+        server.graphql(SEND, {"chat": chat, "content": "after bob left"}, alice)
+        assert await next_message(ws, 1.0) is None
 
 
 async def test_legacy_graphql_ws_clients_are_served_too(server: Server) -> None:

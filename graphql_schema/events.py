@@ -1,0 +1,130 @@
+"""The events subscriptions deliver, rendered from their published form for one subscriber.
+
+A published event holds ids (see resolvers.outbox); rendering loads the rows in the
+subscriber's own event unit, so every field is resolved with the subscriber's rights.
+"""
+
+from typing import Any
+
+import strawberry
+
+from db import models
+from graphql_schema.chats import Chat
+from graphql_schema.ids import to_global_id
+from graphql_schema.info import Info
+from graphql_schema.messages import Message
+from graphql_schema.notifications import Notification
+from graphql_schema.spaces import Space
+from graphql_schema.users import User, load_user
+
+
+@strawberry.type
+class MessageCreated:
+    message: Message
+
+
+@strawberry.type
+class MessageUpdated:
+    message: Message
+
+
+@strawberry.type
+class MessageDeleted:
+    message_id: strawberry.ID
+    chat_id: strawberry.ID
+
+
+@strawberry.type
+class ReactionChanged:
+    message: Message
+    emoji: str
+    user: User
+    added: bool
+
+
+@strawberry.type
+class TypingStarted:
+    chat_id: strawberry.ID
+    user: User
+
+
+@strawberry.type
+class NotificationCreated:
+    notification: Notification
+
+
+@strawberry.type
+class MembershipChanged:
+    space: Space | None = strawberry.field(description="For changes in a space.")
+    chat: Chat | None = strawberry.field(
+        description="The chat joined or left; in chatEvents of a channel, that channel."
+    )
+    user: User = strawberry.field(description="Whose membership changed.")
+    change: str = strawberry.field(description="JOINED, LEFT, KICKED, BANNED or ROLES_CHANGED.")
+
+
+MessageEvent = MessageCreated | MessageUpdated | MessageDeleted
+
+
+async def render_message_event(info: Info, payload: dict[str, Any]) -> MessageEvent | None:
+    """MessageCreated, MessageUpdated or MessageDeleted; None if the message is gone."""
+    kind = payload["kind"]
+    if kind == "MessageDeleted":
+        return MessageDeleted(
+            message_id=strawberry.ID(to_global_id("Message", payload["messageId"])),
+            chat_id=strawberry.ID(to_global_id("Chat", payload["chatId"])),
+        )
+    row = await info.context.loaders.messages.load(payload["messageId"])
+    if row is None:
+        return None
+    return (MessageCreated if kind == "MessageCreated" else MessageUpdated)(
+        message=Message.from_row(row)
+    )
+
+
+async def render_reaction_changed(info: Info, payload: dict[str, Any]) -> ReactionChanged | None:
+    row = await info.context.loaders.messages.load(payload["messageId"])
+    if row is None:
+        return None
+    return ReactionChanged(
+        message=Message.from_row(row),
+        emoji=payload["emoji"],
+        user=await load_user(info, payload["userId"]),
+        added=payload["added"],
+    )
+
+
+async def render_typing_started(info: Info, payload: dict[str, Any]) -> TypingStarted:
+    return TypingStarted(
+        chat_id=strawberry.ID(to_global_id("Chat", payload["chatId"])),
+        user=await load_user(info, payload["userId"]),
+    )
+
+
+async def render_membership_changed(
+    info: Info, payload: dict[str, Any], *, channel: models.Chat | None = None
+) -> MembershipChanged | None:
+    """`channel`: the channel whose stream reports a change in its space."""
+    session = info.context.session
+    space = chat = None
+    if "spaceId" in payload and (space := await session.get(models.Space, payload["spaceId"])):
+        chat = channel
+    elif "chatId" in payload:
+        chat = await session.get(models.Chat, payload["chatId"])
+    if space is None and chat is None:
+        return None  # deleted since
+    return MembershipChanged(
+        space=Space.from_row(space) if space else None,
+        chat=Chat.from_row(chat) if chat else None,
+        user=await load_user(info, payload["userId"]),
+        change=payload["change"],
+    )
+
+
+async def render_notification_created(
+    info: Info, payload: dict[str, Any], user_id: int
+) -> NotificationCreated | None:
+    row = await info.context.session.get(models.Notification, payload["notificationId"])
+    if row is None or row.user_id != user_id:  # deleted since (its message's chat went)
+        return None
+    return NotificationCreated(notification=Notification.from_row(row))

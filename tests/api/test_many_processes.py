@@ -1,0 +1,130 @@
+"""Server processes sharing one PostgreSQL and one Redis act as one, through Redis outages too."""
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.backends import Backend
+from tests.live import (
+    NEW_MESSAGES,
+    SEND,
+    direct_chat,
+    next_event,
+    next_message,
+    register,
+    socket,
+    start,
+)
+from tests.redis_server import RedisServer, own_redis_server
+from tests.servers import Server, running_server
+
+LOGIN = """mutation($login: String!) {
+    login(input: {login: $login, password: "correct horse"}) { accessToken }
+}"""
+RECONNECT_TIMEOUT = 15  # seconds for a server to find Redis again
+
+postgres_only = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    with own_redis_server() as server:
+        yield server
+
+
+@postgres_only
+async def test_a_subscriber_on_one_process_hears_what_is_sent_through_another(
+    backend: Backend, tmp_path: Path
+) -> None:
+    shared = f"test-{uuid.uuid4().hex}"  # one deployment: the same Redis keys and channels
+    with (
+        running_server(backend, tmp_path, REDIS_NAMESPACE=shared) as first,
+        running_server(backend, tmp_path, REDIS_NAMESPACE=shared) as second,
+    ):
+        alice, _ = register(first, "alice")
+        bob, bob_id = register(second, "bob")
+        chat = direct_chat(second, alice, bob_id)
+        async with socket(first, bob) as ws:
+            await start(ws, NEW_MESSAGES, {"chat": chat})
+            second.graphql(SEND, {"chat": chat, "content": "across processes"}, alice)
+            event = await next_event(ws, "chatEvents")
+            assert event == {"message": {"content": "across processes"}}
+
+
+def readiness(server: Server) -> tuple[int, dict[str, object]]:
+    response = httpx.get(f"{server.http_url}/readyz", timeout=10)
+    return response.status_code, response.json()
+
+
+@postgres_only
+async def test_two_processes_ride_out_a_redis_outage_together(
+    backend: Backend, tmp_path: Path, own_redis: RedisServer
+) -> None:
+    env = {"BROADCAST_URL": own_redis.url, "REDIS_NAMESPACE": f"test-{uuid.uuid4().hex}"}
+    with (
+        running_server(backend, tmp_path, **env) as listener,
+        running_server(backend, tmp_path, **env) as writer,
+    ):
+        alice, _ = register(writer, "alice")
+        bob, bob_id = register(writer, "bob")
+        chat = direct_chat(writer, alice, bob_id)
+        async with socket(listener, bob) as ws:
+            await start(ws, NEW_MESSAGES, {"chat": chat})
+            writer.graphql(SEND, {"chat": chat, "content": "before"}, alice)
+            assert await next_event(ws, "chatEvents") == {"message": {"content": "before"}}
+
+            own_redis.stop()
+            # Queries and mutations go on; the events of the outage are lost (clients
+            # catch up with `after`); rate limits let attempts through.
+            writer.graphql(SEND, {"chat": chat, "content": "during"}, alice)
+            assert writer.graphql(LOGIN, {"login": "alice"})["login"]["accessToken"]
+            for server in (listener, writer):
+                status, body = readiness(server)
+                assert status == 503, body
+                assert body["checks"] == {"database": True, "broadcast": False}
+
+            own_redis.start()  # on the same port
+            deadline = time.monotonic() + RECONNECT_TIMEOUT
+            received = None
+            while received is None and time.monotonic() < deadline:
+                writer.graphql(SEND, {"chat": chat, "content": "after"}, alice)
+                received = await next_message(ws, 0.5)
+            assert received is not None, f"no event after Redis came back:\n{listener.output()}"
+            assert received["payload"]["data"]["chatEvents"] == {"message": {"content": "after"}}
+            assert readiness(listener)[0] == readiness(writer)[0] == 200
+
+
+PRESENCE = "subscription { presence { status user { tag } } }"
+STATUS = "query($id: ID!) { user(id: $id) { status } }"
+
+
+@postgres_only
+async def test_presence_is_shared_and_a_crashed_process_s_users_go_offline(
+    backend: Backend, tmp_path: Path
+) -> None:
+    shared = f"test-{uuid.uuid4().hex}"
+    env = {"REDIS_NAMESPACE": shared, "PRESENCE_TTL_SECONDS": "1"}
+    with (
+        running_server(backend, tmp_path, **env) as doomed,
+        running_server(backend, tmp_path, **env) as survivor,
+    ):
+        alice, alice_id = register(survivor, "alice")
+        bob, bob_id = register(survivor, "bob")
+        direct_chat(survivor, alice, bob_id)
+        async with socket(survivor, bob) as watcher:
+            await start(watcher, PRESENCE)
+            async with socket(doomed, alice):
+                online = await next_event(watcher, "presence")
+                assert online == {"status": "ONLINE", "user": {"tag": "alice"}}
+                # The other process sees the same presence.
+                assert survivor.graphql(STATUS, {"id": alice_id}, bob)["user"]["status"] == "ONLINE"
+                doomed.process.kill()  # no goodbye: its connections just stop being refreshed
+                doomed.process.wait()
+                # The survivor's sweeper finds the silent connection expired.
+                offline = await next_event(watcher, "presence", wait=10)
+                assert offline == {"status": "OFFLINE", "user": {"tag": "alice"}}
+        assert survivor.graphql(STATUS, {"id": alice_id}, bob)["user"]["status"] == "OFFLINE"
