@@ -7,7 +7,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from limits import RateLimitItem, parse
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,14 @@ class Settings(BaseSettings):
     # On shutdown, connections still open this long are dropped (a client that stopped
     # reading would otherwise hold the process forever).
     shutdown_timeout_seconds: int = Field(default=30, gt=0)
+    # Messages one user may send or edit, across all chats (a `limits` rate, e.g. "5/second").
+    message_rate_limit: str = "20/10 seconds"
+
+    @field_validator("message_rate_limit")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        parse(value)  # ValueError names what is wrong
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":
@@ -95,6 +104,10 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return self.is_development if self.introspection is None else self.introspection
+
+    @cached_property
+    def message_limit(self) -> RateLimitItem:
+        return parse(self.message_rate_limit)
 
     @cached_property
     def signing_key(self) -> str:

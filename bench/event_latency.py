@@ -169,6 +169,8 @@ def main() -> None:
             "SECRET_KEY": secrets.token_urlsafe(48),
             "DATA_DIR": directory,
             "REDIS_NAMESPACE": f"bench-{secrets.token_hex(4)}",
+            # Measures delivery, not the per-user send limit.
+            "MESSAGE_RATE_LIMIT": "1000/second",
         }
         server = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],

@@ -189,7 +189,10 @@ class MessageQuery:
 
 @strawberry.type
 class MessageMutation:
-    @strawberry.mutation(description="clientMessageId makes it idempotent.")
+    @strawberry.mutation(
+        description="clientMessageId makes it idempotent. Sending and editing share a per-user "
+        "rate limit (RATE_LIMITED with retryAfter)."
+    )
     async def send_message(self, info: Info, input: SendMessageInput) -> Message:
         ctx = info.context
         new = messages.NewMessage(
@@ -204,7 +207,7 @@ class MessageMutation:
             files=[cast(UploadFile, file) for file in input.attachments or []],
         )
         sent = await messages.send_message(
-            ctx.session, ctx.attachments, ctx.settings, ctx.require_user(), new
+            ctx.session, ctx.attachments, ctx.settings, ctx.rate_limiter, ctx.require_user(), new
         )
         return Message.from_row(sent.message)
 
@@ -212,7 +215,12 @@ class MessageMutation:
     async def edit_message(self, info: Info, id: strawberry.ID, content: str) -> Message:
         ctx = info.context
         row = await messages.edit_message(
-            ctx.session, ctx.require_user(), pk_from_global_id(id, "Message"), content
+            ctx.session,
+            ctx.settings,
+            ctx.rate_limiter,
+            ctx.require_user(),
+            pk_from_global_id(id, "Message"),
+            content,
         )
         return Message.from_row(row)
 

@@ -26,6 +26,7 @@ from resolvers.announcements import message_event, notify
 from resolvers.chat_access import ChatAccess, chat_access, message_access, viewers_among
 from resolvers.errors import BadUserInput, Conflict, Forbidden
 from resolvers.permissions import Permission
+from resolvers.rate_limits import RateLimiter
 from resolvers.uploads import UploadFile
 
 CONTENT_MAX = 4000
@@ -48,9 +49,18 @@ class Sent:
 
 
 async def send_message(
-    session: AsyncSession, storage: Storage, settings: Settings, user: User, new: NewMessage
+    session: AsyncSession,
+    storage: Storage,
+    settings: Settings,
+    limiter: RateLimiter,
+    user: User,
+    new: NewMessage,
 ) -> Sent:
-    """Post to a chat; the same clientMessageId from the same user returns the first message."""
+    """Post to a chat; the same clientMessageId from the same user returns the first message.
+
+    A retry that finds its first message is answered before the rate limit counts, so a
+    client resending after a lost response is never refused for it.
+    """
     access = await chat_access(session, new.chat_id, user.id)
     access.require(Permission.SEND_MESSAGES)
     if new.files:
@@ -63,6 +73,7 @@ async def send_message(
         first := await _sent_before(session, user_id, client_id, chat_id)
     ):
         return Sent(first, created=False)
+    await limiter.hit(settings.message_limit, "message", str(user_id))
     reply_to = await _reply_target(session, access.chat, new.reply_to_id)
     incoming = await attachments.read_files(list(new.files), settings)
     stored = await attachments.store(storage, chat_id, incoming)
@@ -81,13 +92,21 @@ async def send_message(
     return Sent(message, created=True)
 
 
-async def edit_message(session: AsyncSession, user: User, message_id: int, content: str) -> Message:
+async def edit_message(
+    session: AsyncSession,
+    settings: Settings,
+    limiter: RateLimiter,
+    user: User,
+    message_id: int,
+    content: str,
+) -> Message:
     """The author changes the text; newly mentioned users are notified."""
     message, access = await message_access(session, message_id, user.id)
     if message.author_id != user.id:
         raise Forbidden("Only the author can edit a message")
     if message.deleted_at is not None:
         raise BadUserInput("A deleted message cannot be edited", field="id")
+    await limiter.hit(settings.message_limit, "message", str(user.id))
     has_files = await session.scalar(
         select(Attachment.id).where(Attachment.message_id == message.id)
     )

@@ -77,6 +77,8 @@ def make_settings(backend: Backend, data_dir: Path, **overrides: object) -> Sett
         "auto_migrate": False,
         # Tests share one Redis: give each app its own keys (rate limits, channels).
         "redis_namespace": f"test-{uuid.uuid4().hex}",
+        # Tests send bursts of messages to build pages; the limit has tests of its own.
+        "message_rate_limit": "1000/second",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

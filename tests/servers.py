@@ -72,6 +72,7 @@ def running_server(backend: Backend, directory: Path, **env: str) -> Iterator[Se
         BROADCAST_URL=backend.broadcast_url,
         REDIS_NAMESPACE=f"test-{uuid.uuid4().hex}",
         AUTO_MIGRATE="false",
+        MESSAGE_RATE_LIMIT="1000/second",  # tests send bursts; the limit has tests of its own
     )
     environment.update(env)  # may override the above, e.g. to share a REDIS_NAMESPACE
     with log.open("wb") as sink:

@@ -210,3 +210,14 @@ def test_development_never_signs_with_an_empty_key_file(tmp_path: Path) -> None:
     """A key file left empty (a crash, or a second process reading between create and write)."""
     (tmp_path / "dev-secret-key").touch(mode=0o600)
     assert len(development(tmp_path).signing_key) >= MIN_SECRET_KEY_LENGTH
+
+
+@pytest.mark.parametrize("rate", ["", "lots", "20 per fortnight", "-1/second"])
+def test_message_rate_limit_must_be_a_rate(tmp_path: Path, rate: str) -> None:
+    with pytest.raises(ValidationError):
+        development(tmp_path, message_rate_limit=rate)
+
+
+def test_message_rate_limit_defaults_to_twenty_per_ten_seconds(tmp_path: Path) -> None:
+    limit = development(tmp_path).message_limit
+    assert (limit.amount, limit.get_expiry()) == (20, 10)

@@ -1,13 +1,19 @@
 """Sending, editing and deleting messages: who may, what is stored, and idempotency."""
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from app.main import create_app
 from graphql_schema.ids import to_global_id
+from tests.backends import Backend
+from tests.conftest import make_settings
 from tests.factories import assign_role, create_role, create_space, join_by_invite
 from tests.graphql_client import Account, GraphQLClient
 
@@ -372,3 +378,46 @@ async def test_sending_moves_the_chat_to_the_top_of_my_chats(client: GraphQLClie
     assert await order() == [dm, group]
     await send(client, carol, group, "pong")
     assert await order() == [group, dm]
+
+
+# --- rate limit -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def limited(backend: Backend, tmp_path: Path) -> AsyncIterator[GraphQLClient]:
+    """A client of an app that lets each user send or edit 3 messages a minute."""
+    settings = make_settings(backend, tmp_path / "limited", message_rate_limit="3/minute")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield GraphQLClient(http)
+
+
+async def test_sending_and_editing_share_a_per_user_rate_limit(limited: GraphQLClient) -> None:
+    alice, bob = await limited.register("alice"), await limited.register("bob")
+    dm = await direct_chat(limited, alice, bob)
+    first = await send(limited, alice, dm, "one")
+    await send(limited, alice, dm, "two")
+    await limited.data(EDIT, {"id": first["id"], "content": "one!"}, token=alice.access_token)
+    refused = await send_refusal(limited, alice, dm, "four")
+    assert refused["code"] == "RATE_LIMITED"
+    assert 0 < refused["retryAfter"] <= 60
+    edit = await refusal(limited, EDIT, {"id": first["id"], "content": "again"}, alice)
+    assert edit["code"] == "RATE_LIMITED"
+    assert [m["content"] for m in await history(limited, bob, dm)] == ["one!", "two"]
+    # Another user is not held back by alice's flood.
+    await send(limited, bob, dm, "hi")
+
+
+async def test_a_retried_client_message_id_is_answered_even_when_limited(
+    limited: GraphQLClient,
+) -> None:
+    alice, bob = await limited.register("alice"), await limited.register("bob")
+    dm = await direct_chat(limited, alice, bob)
+    sent = [await send(limited, alice, dm, f"m{n}", clientMessageId=f"k{n}") for n in range(3)]
+    assert (await send_refusal(limited, alice, dm, "new", clientMessageId="k3"))["code"] == (
+        "RATE_LIMITED"
+    )
+    again = await send(limited, alice, dm, "m2 resent", clientMessageId="k2")
+    assert again["id"] == sent[2]["id"] and again["content"] == "m2"
