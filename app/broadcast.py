@@ -11,7 +11,7 @@ and fix all four.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -35,7 +35,16 @@ class SubscriberOverflow(Exception):
     """The subscriber fell too far behind; it should reconnect and replay what it missed."""
 
 
-class Backlog(asyncio.Queue["Event | None"]):
+class Published(Event):
+    """One received event: the same object reaches every subscriber in this process, so
+    `shared` can hold work they do once between them (see loaders.per_event)."""
+
+    def __init__(self, channel: str, message: Any) -> None:
+        super().__init__(channel, message)
+        self.shared: dict[Hashable, asyncio.Future[Any]] = {}
+
+
+class Backlog(asyncio.Queue["Published | None"]):
     """One subscriber's events not yet read, and whom to tell when it overflows."""
 
     def __init__(self, size: int, on_overflow: Callable[[], None] | None) -> None:
@@ -50,7 +59,7 @@ class Subscription:
     def __init__(self, queue: Backlog) -> None:
         self._queue = queue
 
-    async def get(self) -> Event:
+    async def get(self) -> Published:
         item = await self._queue.get()
         if item is None:  # put in place of a backlog that grew too long
             raise SubscriberOverflow
@@ -59,7 +68,7 @@ class Subscription:
     def __aiter__(self) -> "Subscription":
         return self
 
-    async def __anext__(self) -> Event:
+    async def __anext__(self) -> Published:
         return await self.get()
 
 
@@ -88,7 +97,8 @@ class FanOut(Broadcast):
 
     async def _listener(self) -> None:
         while True:
-            event = await self._backend.next_published()
+            received = await self._backend.next_published()
+            event = Published(received.channel, received.message)
             for queue in list(self._subscribers.get(event.channel, ())):
                 _deliver(queue, event)
 
@@ -149,7 +159,7 @@ class FanOut(Broadcast):
             del self._lock_users[channel], self._locks[channel]
 
 
-def _deliver(queue: Backlog, event: Event) -> None:
+def _deliver(queue: Backlog, event: Published) -> None:
     """Never wait for a subscriber: one that is full loses its backlog, is told so (by the
     marker and its callback) and gets nothing more."""
     if queue.overflowed:

@@ -19,6 +19,7 @@ from app.sockets import socket_in
 from app.storage import LocalStorage, Storage
 from db.models import Space, User
 from loaders import Loaders
+from loaders.per_event import PerEvent
 from loaders.permissions import StandingLoader
 from resolvers.errors import Unauthenticated
 from resolvers.permissions import Standing
@@ -49,6 +50,7 @@ class Context:
     rate_limiter: RateLimiter
     events: Events
     presence: PresenceStore
+    per_event: PerEvent  # process-wide: what the subscriptions one event wakes share
     client: str  # the caller's address, for per-client rate limits
     unit: Unit | None = None  # an HTTP request's; a socket has one per event instead
     user: User | None = None

@@ -75,6 +75,7 @@ class GraphQLApp(GraphQL[Context, None]):
             rate_limiter=self.services.rate_limiter,
             events=self.services.events,
             presence=self.services.presence.store,
+            per_event=self.services.per_event,
             client=request.client.host if request.client else "unknown",
         )
         if isinstance(request, WebSocket):

@@ -16,6 +16,7 @@ from app.sockets import GOING_AWAY, Sockets
 from app.storage import LocalStorage, Storage
 from db.migrate import upgrade_to_head
 from db.session import create_engine, create_sessionmaker
+from loaders.per_event import PerEvent
 from resolvers.rate_limits import RateLimiter
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class Services:
     rate_limiter: RateLimiter
     events: Events
     presence: PresenceTracker
+    per_event: PerEvent
     sockets: Sockets = field(default_factory=Sockets)
 
     @classmethod
@@ -52,6 +54,7 @@ class Services:
             rate_limiter=RateLimiter(settings.broadcast_url, settings.redis_namespace),
             events=events,
             presence=PresenceTracker(presence_store, ttl, sessionmaker, events),
+            per_event=PerEvent(sessionmaker),
         )
 
     async def start(self) -> None:

@@ -1,13 +1,15 @@
 """The events subscriptions deliver, rendered from their published form for one subscriber.
 
-A published event holds ids (see resolvers.outbox); rendering loads the rows in the
-subscriber's own event unit, so every field is resolved with the subscriber's rights.
+A published event holds ids (see resolvers.outbox). The message it names is loaded once for
+all the subscribers it woke in this process (loaders.per_event); every other field is
+resolved in the subscriber's own event unit, with the subscriber's rights.
 """
 
 from typing import Any
 
 import strawberry
 
+from app.broadcast import Published
 from db import models
 from graphql_schema.chats import Chat
 from graphql_schema.ids import to_global_id
@@ -66,7 +68,20 @@ class MembershipChanged:
 MessageEvent = MessageCreated | MessageUpdated | MessageDeleted
 
 
-async def render_message_event(info: Info, payload: dict[str, Any]) -> MessageEvent | None:
+async def _shared_message(info: Info, event: Published, message_id: int) -> Message | None:
+    """The event's message as loaded once for every subscriber; None if it is gone."""
+    found = await info.context.per_event.message(event, message_id)
+    if found is None:
+        return None
+    row, author = found
+    if author is not None:
+        info.context.loaders.users.prime(author.id, author)
+    return Message.from_row(row)
+
+
+async def render_message_event(
+    info: Info, event: Published, payload: dict[str, Any]
+) -> MessageEvent | None:
     """MessageCreated, MessageUpdated or MessageDeleted; None if the message is gone."""
     kind = payload["kind"]
     if kind == "MessageDeleted":
@@ -74,20 +89,20 @@ async def render_message_event(info: Info, payload: dict[str, Any]) -> MessageEv
             message_id=strawberry.ID(to_global_id("Message", payload["messageId"])),
             chat_id=strawberry.ID(to_global_id("Chat", payload["chatId"])),
         )
-    row = await info.context.loaders.messages.load(payload["messageId"])
-    if row is None:
+    message = await _shared_message(info, event, payload["messageId"])
+    if message is None:
         return None
-    return (MessageCreated if kind == "MessageCreated" else MessageUpdated)(
-        message=Message.from_row(row)
-    )
+    return (MessageCreated if kind == "MessageCreated" else MessageUpdated)(message=message)
 
 
-async def render_reaction_changed(info: Info, payload: dict[str, Any]) -> ReactionChanged | None:
-    row = await info.context.loaders.messages.load(payload["messageId"])
-    if row is None:
+async def render_reaction_changed(
+    info: Info, event: Published, payload: dict[str, Any]
+) -> ReactionChanged | None:
+    message = await _shared_message(info, event, payload["messageId"])
+    if message is None:
         return None
     return ReactionChanged(
-        message=Message.from_row(row),
+        message=message,
         emoji=payload["emoji"],
         user=await load_user(info, payload["userId"]),
         added=payload["added"],

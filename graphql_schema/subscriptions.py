@@ -1,7 +1,9 @@
 """Live streams over WebSocket: one chat's events, and everything addressed to me.
 
-Each event is loaded and checked in its own unit (a fresh session and loaders), with the
-subscriber's rights read anew: whoever can no longer read a chat stops receiving at once.
+For every event the subscriber's rights are read anew: whoever can no longer read a chat
+stops receiving at once. The subscriptions one event wakes in this process share that check
+and the loading of its message (loaders.per_event); the rest is rendered in each one's own
+unit (a fresh session and loaders).
 """
 
 from collections.abc import AsyncGenerator
@@ -10,6 +12,7 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import select
 
+from app.broadcast import Published
 from app.events import decode
 from db import models
 from graphql_schema.events import (
@@ -59,28 +62,29 @@ UserEvent = Annotated[
 
 
 async def _render_chat_event(
-    info: Info, payload: dict[str, Any], chat: models.Chat
+    info: Info, event: Published, payload: dict[str, Any], chat_id: int
 ) -> ChatEvent | None:
     kind = payload["kind"]
     if kind in MESSAGE_KINDS:
-        return await render_message_event(info, payload)
+        return await render_message_event(info, event, payload)
     if kind == "ReactionChanged":
-        return await render_reaction_changed(info, payload)
+        return await render_reaction_changed(info, event, payload)
     if kind == "TypingStarted":
         return await render_typing_started(info, payload)
     if kind == "MembershipChanged":
-        return await render_membership_changed(info, payload, channel=chat)
+        channel = await info.context.session.get(models.Chat, chat_id)
+        return await render_membership_changed(info, payload, channel=channel)
     return None  # AccessChanged: the re-check was the point
 
 
 async def _render_user_event(
-    info: Info, payload: dict[str, Any], user: models.User
+    info: Info, event: Published, payload: dict[str, Any], user: models.User
 ) -> UserEvent | None:
     kind = payload["kind"]
     if kind in MESSAGE_KINDS:
         if await find_visible_chat(info.context.session, user, payload["chatId"]) is None:
             return None
-        return await render_message_event(info, payload)
+        return await render_message_event(info, event, payload)
     if kind == "NotificationCreated":
         return await render_notification_created(info, payload, user.id)
     if kind == "MembershipChanged":
@@ -129,25 +133,28 @@ class EventSubscription:
         # A channel's readers change with its space's members and roles.
         topics = [chat_topic(pk)] + ([space_topic(chat.space_id)] if chat.space_id else [])
         # Listen (buffering) before reading history, so nothing falls between the two.
-        async with ctx.listen(*topics) as events:
-            replayed_up_to = 0
-            if replay_from is not None:
-                async for message in _replay(info, pk, replay_from):
-                    replayed_up_to = message.row.id
-                    yield MessageCreated(message=message)
-            async for raw in events:
-                payload = decode(raw.message)
-                if payload["kind"] == "MessageCreated" and payload["messageId"] <= replayed_up_to:
-                    continue  # already sent by the replay
-                if payload["kind"] == "TypingStarted" and payload["userId"] == user.id:
-                    continue  # one's own typing is not news
-                async with ctx.event_scope():
-                    current = await find_visible_chat(ctx.session, user, pk)
-                    if current is None:
+        with ctx.per_event.watching(pk, user.id):
+            async with ctx.listen(*topics) as events:
+                replayed_up_to = 0
+                if replay_from is not None:
+                    async for message in _replay(info, pk, replay_from):
+                        replayed_up_to = message.row.id
+                        yield MessageCreated(message=message)
+                async for event in events:
+                    payload = decode(event.message)
+                    if (
+                        payload["kind"] == "MessageCreated"
+                        and payload["messageId"] <= replayed_up_to
+                    ):
+                        continue  # already sent by the replay
+                    if payload["kind"] == "TypingStarted" and payload["userId"] == user.id:
+                        continue  # one's own typing is not news
+                    if not await ctx.per_event.may_read(event, pk, user.id):
                         return
-                    event = await _render_chat_event(info, payload, current)
-                    if event is not None:
-                        yield event
+                    async with ctx.event_scope():
+                        rendered = await _render_chat_event(info, event, payload, pk)
+                        if rendered is not None:
+                            yield rendered
 
     @strawberry.subscription(
         description="Everything addressed to me, for one socket per client: messages in my "
@@ -159,9 +166,9 @@ class EventSubscription:
         ctx = info.context
         user = ctx.require_user()
         async with ctx.listen(user_topic(user.id)) as events:
-            async for raw in events:
-                payload = decode(raw.message)
+            async for event in events:
+                payload = decode(event.message)
                 async with ctx.event_scope():
-                    event = await _render_user_event(info, payload, user)
-                    if event is not None:
-                        yield event
+                    rendered = await _render_user_event(info, event, payload, user)
+                    if rendered is not None:
+                        yield rendered

@@ -1,4 +1,8 @@
-"""Per-request DataLoaders: created with the context, never shared between requests."""
+"""Per-request DataLoaders: created with the context, never shared between requests.
+
+(loaders.per_event is the one process-wide exception: what the subscriptions one published
+event wakes share, and nothing that outlives that event.)
+"""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 

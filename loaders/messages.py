@@ -26,15 +26,22 @@ class ReactionGroup:
     users: list[User]  # the first REACTION_SAMPLE to react
 
 
+async def load_with_authors(
+    session: AsyncSession, condition: ColumnElement[bool]
+) -> list[tuple[Message, User | None]]:
+    """The messages matching `condition`, each with its author, in one statement."""
+    rows = await session.execute(
+        select(Message, User).outerjoin(User, User.id == Message.author_id).where(condition)
+    )
+    return [(message, author) for message, author in rows]
+
+
 async def _with_authors(
     session: AsyncSession, users: UserLoader, condition: ColumnElement[bool]
 ) -> list[Message]:
     """The messages matching `condition`; their authors are primed into `users`."""
-    rows = await session.execute(
-        select(Message, User).outerjoin(User, User.id == Message.author_id).where(condition)
-    )
     messages = []
-    for message, author in rows:
+    for message, author in await load_with_authors(session, condition):
         messages.append(message)
         if author is not None:
             users.prime(author.id, author)

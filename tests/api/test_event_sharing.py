@@ -1,0 +1,143 @@
+"""The subscriptions one event wakes share its rights check and its message (loaders.per_event)."""
+
+import asyncio
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import pytest
+from starlette.applications import Starlette
+
+from app.broadcast import Published
+from graphql_schema.ids import parse_global_id
+from loaders.per_event import PerEvent
+from tests.conftest import StatementCounter
+from tests.factories import create_space, join, register_directly
+from tests.graphql_client import Account, GraphQLClient
+
+CHANNELS = "query($id: ID!) { space(id: $id) { channels { id } } }"
+SEND = "mutation($c: ID!, $t: String!) { sendMessage(input: {chatId: $c, content: $t}) { id } }"
+KICK = "mutation($s: ID!, $u: ID!) { kickMember(spaceId: $s, userId: $u) }"
+
+
+def pk(global_id: str) -> int:
+    parsed = parse_global_id(global_id)
+    assert parsed is not None
+    return parsed[1]
+
+
+@dataclass
+class Lounge:
+    space: str
+    channel: int
+    owner: Account
+    members: list[Account]
+    outsider: Account
+
+
+async def lounge(client: GraphQLClient, app: Starlette, members: int) -> Lounge:
+    owner = await register_directly(app, "owner")
+    space = await create_space(client, owner, public=True)
+    crowd = [await register_directly(app, f"member{n}") for n in range(members)]
+    for member in crowd:
+        await join(client, member, space)
+    channels = await client.data(CHANNELS, {"id": space}, token=owner.access_token)
+    channel = pk(channels["space"]["channels"][0]["id"])
+    return Lounge(space, channel, owner, crowd, await register_directly(app, "outsider"))
+
+
+def event() -> Published:
+    return Published("test", "{}")
+
+
+def per_event(app: Starlette) -> PerEvent:
+    shared: PerEvent = app.state.services.per_event
+    return shared
+
+
+async def checked_by_all(
+    shared: PerEvent, room: Lounge, counter: StatementCounter
+) -> tuple[dict[str, bool], int]:
+    """Every watcher (members and the outsider) checks one event at once: answers and cost."""
+    watchers = [room.owner, *room.members, room.outsider]
+    with ExitStack() as stack:
+        for account in watchers:
+            stack.enter_context(shared.watching(room.channel, pk(account.id)))
+        published = event()
+        counter.count, counter.counting = 0, True
+        answers = await asyncio.gather(
+            *(shared.may_read(published, room.channel, pk(a.id)) for a in watchers)
+        )
+        counter.counting = False
+    return {a.tag: answer for a, answer in zip(watchers, answers, strict=True)}, counter.count
+
+
+@pytest.mark.parametrize("members", [3, 30])
+async def test_one_event_checks_every_watcher_in_a_constant_number_of_statements(
+    client: GraphQLClient, app: Starlette, sql_statements: StatementCounter, members: int
+) -> None:
+    room = await lounge(client, app, members)
+    answers, statements = await checked_by_all(per_event(app), room, sql_statements)
+    assert answers.pop("outsider") is False
+    assert set(answers.values()) == {True} and len(answers) == members + 1
+    assert statements <= 3
+
+
+async def test_rights_are_read_anew_for_every_event(
+    client: GraphQLClient, app: Starlette, sql_statements: StatementCounter
+) -> None:
+    room = await lounge(client, app, 2)
+    kicked = room.members[0]
+    shared = per_event(app)
+    before, _ = await checked_by_all(shared, room, sql_statements)
+    assert before[kicked.tag] is True
+    await client.data(KICK, {"s": room.space, "u": kicked.id}, token=room.owner.access_token)
+    after, _ = await checked_by_all(shared, room, sql_statements)
+    assert after[kicked.tag] is False and after[room.members[1].tag] is True
+
+
+async def test_a_watcher_who_arrives_after_the_batch_is_checked_on_its_own(
+    client: GraphQLClient, app: Starlette
+) -> None:
+    room = await lounge(client, app, 1)
+    shared = per_event(app)
+    published = event()
+    with shared.watching(room.channel, pk(room.owner.id)):
+        assert await shared.may_read(published, room.channel, pk(room.owner.id))
+        member, outsider = pk(room.members[0].id), pk(room.outsider.id)
+        with shared.watching(room.channel, member), shared.watching(room.channel, outsider):
+            assert await shared.may_read(published, room.channel, member) is True
+            assert await shared.may_read(published, room.channel, outsider) is False
+
+
+async def test_a_subscriber_that_goes_away_does_not_cancel_the_others_answer(
+    client: GraphQLClient, app: Starlette
+) -> None:
+    room = await lounge(client, app, 1)
+    shared = per_event(app)
+    published = event()
+    owner, member = pk(room.owner.id), pk(room.members[0].id)
+    with shared.watching(room.channel, owner), shared.watching(room.channel, member):
+        first = asyncio.ensure_future(shared.may_read(published, room.channel, owner))
+        await asyncio.sleep(0)  # the batch has started on the first caller's behalf
+        first.cancel()
+        assert await shared.may_read(published, room.channel, member) is True
+
+
+async def test_the_message_is_loaded_once_with_its_author_for_every_subscriber(
+    client: GraphQLClient, app: Starlette, sql_statements: StatementCounter
+) -> None:
+    room = await lounge(client, app, 1)
+    channel = (await client.data(CHANNELS, {"id": room.space}, token=room.owner.access_token))[
+        "space"
+    ]["channels"][0]["id"]
+    sent = await client.data(SEND, {"c": channel, "t": "hello"}, token=room.owner.access_token)
+    message_id = pk(sent["sendMessage"]["id"])
+    shared, published = per_event(app), event()
+    sql_statements.counting = True
+    found = await asyncio.gather(*(shared.message(published, message_id) for _ in range(20)))
+    sql_statements.counting = False
+    assert sql_statements.count == 1
+    assert {(row.content, author.tag if author else None) for row, author in found} == {
+        ("hello", "owner")
+    }
+    assert await shared.message(event(), 999_999) is None
