@@ -5,12 +5,12 @@ from typing import Any
 
 import strawberry
 
+from app.broadcast import Published
 from app.events import decode
 from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
-from graphql_schema.users import PresenceStatus, User, load_user
+from graphql_schema.users import PresenceStatus, User
 from resolvers import presence
-from resolvers.errors import NotFound
 from resolvers.outbox import presence_topic, space_topic, user_topic
 
 
@@ -20,10 +20,17 @@ class PresenceChanged:
     status: PresenceStatus = strawberry.field(description="The status others see.")
 
 
-async def render_presence_changed(info: Info, payload: dict[str, Any]) -> PresenceChanged:
-    """The event from its published form: {"userId": int, "status": "<PresenceStatus>"}."""
-    user = await load_user(info, payload["userId"])
-    return PresenceChanged(user=user, status=PresenceStatus(payload["status"]))
+async def render_presence_changed(
+    info: Info, event: Published, payload: dict[str, Any]
+) -> PresenceChanged:
+    """The event from its published form: {"userId": int, "status": "<PresenceStatus>"}.
+
+    The user row is loaded once for every subscriber the event woke (loaders.per_event).
+    """
+    row = await info.context.per_event.user(event, payload["userId"])
+    assert row is not None, f"presence of a missing user {payload['userId']}"
+    info.context.loaders.users.prime(row.id, row)
+    return PresenceChanged(user=User.from_row(row), status=PresenceStatus(payload["status"]))
 
 
 @strawberry.type
@@ -63,24 +70,23 @@ class PresenceSubscription:
         user = ctx.require_user()
         if space_id is None:
             async with ctx.listen(user_topic(user.id)) as events:
-                async for raw in events:
-                    payload = decode(raw.message)
+                async for event in events:
+                    payload = decode(event.message)
                     if payload["kind"] != "PresenceChanged":
                         continue  # the user topic carries other kinds too
                     async with ctx.event_scope():
-                        yield await render_presence_changed(info, payload)
+                        yield await render_presence_changed(info, event, payload)
             return
         pk = pk_from_global_id(space_id, "Space", field="spaceId")
         async with ctx.event_scope():
             await presence.require_space_member(ctx.session, pk, user.id)
         # space_topic carries membership changes: each one only triggers the re-check.
-        async with ctx.listen(presence_topic(pk), space_topic(pk)) as events:
-            async for raw in events:
-                payload = decode(raw.message)
-                async with ctx.event_scope():
-                    try:
-                        await presence.require_space_member(ctx.session, pk, user.id)
-                    except NotFound:
+        with ctx.per_event.watching_space(pk, user.id):
+            async with ctx.listen(presence_topic(pk), space_topic(pk)) as events:
+                async for event in events:
+                    payload = decode(event.message)
+                    if not await ctx.per_event.is_member(event, pk, user.id):
                         return
                     if payload["kind"] == "PresenceChanged":
-                        yield await render_presence_changed(info, payload)
+                        async with ctx.event_scope():
+                            yield await render_presence_changed(info, event, payload)

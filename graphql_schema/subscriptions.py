@@ -90,7 +90,7 @@ async def _render_user_event(
     if kind == "MembershipChanged":
         return await render_membership_changed(info, payload)
     if kind == "PresenceChanged":
-        return await render_presence_changed(info, payload)
+        return await render_presence_changed(info, event, payload)
     return None
 
 
@@ -133,7 +133,7 @@ class EventSubscription:
         # A channel's readers change with its space's members and roles.
         topics = [chat_topic(pk)] + ([space_topic(chat.space_id)] if chat.space_id else [])
         # Listen (buffering) before reading history, so nothing falls between the two.
-        with ctx.per_event.watching(pk, user.id):
+        with ctx.per_event.watching_chat(pk, user.id):
             async with ctx.listen(*topics) as events:
                 replayed_up_to = 0
                 if replay_from is not None:

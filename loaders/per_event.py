@@ -1,10 +1,11 @@
 """Work that every subscription one published event wakes would repeat, done once per event.
 
 A message sent to a channel with a hundred open `chatEvents` subscriptions in this process
-wakes a hundred generators. Each must re-check its subscriber's rights and render the
-message; done separately that is a few statements each. Here the first of them to reach
-the event asks, in one batch, which of the chat's watchers in this process may read it, and
-loads the message once; the others wait for and reuse those answers. Nothing outlives its
+wakes a hundred generators (and a presence change, every `presence(spaceId)` watcher of the
+space). Each must re-check its subscriber's rights and render the event; done separately
+that is a few statements each. Here the first of them to reach the event asks, in one batch,
+which of the chat's (or space's) watchers in this process may still see it, and loads the
+message or user once; the others wait for and reuse those answers. Nothing outlives its
 event (the answers hang off it, see app.broadcast.Published), so rights are still read anew
 for every event.
 """
@@ -12,7 +13,7 @@ for every event.
 import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,40 +22,37 @@ from app.broadcast import Published
 from db.models import Chat, Message, User
 from loaders.messages import load_with_authors
 from resolvers.chat_access import viewers_among
+from resolvers.permissions import memberships
 
 T = TypeVar("T")
 
 
+Scope = tuple[str, int]  # ("chat", chat id) or ("space", space id)
+Check = Callable[[AsyncSession, int, list[int]], Awaitable[set[int]]]
+
+
 class PerEvent:
-    """Process-wide: who watches which chat here, and each event's shared answers."""
+    """Process-wide: who watches which chat or space here, and each event's shared answers."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
-        self._watchers: defaultdict[int, Counter[int]] = defaultdict(Counter)
+        self._watchers: defaultdict[Scope, Counter[int]] = defaultdict(Counter)
 
-    @contextmanager
-    def watching(self, chat_id: int, user_id: int) -> Iterator[None]:
-        """Count `user_id` among the chat's watchers while a subscription of theirs is open."""
-        self._watchers[chat_id][user_id] += 1
-        try:
-            yield
-        finally:
-            watchers = self._watchers[chat_id]
-            watchers[user_id] -= 1
-            if watchers[user_id] <= 0:
-                del watchers[user_id]
-            if not watchers:
-                del self._watchers[chat_id]
+    def watching_chat(self, chat_id: int, user_id: int) -> AbstractContextManager[None]:
+        """Count `user_id` among the chat's watchers while their subscription is open."""
+        return self._watching(("chat", chat_id), user_id)
+
+    def watching_space(self, space_id: int, user_id: int) -> AbstractContextManager[None]:
+        """Count `user_id` among the space's watchers while their subscription is open."""
+        return self._watching(("space", space_id), user_id)
 
     async def may_read(self, event: Published, chat_id: int, user_id: int) -> bool:
         """Whether `user_id` may read the chat now: one batch for all of its watchers."""
-        watchers = frozenset(self._watchers.get(chat_id, ())) | {user_id}
-        asked, readers = await _once(
-            event, ("readers", chat_id), lambda: self._readers(chat_id, watchers)
-        )
-        if user_id not in asked:  # began watching after the batch was asked for
-            _, readers = await self._readers(chat_id, {user_id})
-        return user_id in readers
+        return await self._batched(event, ("chat", chat_id), user_id, _readers)
+
+    async def is_member(self, event: Published, space_id: int, user_id: int) -> bool:
+        """Whether `user_id` belongs to the space now: one batch for all of its watchers."""
+        return await self._batched(event, ("space", space_id), user_id, _members)
 
     async def message(
         self, event: Published, message_id: int
@@ -65,19 +63,54 @@ class PerEvent:
         """
         return await _once(event, ("message", message_id), lambda: self._message(message_id))
 
-    async def _readers(
-        self, chat_id: int, user_ids: Iterable[int]
+    async def user(self, event: Published, user_id: int) -> User | None:
+        """A user row loaded once for every subscriber (detached and shared: read only)."""
+        return await _once(event, ("user", user_id), lambda: self._user(user_id))
+
+    @contextmanager
+    def _watching(self, scope: Scope, user_id: int) -> Iterator[None]:
+        self._watchers[scope][user_id] += 1
+        try:
+            yield
+        finally:
+            watchers = self._watchers[scope]
+            watchers[user_id] -= 1
+            if watchers[user_id] <= 0:
+                del watchers[user_id]
+            if not watchers:
+                del self._watchers[scope]
+
+    async def _batched(self, event: Published, scope: Scope, user_id: int, check: Check) -> bool:
+        watchers = frozenset(self._watchers.get(scope, ())) | {user_id}
+        asked, passed = await _once(event, scope, lambda: self._check(check, scope, watchers))
+        if user_id not in asked:  # began watching after the batch was asked for
+            _, passed = await self._check(check, scope, {user_id})
+        return user_id in passed
+
+    async def _check(
+        self, check: Check, scope: Scope, user_ids: Iterable[int]
     ) -> tuple[frozenset[int], set[int]]:
         asked = frozenset(user_ids)
         async with self.sessionmaker() as session:
-            chat = await session.get(Chat, chat_id)
-            readers = await viewers_among(session, chat, list(asked)) if chat else set()
-        return asked, readers
+            return asked, await check(session, scope[1], list(asked))
 
     async def _message(self, message_id: int) -> tuple[Message, User | None] | None:
         async with self.sessionmaker() as session:
             found = await load_with_authors(session, Message.id == message_id)
         return found[0] if found else None
+
+    async def _user(self, user_id: int) -> User | None:
+        async with self.sessionmaker() as session:
+            return await session.get(User, user_id)
+
+
+async def _readers(session: AsyncSession, chat_id: int, user_ids: list[int]) -> set[int]:
+    chat = await session.get(Chat, chat_id)
+    return await viewers_among(session, chat, user_ids) if chat else set()
+
+
+async def _members(session: AsyncSession, space_id: int, user_ids: list[int]) -> set[int]:
+    return {user_id for _, user_id in await memberships(session, [space_id], user_ids)}
 
 
 async def _once(event: Published, key: Hashable, work: Callable[[], Awaitable[T]]) -> T:

@@ -55,43 +55,60 @@ def per_event(app: Starlette) -> PerEvent:
 
 
 async def checked_by_all(
-    shared: PerEvent, room: Lounge, counter: StatementCounter
+    shared: PerEvent, room: Lounge, counter: StatementCounter, scope: str = "chat"
 ) -> tuple[dict[str, bool], int]:
-    """Every watcher (members and the outsider) checks one event at once: answers and cost."""
+    """Every watcher (members and the outsider) of the channel, or of the space's presence,
+    checks one event at once: their answers and what that cost."""
     watchers = [room.owner, *room.members, room.outsider]
+    space = pk(room.space)
     with ExitStack() as stack:
         for account in watchers:
-            stack.enter_context(shared.watching(room.channel, pk(account.id)))
+            if scope == "chat":
+                stack.enter_context(shared.watching_chat(room.channel, pk(account.id)))
+            else:
+                stack.enter_context(shared.watching_space(space, pk(account.id)))
         published = event()
         counter.count, counter.counting = 0, True
         answers = await asyncio.gather(
-            *(shared.may_read(published, room.channel, pk(a.id)) for a in watchers)
+            *(
+                shared.may_read(published, room.channel, pk(a.id))
+                if scope == "chat"
+                else shared.is_member(published, space, pk(a.id))
+                for a in watchers
+            )
         )
         counter.counting = False
     return {a.tag: answer for a, answer in zip(watchers, answers, strict=True)}, counter.count
 
 
+@pytest.mark.parametrize(("scope", "most"), [("chat", 3), ("space", 1)])
 @pytest.mark.parametrize("members", [3, 30])
 async def test_one_event_checks_every_watcher_in_a_constant_number_of_statements(
-    client: GraphQLClient, app: Starlette, sql_statements: StatementCounter, members: int
+    client: GraphQLClient,
+    app: Starlette,
+    sql_statements: StatementCounter,
+    members: int,
+    scope: str,
+    most: int,
 ) -> None:
     room = await lounge(client, app, members)
-    answers, statements = await checked_by_all(per_event(app), room, sql_statements)
+    answers, statements = await checked_by_all(per_event(app), room, sql_statements, scope)
     assert answers.pop("outsider") is False
     assert set(answers.values()) == {True} and len(answers) == members + 1
-    assert statements <= 3
+    assert statements <= most
 
 
+@pytest.mark.parametrize("scope", ["chat", "space"])
 async def test_rights_are_read_anew_for_every_event(
-    client: GraphQLClient, app: Starlette, sql_statements: StatementCounter
+    client: GraphQLClient, app: Starlette, sql_statements: StatementCounter, scope: str
 ) -> None:
     room = await lounge(client, app, 2)
     kicked = room.members[0]
     shared = per_event(app)
-    before, _ = await checked_by_all(shared, room, sql_statements)
+    before, _ = await checked_by_all(shared, room, sql_statements, scope)
     assert before[kicked.tag] is True
     await client.data(KICK, {"s": room.space, "u": kicked.id}, token=room.owner.access_token)
-    after, _ = await checked_by_all(shared, room, sql_statements)
+    after, _ = await checked_by_all(shared, room, sql_statements, scope)
     assert after[kicked.tag] is False and after[room.members[1].tag] is True
 
 
@@ -101,10 +118,13 @@ async def test_a_watcher_who_arrives_after_the_batch_is_checked_on_its_own(
     room = await lounge(client, app, 1)
     shared = per_event(app)
     published = event()
-    with shared.watching(room.channel, pk(room.owner.id)):
+    with shared.watching_chat(room.channel, pk(room.owner.id)):
         assert await shared.may_read(published, room.channel, pk(room.owner.id))
         member, outsider = pk(room.members[0].id), pk(room.outsider.id)
-        with shared.watching(room.channel, member), shared.watching(room.channel, outsider):
+        with (
+            shared.watching_chat(room.channel, member),
+            shared.watching_chat(room.channel, outsider),
+        ):
             assert await shared.may_read(published, room.channel, member) is True
             assert await shared.may_read(published, room.channel, outsider) is False
 
@@ -116,7 +136,7 @@ async def test_a_subscriber_that_goes_away_does_not_cancel_the_others_answer(
     shared = per_event(app)
     published = event()
     owner, member = pk(room.owner.id), pk(room.members[0].id)
-    with shared.watching(room.channel, owner), shared.watching(room.channel, member):
+    with shared.watching_chat(room.channel, owner), shared.watching_chat(room.channel, member):
         first = asyncio.ensure_future(shared.may_read(published, room.channel, owner))
         await asyncio.sleep(0)  # the batch has started on the first caller's behalf
         first.cancel()
@@ -141,3 +161,15 @@ async def test_the_message_is_loaded_once_with_its_author_for_every_subscriber(
         ("hello", "owner")
     }
     assert await shared.message(event(), 999_999) is None
+
+
+async def test_a_user_is_loaded_once_for_every_subscriber(
+    client: GraphQLClient, app: Starlette, sql_statements: StatementCounter
+) -> None:
+    room = await lounge(client, app, 1)
+    shared, published = per_event(app), event()
+    sql_statements.counting = True
+    found = await asyncio.gather(*(shared.user(published, pk(room.owner.id)) for _ in range(20)))
+    sql_statements.counting = False
+    assert sql_statements.count == 1
+    assert {row.tag if row else None for row in found} == {"owner"}
