@@ -17,7 +17,7 @@ from graphql_schema.info import Info
 from graphql_schema.messages import Message
 from graphql_schema.notifications import Notification
 from graphql_schema.spaces import Space
-from graphql_schema.users import User, load_user
+from graphql_schema.users import User
 
 
 @strawberry.type
@@ -68,6 +68,14 @@ class MembershipChanged:
 MessageEvent = MessageCreated | MessageUpdated | MessageDeleted
 
 
+async def shared_user(info: Info, event: Published, user_id: int) -> User:
+    """A user the event names, loaded once for every subscriber it woke."""
+    row = await info.context.per_event.user(event, user_id)
+    assert row is not None, f"user {user_id} is referenced but missing"
+    info.context.loaders.users.prime(row.id, row)
+    return User.from_row(row)
+
+
 async def _shared_message(info: Info, event: Published, message_id: int) -> Message | None:
     """The event's message as loaded once for every subscriber; None if it is gone."""
     found = await info.context.per_event.message(event, message_id)
@@ -104,20 +112,22 @@ async def render_reaction_changed(
     return ReactionChanged(
         message=message,
         emoji=payload["emoji"],
-        user=await load_user(info, payload["userId"]),
+        user=await shared_user(info, event, payload["userId"]),
         added=payload["added"],
     )
 
 
-async def render_typing_started(info: Info, payload: dict[str, Any]) -> TypingStarted:
+async def render_typing_started(
+    info: Info, event: Published, payload: dict[str, Any]
+) -> TypingStarted:
     return TypingStarted(
         chat_id=strawberry.ID(to_global_id("Chat", payload["chatId"])),
-        user=await load_user(info, payload["userId"]),
+        user=await shared_user(info, event, payload["userId"]),
     )
 
 
 async def render_membership_changed(
-    info: Info, payload: dict[str, Any], *, channel: models.Chat | None = None
+    info: Info, event: Published, payload: dict[str, Any], *, channel: models.Chat | None = None
 ) -> MembershipChanged | None:
     """`channel`: the channel whose stream reports a change in its space."""
     session = info.context.session
@@ -131,7 +141,7 @@ async def render_membership_changed(
     return MembershipChanged(
         space=Space.from_row(space) if space else None,
         chat=Chat.from_row(chat) if chat else None,
-        user=await load_user(info, payload["userId"]),
+        user=await shared_user(info, event, payload["userId"]),
         change=payload["change"],
     )
 

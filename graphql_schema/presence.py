@@ -7,6 +7,7 @@ import strawberry
 
 from app.broadcast import Published
 from app.events import decode
+from graphql_schema.events import shared_user
 from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
 from graphql_schema.users import PresenceStatus, User
@@ -23,14 +24,9 @@ class PresenceChanged:
 async def render_presence_changed(
     info: Info, event: Published, payload: dict[str, Any]
 ) -> PresenceChanged:
-    """The event from its published form: {"userId": int, "status": "<PresenceStatus>"}.
-
-    The user row is loaded once for every subscriber the event woke (loaders.per_event).
-    """
-    row = await info.context.per_event.user(event, payload["userId"])
-    assert row is not None, f"presence of a missing user {payload['userId']}"
-    info.context.loaders.users.prime(row.id, row)
-    return PresenceChanged(user=User.from_row(row), status=PresenceStatus(payload["status"]))
+    """The event from its published form: {"userId": int, "status": "<PresenceStatus>"}."""
+    user = await shared_user(info, event, payload["userId"])
+    return PresenceChanged(user=user, status=PresenceStatus(payload["status"]))
 
 
 @strawberry.type

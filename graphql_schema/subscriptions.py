@@ -70,10 +70,10 @@ async def _render_chat_event(
     if kind == "ReactionChanged":
         return await render_reaction_changed(info, event, payload)
     if kind == "TypingStarted":
-        return await render_typing_started(info, payload)
+        return await render_typing_started(info, event, payload)
     if kind == "MembershipChanged":
         channel = await info.context.session.get(models.Chat, chat_id)
-        return await render_membership_changed(info, payload, channel=channel)
+        return await render_membership_changed(info, event, payload, channel=channel)
     return None  # AccessChanged: the re-check was the point
 
 
@@ -88,7 +88,7 @@ async def _render_user_event(
     if kind == "NotificationCreated":
         return await render_notification_created(info, payload, user.id)
     if kind == "MembershipChanged":
-        return await render_membership_changed(info, payload)
+        return await render_membership_changed(info, event, payload)
     if kind == "PresenceChanged":
         return await render_presence_changed(info, event, payload)
     return None
