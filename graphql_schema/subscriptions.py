@@ -61,6 +61,13 @@ UserEvent = Annotated[
 ]
 
 
+def _not_news(payload: dict[str, Any], user_id: int, replayed_up_to: int) -> bool:
+    """A message the replay already sent, or the subscriber's own typing."""
+    if payload["kind"] == "MessageCreated":
+        return bool(payload["messageId"] <= replayed_up_to)
+    return payload["kind"] == "TypingStarted" and bool(payload["userId"] == user_id)
+
+
 async def _render_chat_event(
     info: Info, event: Published, payload: dict[str, Any], chat_id: int
 ) -> ChatEvent | None:
@@ -142,13 +149,8 @@ class EventSubscription:
                         yield MessageCreated(message=message)
                 async for event in events:
                     payload = decode(event.message)
-                    if (
-                        payload["kind"] == "MessageCreated"
-                        and payload["messageId"] <= replayed_up_to
-                    ):
-                        continue  # already sent by the replay
-                    if payload["kind"] == "TypingStarted" and payload["userId"] == user.id:
-                        continue  # one's own typing is not news
+                    if _not_news(payload, user.id, replayed_up_to):
+                        continue
                     if not await ctx.per_event.may_read(event, pk, user.id):
                         return
                     async with ctx.event_scope():
