@@ -26,6 +26,10 @@ from resolvers.permissions import memberships
 
 T = TypeVar("T")
 
+# Users per statement: PostgreSQL takes at most 32,767 parameters in one, and a busy channel
+# can have more watchers than that in one process.
+CHECK_CHUNK = 5000
+
 
 Scope = tuple[str, int]  # ("chat", chat id) or ("space", space id)
 Check = Callable[[AsyncSession, int, list[int]], Awaitable[set[int]]]
@@ -91,8 +95,12 @@ class PerEvent:
         self, check: Check, scope: Scope, user_ids: Iterable[int]
     ) -> tuple[frozenset[int], set[int]]:
         asked = frozenset(user_ids)
+        ordered = sorted(asked)
+        passed: set[int] = set()
         async with self.sessionmaker() as session:
-            return asked, await check(session, scope[1], list(asked))
+            for start in range(0, len(ordered), CHECK_CHUNK):
+                passed |= await check(session, scope[1], ordered[start : start + CHECK_CHUNK])
+        return asked, passed
 
     async def _message(self, message_id: int) -> tuple[Message, User | None] | None:
         async with self.sessionmaker() as session:

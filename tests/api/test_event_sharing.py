@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 
 from app.broadcast import Published
 from graphql_schema.ids import parse_global_id
+from loaders import per_event as per_event_module
 from loaders.per_event import PerEvent
 from tests.conftest import StatementCounter
 from tests.factories import create_space, join, register_directly
@@ -173,3 +174,17 @@ async def test_a_user_is_loaded_once_for_every_subscriber(
     sql_statements.counting = False
     assert sql_statements.count == 1
     assert {row.tag if row else None for row in found} == {"owner"}
+
+
+async def test_watchers_beyond_one_statement_s_worth_are_checked_in_chunks(
+    client: GraphQLClient,
+    app: Starlette,
+    sql_statements: StatementCounter,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(per_event_module, "CHECK_CHUNK", 2)
+    room = await lounge(client, app, 4)
+    answers, statements = await checked_by_all(per_event(app), room, sql_statements, "space")
+    assert statements == 3  # six watchers, two per statement
+    assert answers.pop("outsider") is False
+    assert set(answers.values()) == {True} and len(answers) == 5
