@@ -22,6 +22,8 @@ from resolvers import presence
 
 logger = logging.getLogger(__name__)
 
+CANCEL_AGAIN_SECONDS = 0.1
+
 Transition = Callable[[AsyncSession, Events, int], Awaitable[None]]
 
 
@@ -54,9 +56,7 @@ class PresenceTracker:
 
     async def stop(self) -> None:
         for task in [*self._refreshers, *([self._sweeper] if self._sweeper else [])]:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await _cancel(task)
         await self.store.close()
 
     async def socket_opened(self, user_id: int) -> SocketPresence:
@@ -109,3 +109,17 @@ async def _set_within(event: asyncio.Event, seconds: float) -> bool:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), seconds)
     return event.is_set()
+
+
+async def _cancel(task: "asyncio.Task[None]") -> None:
+    """Cancel `task` and wait until it has ended, cancelling again while it goes on.
+
+    redis-py can swallow a cancellation that lands just as its socket timeout expires (it
+    becomes a TimeoutError, which the store reports as Redis being unreachable), and the
+    sweeper's or a refresher's loop would then carry on, holding the shutdown forever.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=CANCEL_AGAIN_SECONDS)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -10,6 +10,7 @@ import pytest
 from redis import Redis as SyncRedis
 
 from app.presence import MemoryPresenceStore, PresenceStore, RedisPresenceStore
+from app.presence_tracker import PresenceTracker
 from tests.backends import REDIS_URL
 
 TTL = 0.4  # seconds
@@ -168,3 +169,37 @@ async def test_unreachable_redis_fails_open(caplog: pytest.LogCaptureFixture) ->
     finally:
         await store.close()
     assert len([r for r in caplog.records if "Redis unreachable" in r.getMessage()]) == 4
+
+
+class SwallowingStore(MemoryPresenceStore):
+    """Sweeps like redis-py under a socket timeout: a cancellation that lands in the call
+    comes out as 'Redis unreachable', once."""
+
+    def __init__(self) -> None:
+        super().__init__(ttl_seconds=60)
+        self.sweeping = asyncio.Event()
+        self.swallowed = False
+
+    async def sweep(self) -> list[int]:
+        if self.swallowed:
+            return await super().sweep()
+        self.sweeping.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            self.swallowed = True
+            current = asyncio.current_task()
+            assert current is not None
+            current.uncancel()
+        return []
+
+
+async def test_stopping_ends_a_sweeper_that_swallowed_its_cancellation() -> None:
+    store = SwallowingStore()
+    tracker = PresenceTracker(store, 0.04, sessionmaker=None, events=None)  # type: ignore[arg-type]
+    await tracker.start()
+    await asyncio.wait_for(store.sweeping.wait(), 5)
+    stopping = asyncio.create_task(tracker.stop())
+    done, _ = await asyncio.wait([stopping], timeout=5)
+    assert done == {stopping}, "stop() still waits for the sweeper"
+    assert store.swallowed
