@@ -31,6 +31,12 @@ POLL_SECONDS = 1.0
 PING_EVERY_SECONDS = 5.0
 
 
+def is_redis_url(url: str) -> bool:
+    """Whether a BROADCAST_URL names Redis (whatever else shares it follows: rate-limit
+    counters, presence), rather than the in-memory backend of a single process."""
+    return url.startswith(("redis://", "rediss://"))
+
+
 class SubscriberOverflow(Exception):
     """The subscriber fell too far behind; it should reconnect and replay what it missed."""
 
@@ -83,8 +89,7 @@ class FanOut(Broadcast):
         backend: BroadcastBackend | None = None,
     ) -> None:
         if backend is None:
-            redis_url = url.startswith(("redis://", "rediss://"))
-            backend = RedisBackend(url) if redis_url else MemoryBackend(url)
+            backend = RedisBackend(url) if is_redis_url(url) else MemoryBackend(url)
         super().__init__(backend=backend)
         self.queue_size = queue_size
         self._subscribers: dict[str, set[Backlog]] = {}  # type: ignore[assignment]

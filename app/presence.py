@@ -22,6 +22,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from app.broadcast import is_redis_url
+
 logger = logging.getLogger(__name__)
 
 HTTP_CONNECTION = "http"  # the one entry the heartbeat mutation refreshes, per user
@@ -251,6 +253,6 @@ class RedisPresenceStore:
 
 def create_store(broadcast_url: str, namespace: str, ttl_seconds: float) -> PresenceStore:
     """Redis when the broadcast backend is Redis (shared by all processes), else memory."""
-    if broadcast_url.startswith(("redis://", "rediss://")):
+    if is_redis_url(broadcast_url):
         return RedisPresenceStore(broadcast_url, namespace, ttl_seconds)
     return MemoryPresenceStore(ttl_seconds)

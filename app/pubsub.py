@@ -5,12 +5,14 @@ import asyncio
 from redis import asyncio as redis
 from redis.exceptions import RedisError
 
+from app.broadcast import is_redis_url
+
 READY_TIMEOUT_SECONDS = 2.0
 
 
 async def broadcast_reachable(url: str) -> bool:
     """Whether the backend behind `url` answers now (the in-memory one always does)."""
-    if not url.startswith(("redis://", "rediss://")):
+    if not is_redis_url(url):
         return True
     client = redis.Redis.from_url(url, socket_connect_timeout=READY_TIMEOUT_SECONDS)
     try:

@@ -9,6 +9,7 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from app.broadcast import is_redis_url
 from resolvers.errors import RateLimited
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ class RateLimiter:
 
     def __init__(self, broadcast_url: str, namespace: str) -> None:
         storage: Storage
-        if broadcast_url.startswith(("redis://", "rediss://")):
+        if is_redis_url(broadcast_url):
             storage = RedisStorage(
                 f"async+{broadcast_url}", implementation="redispy", key_prefix=f"{namespace}:limits"
             )
