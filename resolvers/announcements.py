@@ -41,15 +41,20 @@ async def message_event(session: AsyncSession, chat: Chat, kind: str, message_id
 
 def space_membership(session: AsyncSession, space_id: int, user_id: int, change: Change) -> None:
     """Someone joined, left or was removed from a space, or their roles changed."""
-    payload = {"spaceId": space_id, "userId": user_id, "change": change.value}
-    announce(session, space_topic(space_id), "MembershipChanged", **payload)
-    announce(session, user_topic(user_id), "MembershipChanged", **payload)
+    _membership(session, space_topic(space_id), user_id, change, spaceId=space_id)
 
 
 def chat_membership(session: AsyncSession, chat_id: int, user_id: int, change: Change) -> None:
     """Someone was added to, or left, a DIRECT or GROUP chat."""
-    payload = {"chatId": chat_id, "userId": user_id, "change": change.value}
-    announce(session, chat_topic(chat_id), "MembershipChanged", **payload)
+    _membership(session, chat_topic(chat_id), user_id, change, chatId=chat_id)
+
+
+def _membership(
+    session: AsyncSession, topic: str, user_id: int, change: Change, **where: int
+) -> None:
+    """MembershipChanged to the space's or chat's readers, and to the user concerned."""
+    payload = {**where, "userId": user_id, "change": change.value}
+    announce(session, topic, "MembershipChanged", **payload)
     announce(session, user_topic(user_id), "MembershipChanged", **payload)
 
 
