@@ -85,8 +85,12 @@ class PerEvent:
                 del self._watchers[scope]
 
     async def _batched(self, event: Published, scope: Scope, user_id: int, check: Check) -> bool:
-        watchers = frozenset(self._watchers.get(scope, ())) | {user_id}
-        asked, passed = await _once(event, scope, lambda: self._check(check, scope, watchers))
+        def everyone() -> Awaitable[tuple[frozenset[int], set[int]]]:
+            # Only the first caller's work runs: the watchers are gathered once per event.
+            watchers = {*self._watchers.get(scope, ()), user_id}
+            return self._check(check, scope, watchers)
+
+        asked, passed = await _once(event, scope, everyone)
         if user_id not in asked:  # began watching after the batch was asked for
             _, passed = await self._check(check, scope, {user_id})
         return user_id in passed
