@@ -30,23 +30,40 @@ class ChatKind(enum.Enum):
 
 @strawberry.type(name="Chat")
 class Chat(Node):
+    """What a chat shows beyond its id and kind, it shows only to those who may read it.
+
+    A chat reached from an event (the one just left) may no longer be readable: built
+    `from_row` without `readable`, it asks (batched for the whole response) when a field
+    needs to know.
+    """
+
     id: strawberry.ID
     kind: ChatKind
-    title: str | None = strawberry.field(description="Channels and groups; null for DIRECT.")
-    topic: str | None
     created_at: datetime
     row: strawberry.Private[models.Chat]
+    known_readable: strawberry.Private[bool]
 
     @classmethod
-    def from_row(cls, row: models.Chat) -> Self:
+    def from_row(cls, row: models.Chat, *, readable: bool = False) -> Self:
+        """`readable`: the caller has established that the viewer may read the chat."""
         return cls(
             id=strawberry.ID(to_global_id("Chat", row.id)),
             kind=ChatKind(row.kind.value),
-            title=row.title,
-            topic=row.topic,
             created_at=row.created_at,
             row=row,
+            known_readable=readable,
         )
+
+    async def _readable(self, info: Info) -> bool:
+        return self.known_readable or await info.context.loaders.readable_chats.load(self.row.id)
+
+    @strawberry.field(description="Channels and groups; null for DIRECT.")
+    async def title(self, info: Info) -> str | None:
+        return self.row.title if await self._readable(info) else None
+
+    @strawberry.field
+    async def topic(self, info: Info) -> str | None:
+        return self.row.topic if await self._readable(info) else None
 
     @strawberry.field(description="CHANNEL only.")
     async def space(
@@ -54,7 +71,7 @@ class Chat(Node):
     ) -> Annotated["Space", strawberry.lazy("graphql_schema.spaces")] | None:
         from graphql_schema.spaces import Space
 
-        if self.row.space_id is None:
+        if self.row.space_id is None or not await self._readable(info):
             return None
         return Space.from_row(await info.context.session.get_one(models.Space, self.row.space_id))
 
@@ -77,16 +94,20 @@ class Chat(Node):
     ) -> Annotated["Message", strawberry.lazy("graphql_schema.messages")] | None:
         from graphql_schema.messages import Message
 
+        if not await self._readable(info):
+            return None
         row = await info.context.loaders.last_messages.load(self.row.id)
         return Message.from_row(row) if row else None
 
     @strawberry.field(description="Messages after my read marker, not my own.")
     async def unread_count(self, info: Info) -> int:
+        if not await self._readable(info):
+            return 0
         return await info.context.loaders.unread_counts.load(self.row.id)
 
     @strawberry.field(description="DIRECT and GROUP; empty for channels.")
     async def participants(self, info: Info) -> list[User]:
-        if self.row.space_id is not None:
+        if self.row.space_id is not None or not await self._readable(info):
             return []
         rows = await info.context.loaders.participants.load(self.row.id)
         return [User.from_row(row) for row in rows]
@@ -115,7 +136,7 @@ class ChatQuery:
         row = await chats.find_visible_chat(
             ctx.session, ctx.require_user(), pk_from_global_id(id, "Chat")
         )
-        return Chat.from_row(row) if row else None
+        return Chat.from_row(row, readable=True) if row else None
 
     @strawberry.field(description="DIRECT and GROUP chats, most recent activity first.")
     async def my_chats(
@@ -126,7 +147,10 @@ class ChatQuery:
             ctx.session, ctx.require_user(), page_request(first, after)
         )
         pairs = [
-            (Chat.from_row(row), encode_cursor(row.last_activity_at.isoformat(), row.id))
+            (
+                Chat.from_row(row, readable=True),
+                encode_cursor(row.last_activity_at.isoformat(), row.id),
+            )
             for row in rows
         ]
         return Connection[Chat].build(pairs, has_next=has_next, has_previous=after is not None)
@@ -164,14 +188,15 @@ class ChatMutation:
     async def open_direct_chat(self, info: Info, user_id: strawberry.ID) -> Chat:
         ctx = info.context
         user_pk = pk_from_global_id(user_id, "User", field="userId")
-        return Chat.from_row(await chats.open_direct_chat(ctx.session, ctx.require_user(), user_pk))
+        row = await chats.open_direct_chat(ctx.session, ctx.require_user(), user_pk)
+        return Chat.from_row(row, readable=True)
 
     @strawberry.mutation(description="Up to 25 participants, the creator included.")
     async def create_group_chat(self, info: Info, input: CreateGroupChatInput) -> Chat:
         ctx = info.context
         user_pks = [pk_from_global_id(uid, "User", field="userIds") for uid in input.user_ids]
         row = await chats.create_group_chat(ctx.session, ctx.require_user(), input.title, user_pks)
-        return Chat.from_row(row)
+        return Chat.from_row(row, readable=True)
 
     @strawberry.mutation
     async def add_chat_participant(
@@ -184,7 +209,7 @@ class ChatMutation:
             pk_from_global_id(chat_id, "Chat", field="chatId"),
             pk_from_global_id(user_id, "User", field="userId"),
         )
-        return Chat.from_row(row)
+        return Chat.from_row(row, readable=True)
 
     @strawberry.mutation(description="Default: up to the latest message. Never moves back.")
     async def mark_chat_read(
@@ -197,7 +222,7 @@ class ChatMutation:
             pk_from_global_id(chat_id, "Chat", field="chatId"),
             pk_from_global_id(message_id, "Message", field="messageId") if message_id else None,
         )
-        return Chat.from_row(row)
+        return Chat.from_row(row, readable=True)
 
     @strawberry.mutation(
         description="Tell the chat's other readers you are typing; false when throttled "

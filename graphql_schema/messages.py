@@ -96,7 +96,9 @@ class Message(Node):
     async def chat(self, info: Info) -> Annotated["Chat", strawberry.lazy("graphql_schema.chats")]:
         from graphql_schema.chats import Chat
 
-        return Chat.from_row(await info.context.session.get_one(models.Chat, self.row.chat_id))
+        # A message is only ever shown to a reader of its chat.
+        row = await info.context.session.get_one(models.Chat, self.row.chat_id)
+        return Chat.from_row(row, readable=True)
 
     @strawberry.field(description="Null for SYSTEM messages.")
     async def author(self, info: Info) -> User | None:

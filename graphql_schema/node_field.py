@@ -35,7 +35,7 @@ async def _space(info: Info, pk: int) -> Node | None:
 async def _chat(info: Info, pk: int) -> Node | None:
     ctx = info.context
     row = await chats.find_visible_chat(ctx.session, ctx.require_user(), pk)
-    return Chat.from_row(row) if row else None
+    return Chat.from_row(row, readable=True) if row else None
 
 
 async def _role(info: Info, pk: int) -> Node | None:

@@ -97,7 +97,7 @@ class Space(Node):
         if not (await _standing(info, self.row)).has(PermissionFlag.VIEW_CHANNELS):
             return []
         rows = await chats.channels_of_space(info.context.session, self.row.id)
-        return [Chat.from_row(row) for row in rows]
+        return [Chat.from_row(row, readable=True) for row in rows]
 
     @strawberry.field(description="Members only; an empty list for others.")
     async def members(

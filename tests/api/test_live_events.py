@@ -255,3 +255,42 @@ async def test_streams_of_a_deleted_channel_end(server: Server, deleted: str) ->
         else:
             server.graphql("mutation($s: ID!) { deleteSpace(id: $s) }", {"s": space["id"]}, alice)
         assert await next_message(ws, 3.0) == {"id": "1", "type": "complete"}
+
+
+async def test_a_chat_one_has_left_shows_only_its_id_in_the_left_event(server: Server) -> None:
+    alice, _ = register(server, "alice")
+    bob, bob_id = register(server, "bob")
+    carol, carol_id = register(server, "carol")
+    create = """mutation($ids: [ID!]!) {
+        createGroupChat(input: {title: "plans", userIds: $ids}) { id }
+    }"""
+    group = server.graphql(create, {"ids": [bob_id, carol_id]}, alice)["createGroupChat"]["id"]
+    send(server, alice, group, "before carol left")
+    fields = """change chat {
+        id title topic space { id } unreadCount lastMessage { content } participants { tag }
+    }"""
+    mine = f"subscription {{ myEvents {{ ... on MembershipChanged {{ {fields} }} }} }}"
+    chat_events = f"""subscription($chat: ID!) {{
+        chatEvents(chatId: $chat) {{ ... on MembershipChanged {{ {fields} }} }}
+    }}"""
+    async with socket(server, carol) as carol_ws, socket(server, bob) as bob_ws:
+        await start(carol_ws, mine)
+        await start(bob_ws, chat_events, {"chat": group})
+        server.graphql("mutation($c: ID!) { leaveChat(chatId: $c) }", {"c": group}, carol)
+        left = await next_event(carol_ws, "myEvents")
+        seen_by_bob = await next_event(bob_ws, "chatEvents")
+    assert left == {
+        "change": "LEFT",
+        "chat": {
+            "id": group,
+            "title": None,
+            "topic": None,
+            "space": None,
+            "unreadCount": 0,
+            "lastMessage": None,
+            "participants": [],
+        },
+    }
+    assert seen_by_bob["chat"]["title"] == "plans"  # still a reader: the whole chat
+    assert seen_by_bob["chat"]["lastMessage"] == {"content": "before carol left"}
+    assert [p["tag"] for p in seen_by_bob["chat"]["participants"]] == ["alice", "bob"]
