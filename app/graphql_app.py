@@ -4,6 +4,7 @@ import asyncio
 from datetime import timedelta
 from typing import cast
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -13,6 +14,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema import BaseSchema
 from strawberry.types.unset import UNSET, UnsetType
 
+from app import request_parsing
 from app.auth import authenticate, token_from_credential
 from app.context import Context, Unit
 from app.services import Services
@@ -61,6 +63,24 @@ class GraphQLApp(GraphQL[Context, None]):
         async with self.services.sessionmaker() as session:
             scope.setdefault("state", {})["db_session"] = session
             await super().__call__(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return request_parsing.decode_json(data)
+
+    def parse_json(self, data: str | bytes) -> object:
+        return request_parsing.request_object(super().parse_json(data), "A GraphQL request")
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
+        try:
+            form = await request.get_form_data()
+        except ValueError as exc:
+            raise HTTPException(400, "Unable to parse the multipart body") from exc
+        operations, files_map = (form.form.get(name, "{}") for name in ("operations", "map"))
+        return request_parsing.with_files(  # type: ignore[no-any-return]
+            super().parse_json(operations) if isinstance(operations, str | bytes) else operations,
+            super().parse_json(files_map) if isinstance(files_map, str | bytes) else files_map,
+            form.files,
+        )
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -1,5 +1,6 @@
 """The one schema: roots merged from the feature modules, extensions configured here."""
 
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -16,6 +17,7 @@ from strawberry.tools import merge_types
 from graphql_schema.accounts import AccountMutation
 from graphql_schema.chats import ChatMutation, ChatQuery
 from graphql_schema.extensions.errors import ErrorCodes
+from graphql_schema.extensions.input_text import InputText
 from graphql_schema.extensions.operation_unit import OperationUnit
 from graphql_schema.messages import MessageMutation, MessageQuery
 from graphql_schema.moderation import ModerationMutation
@@ -24,6 +26,7 @@ from graphql_schema.notifications import NotificationMutation, NotificationQuery
 from graphql_schema.presence import PresenceMutation, PresenceSubscription
 from graphql_schema.profiles import ProfileMutation, ProfileQuery
 from graphql_schema.role_mutations import RoleMutation
+from graphql_schema.scalars import DateTime
 from graphql_schema.spaces import SpaceMutation, SpaceQuery
 from graphql_schema.subscriptions import EventSubscription
 
@@ -62,6 +65,7 @@ def create_schema(*, introspection: bool = True) -> strawberry.Schema:
     # Classes or factories: each request gets fresh extension instances.
     extensions: list[Any] = [
         ErrorCodes,
+        InputText,
         OperationUnit,
         partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
@@ -74,6 +78,7 @@ def create_schema(*, introspection: bool = True) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
+        scalar_overrides={datetime: DateTime},
     )
 
 

@@ -12,6 +12,9 @@ from resolvers.errors import BadUserInput
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
+# Ours encode a sort key of a few values (at most a 100-character name and an id); a longer
+# one was not made here, and decoding it would only cost time.
+CURSOR_MAX = 1024
 
 
 @dataclass(frozen=True)
@@ -35,9 +38,11 @@ def encode_cursor(*values: Any) -> str:
 
 
 def decode_cursor(cursor: str, *, field: str) -> list[Any]:
+    if len(cursor) > CURSOR_MAX:
+        raise BadUserInput("Invalid cursor", field=field)
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, UnicodeError, ValueError) as exc:
+    except (binascii.Error, ValueError, RecursionError) as exc:  # (UnicodeError is a ValueError)
         raise BadUserInput("Invalid cursor", field=field) from exc
     if not isinstance(values, list) or not values:
         raise BadUserInput("Invalid cursor", field=field)

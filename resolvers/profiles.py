@@ -10,11 +10,10 @@ from db.models import SpaceMember, User
 from resolvers import validation
 from resolvers.errors import BadUserInput, Conflict
 from resolvers.permissions import visible_space
-from resolvers.text import like_prefix
+from resolvers.text import like_prefix, search_prefix
 from resolvers.uploads import ImageSlot, UploadFile, replace_image
 
 SEARCH_MAX = 50
-SEARCH_QUERY_MAX = 64
 
 
 async def user_by_tag(session: AsyncSession, tag: str) -> User | None:
@@ -55,7 +54,7 @@ async def search_users(
     the caller can see, that space's members come first (for @-autocomplete)."""
     if not 1 <= first <= SEARCH_MAX:
         raise BadUserInput(f"first must be between 1 and {SEARCH_MAX}", field="first")
-    prefix = query.strip().lower().lstrip("@")[:SEARCH_QUERY_MAX]
+    prefix = search_prefix(query).lstrip("@")
     if not prefix:
         return []
     pattern = like_prefix(prefix)

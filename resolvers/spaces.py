@@ -26,7 +26,7 @@ from resolvers.permissions import (
     require,
     visible_space,
 )
-from resolvers.text import like_prefix
+from resolvers.text import like_prefix, search_prefix
 from resolvers.uploads import ImageSlot, UploadFile, replace_image
 
 NAME_MAX = 100
@@ -233,8 +233,8 @@ async def public_spaces(
     """Public spaces by name (case-insensitive prefix), ordered by name then id."""
     name_key = func.lower(Space.name)
     statement = select(Space).where(Space.is_public.is_(True))
-    if query and query.strip():
-        statement = statement.where(name_key.like(like_prefix(query.strip().lower()), escape="\\"))
+    if prefix := search_prefix(query):
+        statement = statement.where(name_key.like(like_prefix(prefix), escape="\\"))
     if page.after is not None:
         after_name, after_id = cursor_fields(page.after, (str, int), field="after")
         statement = statement.where(tuple_(name_key, Space.id) > tuple_(after_name, after_id))
@@ -263,8 +263,7 @@ async def members(
 ) -> tuple[list[SpaceMember], bool]:
     """Members in joining order; with `query`, those whose tag, name or nickname starts so."""
     statement = select(SpaceMember).where(SpaceMember.space_id == space_id)
-    prefix = (query or "").strip().lower().lstrip("@")
-    if prefix:
+    if prefix := search_prefix(query).lstrip("@"):
         pattern = like_prefix(prefix)
         statement = statement.join(User, User.id == SpaceMember.user_id).where(
             or_(

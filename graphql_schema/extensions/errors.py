@@ -4,24 +4,28 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from app.request_id import current_request_id
+from graphql_schema.extensions.input_names import input_field
 from resolvers.errors import DomainError, ErrorCode
 
 logger = logging.getLogger(__name__)
 
 
-def coded_error(error: GraphQLError) -> GraphQLError:
-    """The client-facing form of `error`: its code, and nothing internal."""
+def coded_error(error: GraphQLError, document: DocumentNode | None = None) -> GraphQLError:
+    """The client-facing form of `error`: its code, and nothing internal; an error in the
+    request names the argument or input field it is about, when it is about one."""
     original = error.original_error
     if isinstance(original, DomainError):
         extensions = {"code": original.code.value, **original.extensions}
         return _with(error, original.message, extensions)
     if error.path is None:
         # Not raised by a resolver: a syntax, validation or variable error in the request.
-        return _with(error, error.message, {"code": ErrorCode.BAD_USER_INPUT.value})
+        field = input_field(document, error.nodes)
+        extensions = {"code": ErrorCode.BAD_USER_INPUT.value, **({"field": field} if field else {})}
+        return _with(error, error.message, extensions)
     request_id = current_request_id.get()
     logger.error("unexpected error at %s", error.path, exc_info=original or error)
     return _with(
@@ -51,15 +55,15 @@ class ErrorCodes(SchemaExtension):
         yield
         result = self.execution_context.result
         if not self._streamed and result is not None:  # streamed results are done already
-            _code(result)
+            _code(result, self.execution_context.graphql_document)
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each result of a subscription, before it goes out over the socket."""
         self._streamed = True
-        _code(result)
+        _code(result, self.execution_context.graphql_document)
         yield None
 
 
-def _code(result: Any) -> None:
+def _code(result: Any, document: DocumentNode | None) -> None:
     if getattr(result, "errors", None):
-        result.errors = [coded_error(error) for error in result.errors]
+        result.errors = [coded_error(error, document) for error in result.errors]
