@@ -6,19 +6,25 @@ break a LIKE, date-times without a time zone or out of range, and bodies that ar
 GraphQL request at all.
 """
 
+import asyncio
 import base64
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 from starlette.applications import Starlette
+from websockets.exceptions import ConnectionClosed
 
 from db.models import Message, User
+from tests.backends import Backend
 from tests.factories import create_space, join
 from tests.graphql_client import Account, GraphQLClient
+from tests.live import register, socket
+from tests.servers import running_server
 
 NUL = "a\u0000b"
 SURROGATE = "a\ud800b"
@@ -372,3 +378,17 @@ async def test_a_multipart_request_that_does_not_fit_the_spec_is_http_400(
         files={"0": ("a.txt", b"hello", "text/plain")},
     )
     assert response.status_code == 400, response.text
+
+
+async def test_a_socket_frame_nested_too_deeply_closes_with_4400(
+    backend: Backend, tmp_path: Path
+) -> None:
+    with running_server(backend, tmp_path) as server:
+        token, _ = register(server, "alice")
+        async with socket(server, token) as ws:
+            await ws.send("[" * 100_000)
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4400
+        assert server.execute("{ __typename }") == {"data": {"__typename": "Query"}}
