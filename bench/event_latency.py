@@ -6,25 +6,20 @@ database and Redis), opens SUBSCRIBERS graphql-transport-ws sockets on one chann
 MESSAGES messages through HTTP and reports how long each took to reach every subscriber,
 and the server's resident memory before and after.
 
-    .venv/bin/python bench/event_latency.py [--subscribers 200] [--messages 50]
+    .venv/bin/python -m bench.event_latency [--subscribers 200] [--messages 50]
 """
 
 import argparse
 import asyncio
 import json
-import os
-import secrets
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
-from typing import Any
 
 import httpx
 import websockets
+
+from bench.server import account, graphql, rss_mib, running_server
 
 SUBSCRIBE = """subscription($chat: ID!) {
     chatEvents(chatId: $chat) { ... on MessageCreated { message { content author { tag } } } }
@@ -35,56 +30,6 @@ CREATE_SPACE = """mutation {
 SEND = """mutation($c: ID!, $t: String!) {
     sendMessage(input: {chatId: $c, content: $t}) { id }
 }"""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-async def graphql(
-    http: httpx.AsyncClient,
-    query: str,
-    variables: dict[str, Any],
-    token: str = "",
-    client: str = "127.0.0.1",
-) -> Any:
-    # Each simulated user registers from an address of its own (a documentation range,
-    # given through the trusted proxy header), as real users would: sign-up is rate-limited.
-    headers = {"X-Forwarded-For": client}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    body = (
-        await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
-    ).json()
-    if body.get("errors"):
-        raise RuntimeError(body["errors"])
-    return body["data"]
-
-
-async def account(http: httpx.AsyncClient, tag: str, number: int = 0) -> str:
-    query = "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }"
-    variables = {
-        "i": {
-            "email": f"{tag}@example.com",
-            "password": "correct horse",
-            "tag": tag,
-            "displayName": tag,
-        }
-    }
-    token: str = (
-        await graphql(http, query, variables, client=f"198.51.{number // 250}.{number % 250 + 1}")
-    )["register"]["accessToken"]
-    return token
 
 
 async def subscriber(
@@ -161,40 +106,12 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=200)
     parser.add_argument("--messages", type=int, default=50)
     args = parser.parse_args()
-    port = free_port()
-    with tempfile.TemporaryDirectory() as directory:
-        environment = {
-            **os.environ,
-            "ENVIRONMENT": "development",
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "DATA_DIR": directory,
-            "REDIS_NAMESPACE": f"bench-{secrets.token_hex(4)}",
-            # Measures delivery, not the per-user send limit.
-            "MESSAGE_RATE_LIMIT": "1000/second",
-        }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
-            before = rss_mib(server.pid)
-            result = asyncio.run(run(port, args.subscribers, args.messages))
-            result["rss_before_mib"] = before
-            result["rss_after_mib"] = rss_mib(server.pid)
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
+    # Measures delivery, not the per-user send limit.
+    with running_server(MESSAGE_RATE_LIMIT="1000/second") as server:
+        before = rss_mib(server.pid)
+        result = asyncio.run(run(server.port, args.subscribers, args.messages))
+        result["rss_before_mib"] = before
+        result["rss_after_mib"] = rss_mib(server.pid)
     expected = args.subscribers * args.messages
     print(
         json.dumps({"subscribers": args.subscribers, "messages": args.messages, **result}, indent=2)
