@@ -19,6 +19,7 @@ from graphql_schema.chats import ChatMutation, ChatQuery
 from graphql_schema.extensions.errors import ErrorCodes
 from graphql_schema.extensions.input_text import InputText
 from graphql_schema.extensions.operation_unit import OperationUnit
+from graphql_schema.extensions.subscription_transport import SubscriptionsOverSockets
 from graphql_schema.messages import MessageMutation, MessageQuery
 from graphql_schema.moderation import ModerationMutation
 from graphql_schema.node_field import NodeQuery
@@ -66,6 +67,7 @@ def create_schema(*, introspection: bool = True) -> strawberry.Schema:
     extensions: list[Any] = [
         ErrorCodes,
         InputText,
+        SubscriptionsOverSockets,
         OperationUnit,
         partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),

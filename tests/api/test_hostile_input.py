@@ -392,3 +392,13 @@ async def test_a_socket_frame_nested_too_deeply_closes_with_4400(
             assert closed.value.rcvd is not None
             assert closed.value.rcvd.code == 4400
         assert server.execute("{ __typename }") == {"data": {"__typename": "Query"}}
+
+
+async def test_a_subscription_sent_over_http_is_refused_pointing_at_the_socket(
+    client: GraphQLClient, world: World
+) -> None:
+    error = await single_error(
+        client, "subscription { myEvents { __typename } }", {}, world.alice.access_token
+    )
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "WebSocket" in error["message"]
