@@ -14,7 +14,9 @@ from resolvers.errors import RateLimited
 
 logger = logging.getLogger(__name__)
 
-LOGIN_FAILURES_PER_ACCOUNT = parse("10/15 minutes")
+LOGIN_FAILURES_PER_ACCOUNT_AND_CLIENT = parse("10/15 minutes")
+LOGIN_FAILURES_PER_ACCOUNT = parse("100/hour")  # across all addresses
+LOGIN_KNOWN_CLIENT = parse("1/30 days")  # how long an address that signed in is remembered
 LOGIN_PER_CLIENT = parse("60/15 minutes")
 REGISTER_PER_CLIENT = parse("30/hour")
 REFRESH_PER_CLIENT = parse("120/15 minutes")
@@ -49,6 +51,23 @@ class RateLimiter:
     async def check(self, rule: RateLimitItem, *identifiers: str) -> None:
         """RATE_LIMITED if the window is already full, without counting an attempt."""
         await self._enforce(self._limiter.test, rule, identifiers)
+
+    async def remember(self, rule: RateLimitItem, *identifiers: str) -> None:
+        """Note these identifiers for the expiry of `rule` (one per period) from now on."""
+        try:
+            await self._limiter.clear(rule, *identifiers)
+            await self._limiter.hit(rule, *identifiers)
+        except Exception as exc:
+            logger.warning("rate limit store unreachable (%s); not remembered", exc)
+
+    async def seen(self, rule: RateLimitItem, *identifiers: str) -> bool:
+        """Whether `remember` noted these identifiers within the expiry of `rule` (False if
+        unknowable)."""
+        try:
+            return not await self._limiter.test(rule, *identifiers)
+        except Exception as exc:
+            logger.warning("rate limit store unreachable (%s); taken as not seen", exc)
+            return False
 
     async def _enforce(
         self,
