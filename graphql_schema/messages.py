@@ -246,5 +246,5 @@ async def _react(info: Info, message_id: str, emoji: str, *, added: bool) -> Mes
     user = ctx.require_user()
     pk = pk_from_global_id(message_id, "Message", field="messageId")
     change = reactions.add_reaction if added else reactions.remove_reaction
-    row = await change(ctx.session, user, pk, emoji)
+    row = await change(ctx.session, ctx.rate_limiter, user, pk, emoji)
     return Message.from_row(row)
