@@ -211,7 +211,9 @@ class MessageMutation:
         )
         return Message.from_row(sent.message)
 
-    @strawberry.mutation(description="Author only; sets editedAt.")
+    @strawberry.mutation(
+        description="Author only, with SEND_MESSAGES as for sending; sets editedAt."
+    )
     async def edit_message(self, info: Info, id: strawberry.ID, content: str) -> Message:
         ctx = info.context
         row = await messages.edit_message(
