@@ -17,7 +17,7 @@ from app.storage import LocalStorage, Storage
 from db.migrate import upgrade_to_head
 from db.session import create_engine, create_sessionmaker
 from loaders.per_event import PerEvent
-from resolvers.rate_limits import RateLimiter
+from resolvers.rate_limits import RateLimiter, per_user_rules
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,9 @@ class Services:
             storage=LocalStorage(settings.media_path, settings.public_base_url),
             attachments=LocalStorage(settings.attachments_path, settings.public_base_url),
             broadcast=broadcast,
-            rate_limiter=RateLimiter(settings.broadcast_url, settings.redis_namespace),
+            rate_limiter=RateLimiter(
+                settings.broadcast_url, settings.redis_namespace, per_user_rules(settings)
+            ),
             events=events,
             presence=PresenceTracker(presence_store, ttl, sessionmaker, events),
             per_event=PerEvent(sessionmaker),

@@ -54,11 +54,43 @@ class Settings(BaseSettings):
     shutdown_timeout_seconds: int = Field(default=30, gt=0)
     # Messages one user may send or edit, across all chats (a `limits` rate, e.g. "5/second").
     message_rate_limit: str = "20/10 seconds"
+    # What else one user may do so often (a `limits` rate each; resolvers/rate_limits.py
+    # Write says which mutations count against which). Repeats that change nothing
+    # (adding a reaction one has, opening an existing direct chat) never count.
+    reaction_rate_limit: str = "60/minute"  # adding and removing reactions
+    upload_rate_limit: str = "20/hour"  # avatars and banners of users and spaces
+    invite_rate_limit: str = "30/hour"
+    space_rate_limit: str = "10/hour"  # creating spaces, handing them over
+    channel_rate_limit: str = "60/10 minutes"  # creating and changing channels
+    role_rate_limit: str = "60/10 minutes"  # creating and changing roles
+    moderation_rate_limit: str = "30/minute"  # kicks, bans, unbans, assigning roles
+    chat_rate_limit: str = "30/hour"  # new direct and group chats, added participants
+    join_rate_limit: str = "20/hour"  # joining spaces
+    profile_rate_limit: str = "30/hour"  # changing one's profile or a space's
+    status_rate_limit: str = "20/minute"  # changing one's chosen presence status
 
     @field_validator("message_rate_limit")
     @classmethod
     def _valid_rate(cls, value: str) -> str:
         parse(value)  # ValueError names what is wrong
+        return value
+
+    @field_validator(
+        "reaction_rate_limit",
+        "upload_rate_limit",
+        "invite_rate_limit",
+        "space_rate_limit",
+        "channel_rate_limit",
+        "role_rate_limit",
+        "moderation_rate_limit",
+        "chat_rate_limit",
+        "join_rate_limit",
+        "profile_rate_limit",
+        "status_rate_limit",
+    )
+    @classmethod
+    def _valid_write_rate(cls, value: str) -> str:
+        parse(value)
         return value
 
     @model_validator(mode="after")

@@ -165,7 +165,7 @@ class ChatMutation:
         ctx = info.context
         space_pk = pk_from_global_id(space_id, "Space", field="spaceId")
         row = await chats.create_channel(
-            ctx.session, ctx.require_user(), space_pk, input.to_fields()
+            ctx.session, ctx.rate_limiter, ctx.require_user(), space_pk, input.to_fields()
         )
         return Chat.from_row(row)
 
@@ -174,7 +174,7 @@ class ChatMutation:
         ctx = info.context
         chat_pk = pk_from_global_id(chat_id, "Chat", field="chatId")
         row = await chats.update_channel(
-            ctx.session, ctx.require_user(), chat_pk, input.to_fields()
+            ctx.session, ctx.rate_limiter, ctx.require_user(), chat_pk, input.to_fields()
         )
         return Chat.from_row(row)
 
@@ -188,14 +188,18 @@ class ChatMutation:
     async def open_direct_chat(self, info: Info, user_id: strawberry.ID) -> Chat:
         ctx = info.context
         user_pk = pk_from_global_id(user_id, "User", field="userId")
-        row = await chats.open_direct_chat(ctx.session, ctx.require_user(), user_pk)
+        row = await chats.open_direct_chat(
+            ctx.session, ctx.rate_limiter, ctx.require_user(), user_pk
+        )
         return Chat.from_row(row, readable=True)
 
     @strawberry.mutation(description="Up to 25 participants, the creator included.")
     async def create_group_chat(self, info: Info, input: CreateGroupChatInput) -> Chat:
         ctx = info.context
         user_pks = [pk_from_global_id(uid, "User", field="userIds") for uid in input.user_ids]
-        row = await chats.create_group_chat(ctx.session, ctx.require_user(), input.title, user_pks)
+        row = await chats.create_group_chat(
+            ctx.session, ctx.rate_limiter, ctx.require_user(), input.title, user_pks
+        )
         return Chat.from_row(row, readable=True)
 
     @strawberry.mutation
@@ -205,6 +209,7 @@ class ChatMutation:
         ctx = info.context
         row = await chats.add_participant(
             ctx.session,
+            ctx.rate_limiter,
             ctx.require_user(),
             pk_from_global_id(chat_id, "Chat", field="chatId"),
             pk_from_global_id(user_id, "User", field="userId"),

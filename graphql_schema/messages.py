@@ -213,7 +213,9 @@ class MessageMutation:
         )
         return Message.from_row(sent.message)
 
-    @strawberry.mutation(description="Author only; sets editedAt.")
+    @strawberry.mutation(
+        description="Author only, with SEND_MESSAGES as for sending; sets editedAt."
+    )
     async def edit_message(self, info: Info, id: strawberry.ID, content: str) -> Message:
         ctx = info.context
         row = await messages.edit_message(
@@ -248,5 +250,5 @@ async def _react(info: Info, message_id: str, emoji: str, *, added: bool) -> Mes
     user = ctx.require_user()
     pk = pk_from_global_id(message_id, "Message", field="messageId")
     change = reactions.add_reaction if added else reactions.remove_reaction
-    row = await change(ctx.session, user, pk, emoji)
+    row = await change(ctx.session, ctx.rate_limiter, user, pk, emoji)
     return Message.from_row(row)

@@ -47,7 +47,7 @@ class ModerationMutation:
     ) -> bool:
         ctx = info.context
         return await moderation.kick_member(
-            ctx.session, ctx.require_user(), *_pks(space_id, user_id), reason
+            ctx.session, ctx.rate_limiter, ctx.require_user(), *_pks(space_id, user_id), reason
         )
 
     @strawberry.mutation(description="Remove (if a member) and keep out until unbanned or expired.")
@@ -61,7 +61,12 @@ class ModerationMutation:
     ) -> Ban:
         ctx = info.context
         row = await moderation.ban_member(
-            ctx.session, ctx.require_user(), *_pks(space_id, user_id), reason, expires_at
+            ctx.session,
+            ctx.rate_limiter,
+            ctx.require_user(),
+            *_pks(space_id, user_id),
+            reason,
+            expires_at,
         )
         return Ban.from_row(row)
 
@@ -71,5 +76,5 @@ class ModerationMutation:
     ) -> bool:
         ctx = info.context
         return await moderation.unban_member(
-            ctx.session, ctx.require_user(), *_pks(space_id, user_id)
+            ctx.session, ctx.rate_limiter, ctx.require_user(), *_pks(space_id, user_id)
         )

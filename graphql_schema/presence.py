@@ -38,7 +38,12 @@ class PresenceMutation:
     async def set_status(self, info: Info, status: PresenceStatus) -> User:
         ctx = info.context
         row = await presence.set_status(
-            ctx.session, ctx.presence, ctx.events, ctx.require_user(), status.value
+            ctx.session,
+            ctx.presence,
+            ctx.events,
+            ctx.rate_limiter,
+            ctx.require_user(),
+            status.value,
         )
         return User.from_row(row, is_self=True)
 

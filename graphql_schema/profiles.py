@@ -52,6 +52,7 @@ class ProfileMutation:
         ctx = info.context
         row = await profiles.update_profile(
             ctx.session,
+            ctx.rate_limiter,
             ctx.require_user(),
             display_name=input.display_name,
             bio=input.bio,
@@ -71,6 +72,12 @@ class ProfileMutation:
 async def _set_profile_image(info: Info, file: Upload, which: ImageSlot) -> User:
     ctx = info.context
     row = await profiles.set_profile_image(
-        ctx.session, ctx.storage, ctx.settings, ctx.require_user(), cast(UploadFile, file), which
+        ctx.session,
+        ctx.storage,
+        ctx.settings,
+        ctx.rate_limiter,
+        ctx.require_user(),
+        cast(UploadFile, file),
+        which,
     )
     return User.from_row(row)

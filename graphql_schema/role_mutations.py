@@ -15,14 +15,18 @@ class RoleMutation:
     async def create_role(self, info: Info, space_id: strawberry.ID, input: RoleInput) -> Role:
         ctx = info.context
         space_pk = pk_from_global_id(space_id, "Space", field="spaceId")
-        row = await roles.create_role(ctx.session, ctx.require_user(), space_pk, input.to_fields())
+        row = await roles.create_role(
+            ctx.session, ctx.rate_limiter, ctx.require_user(), space_pk, input.to_fields()
+        )
         return Role.from_row(row)
 
     @strawberry.mutation
     async def update_role(self, info: Info, role_id: strawberry.ID, input: RoleInput) -> Role:
         ctx = info.context
         role_pk = pk_from_global_id(role_id, "Role", field="roleId")
-        row = await roles.update_role(ctx.session, ctx.require_user(), role_pk, input.to_fields())
+        row = await roles.update_role(
+            ctx.session, ctx.rate_limiter, ctx.require_user(), role_pk, input.to_fields()
+        )
         return Role.from_row(row)
 
     @strawberry.mutation
@@ -37,7 +41,10 @@ class RoleMutation:
     ) -> Member:
         ctx = info.context
         row = await roles.assign_role(
-            ctx.session, ctx.require_user(), *_role_args(space_id, user_id, role_id)
+            ctx.session,
+            ctx.rate_limiter,
+            ctx.require_user(),
+            *_role_args(space_id, user_id, role_id),
         )
         return Member.from_row(row)
 
@@ -47,7 +54,10 @@ class RoleMutation:
     ) -> Member:
         ctx = info.context
         row = await roles.remove_role(
-            ctx.session, ctx.require_user(), *_role_args(space_id, user_id, role_id)
+            ctx.session,
+            ctx.rate_limiter,
+            ctx.require_user(),
+            *_role_args(space_id, user_id, role_id),
         )
         return Member.from_row(row)
 

@@ -213,7 +213,12 @@ class SpaceMutation:
     async def create_space(self, info: Info, input: CreateSpaceInput) -> Space:
         ctx = info.context
         row = await spaces.create_space(
-            ctx.session, ctx.require_user(), input.name, input.description, bool(input.is_public)
+            ctx.session,
+            ctx.rate_limiter,
+            ctx.require_user(),
+            input.name,
+            input.description,
+            bool(input.is_public),
         )
         return Space.from_row(row)
 
@@ -222,7 +227,11 @@ class SpaceMutation:
         ctx = info.context
         changes = spaces.SpaceChanges(input.name, input.description, input.is_public)
         row = await spaces.update_space(
-            ctx.session, ctx.require_user(), pk_from_global_id(id, "Space"), changes
+            ctx.session,
+            ctx.rate_limiter,
+            ctx.require_user(),
+            pk_from_global_id(id, "Space"),
+            changes,
         )
         return Space.from_row(row)
 
@@ -247,7 +256,9 @@ class SpaceMutation:
     ) -> Space:
         ctx = info.context
         pk = pk_from_global_id(space_id, "Space", field="spaceId") if space_id else None
-        row = await spaces.join_space(ctx.session, ctx.require_user(), pk, invite_code)
+        row = await spaces.join_space(
+            ctx.session, ctx.rate_limiter, ctx.require_user(), pk, invite_code
+        )
         return Space.from_row(row)
 
     @strawberry.mutation(description="The owner must hand the space over first.")
@@ -263,6 +274,7 @@ class SpaceMutation:
         ctx = info.context
         row = await spaces.transfer_ownership(
             ctx.session,
+            ctx.rate_limiter,
             ctx.require_user(),
             pk_from_global_id(space_id, "Space", field="spaceId"),
             pk_from_global_id(user_id, "User", field="userId"),
@@ -280,6 +292,7 @@ class SpaceMutation:
         ctx = info.context
         row = await spaces.create_invite(
             ctx.session,
+            ctx.rate_limiter,
             ctx.require_user(),
             pk_from_global_id(space_id, "Space", field="spaceId"),
             max_uses,
@@ -294,6 +307,7 @@ async def _set_space_image(info: Info, space_id: str, file: Upload, slot: ImageS
         ctx.session,
         ctx.storage,
         ctx.settings,
+        ctx.rate_limiter,
         ctx.require_user(),
         pk_from_global_id(space_id, "Space", field="spaceId"),
         cast(UploadFile, file),

@@ -1,5 +1,6 @@
 """Registration, login, token refresh and logout."""
 
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.settings import Settings
 from db.models import User
 from resolvers import passwords, rate_limits, tokens, validation
-from resolvers.errors import Conflict, Unauthenticated
+from resolvers.errors import Conflict, RateLimited, Unauthenticated
 from resolvers.rate_limits import RateLimiter
 
 
@@ -61,20 +62,55 @@ async def login(
     limiter: RateLimiter,
     client: str,
 ) -> AuthResult:
-    """Sign in by email or tag; unknown account and wrong password fail alike."""
+    """Sign in by email or tag; unknown account and wrong password fail alike.
+
+    Wrong passwords are counted per account, whichever identifier named it (an unknown
+    identifier counts as an account of its own, so probing is throttled alike), twice:
+    10 per 15 minutes per account and address, past which that address is refused; and
+    100 an hour per account across all addresses, past which only an address that signed
+    in to the account within 30 days may still try. Someone else's failures thus never
+    lock the owner out of an address they used before, nor out of a fresh one unless many
+    addresses attack at once, while guesses at one account stay bounded however many
+    addresses join in: throttling rather than locking, as OWASP advises. Each address
+    also has LOGIN_PER_CLIENT attempts whatever the account (against credential stuffing).
+    """
     identifier = login.strip().lower()
     await limiter.hit(rate_limits.LOGIN_PER_CLIENT, "login", client)
-    await limiter.check(rate_limits.LOGIN_FAILURES_PER_ACCOUNT, "login", identifier)
     match = func.lower(User.email) if "@" in identifier else User.tag  # tags are stored lower-case
     user = await session.scalar(select(User).where(match == identifier))
+    account = f"user:{user.id}" if user is not None else f"unknown:{_digest(identifier)}"
+    await _throttle_login(limiter, account, client)
     if user is None:
         await passwords.spend_verification_time(password)
     if user is None or not await passwords.verify_password(user.password_hash, password):
-        await limiter.hit(rate_limits.LOGIN_FAILURES_PER_ACCOUNT, "login", identifier)
+        await limiter.allow(
+            rate_limits.LOGIN_FAILURES_PER_ACCOUNT_AND_CLIENT, "login-failed", account, client
+        )
+        await limiter.allow(rate_limits.LOGIN_FAILURES_PER_ACCOUNT, "login-failed", account)
         raise Unauthenticated("Invalid login or password")
+    await limiter.remember(rate_limits.LOGIN_KNOWN_CLIENT, "login-known", account, client)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash_password(password)
     return await _signed_in(session, settings, user)
+
+
+async def _throttle_login(limiter: RateLimiter, account: str, client: str) -> None:
+    """RATE_LIMITED when this address, or (unless it signed in here before) everyone, has
+    failed too often at this account."""
+    await limiter.check(
+        rate_limits.LOGIN_FAILURES_PER_ACCOUNT_AND_CLIENT, "login-failed", account, client
+    )
+    try:
+        await limiter.check(rate_limits.LOGIN_FAILURES_PER_ACCOUNT, "login-failed", account)
+    except RateLimited:
+        if not await limiter.seen(rate_limits.LOGIN_KNOWN_CLIENT, "login-known", account, client):
+            raise
+
+
+def _digest(identifier: str) -> str:
+    """What counts for an unknown identifier: never the text itself, which may be a
+    password typed into the wrong field."""
+    return hashlib.sha256(identifier.encode()).hexdigest()[:32]
 
 
 async def refresh(

@@ -15,7 +15,7 @@ from resolvers.chat_access import chat_access, visible_chat
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.pagination import PageRequest, cursor_fields
 from resolvers.permissions import Permission, require
-from resolvers.rate_limits import TYPING_PER_CHAT, RateLimiter
+from resolvers.rate_limits import TYPING_PER_CHAT, RateLimiter, Write
 
 TITLE_MAX = 100
 TOPIC_MAX = 1024
@@ -43,7 +43,7 @@ def _topic(value: str | None) -> str | None:
 
 
 async def create_channel(
-    session: AsyncSession, user: User, space_id: int, fields: ChannelFields
+    session: AsyncSession, limiter: RateLimiter, user: User, space_id: int, fields: ChannelFields
 ) -> Chat:
     await require(session, space_id, user.id, Permission.MANAGE_CHANNELS)
     channel = Chat(
@@ -53,16 +53,18 @@ async def create_channel(
         topic=_topic(fields.topic),
         creator_id=user.id,
     )
+    await limiter.hit_write(Write.CHANNEL, user.id)
     session.add(channel)
     await session.commit()
     return channel
 
 
 async def update_channel(
-    session: AsyncSession, user: User, chat_id: int, fields: ChannelFields
+    session: AsyncSession, limiter: RateLimiter, user: User, chat_id: int, fields: ChannelFields
 ) -> Chat:
     """Rename; the topic changes only when given (an empty topic clears it)."""
     channel = await _managed_channel(session, user, chat_id)
+    await limiter.hit_write(Write.CHANNEL, user.id)
     channel.title = _title(fields.title)
     if fields.topic is not None:
         channel.topic = _topic(fields.topic)
@@ -89,8 +91,11 @@ async def channels_of_space(session: AsyncSession, space_id: int) -> list[Chat]:
     return list(await session.scalars(statement))
 
 
-async def open_direct_chat(session: AsyncSession, user: User, other_id: int) -> Chat:
-    """The one DIRECT chat of this pair, created on first use."""
+async def open_direct_chat(
+    session: AsyncSession, limiter: RateLimiter, user: User, other_id: int
+) -> Chat:
+    """The one DIRECT chat of this pair, created on first use (only which counts against
+    the rate limit)."""
     if other_id == user.id:
         raise BadUserInput("You cannot open a direct chat with yourself", field="userId")
     if await session.get(User, other_id) is None:
@@ -99,6 +104,7 @@ async def open_direct_chat(session: AsyncSession, user: User, other_id: int) -> 
     existing = await session.scalar(select(Chat).where(Chat.direct_key == key))
     if existing is not None:
         return existing
+    await limiter.hit_write(Write.CHAT, user.id)
     chat = Chat(kind=ChatKind.DIRECT, direct_key=key, creator_id=user.id)
     session.add(chat)
     try:
@@ -116,7 +122,7 @@ async def open_direct_chat(session: AsyncSession, user: User, other_id: int) -> 
 
 
 async def create_group_chat(
-    session: AsyncSession, user: User, title: str | None, user_ids: list[int]
+    session: AsyncSession, limiter: RateLimiter, user: User, title: str | None, user_ids: list[int]
 ) -> Chat:
     members = {user.id, *user_ids}
     if len(members) < 2:
@@ -133,6 +139,7 @@ async def create_group_chat(
         title=_title(title) if title is not None and title.strip() else None,
         creator_id=user.id,
     )
+    await limiter.hit_write(Write.CHAT, user.id)
     session.add(chat)
     await session.flush()
     session.add_all([ChatParticipant(chat_id=chat.id, user_id=uid) for uid in sorted(members)])
@@ -142,7 +149,10 @@ async def create_group_chat(
     return chat
 
 
-async def add_participant(session: AsyncSession, user: User, chat_id: int, other_id: int) -> Chat:
+async def add_participant(
+    session: AsyncSession, limiter: RateLimiter, user: User, chat_id: int, other_id: int
+) -> Chat:
+    """Add someone to a group chat; adding a participant again is harmless (not counted)."""
     chat = await visible_chat(session, chat_id, user.id)
     if chat.kind is not ChatKind.GROUP:
         raise BadUserInput("Participants can only be added to group chats", field="chatId")
@@ -155,6 +165,7 @@ async def add_participant(session: AsyncSession, user: User, chat_id: int, other
         raise BadUserInput(
             f"A group has at most {GROUP_MAX_PARTICIPANTS} participants", field="userId"
         )
+    await limiter.hit_write(Write.CHAT, user.id)
     session.add(ChatParticipant(chat_id=chat.id, user_id=other_id))
     chat_membership(session, chat.id, other_id, Change.JOINED)
     try:

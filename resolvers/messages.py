@@ -100,10 +100,15 @@ async def edit_message(
     message_id: int,
     content: str,
 ) -> Message:
-    """The author changes the text; newly mentioned users are notified."""
+    """The author changes the text; newly mentioned users are notified.
+
+    Editing needs SEND_MESSAGES like sending: an edit shows new words to the chat and may
+    notify whoever it newly mentions.
+    """
     message, access = await message_access(session, message_id, user.id)
     if message.author_id != user.id:
         raise Forbidden("Only the author can edit a message")
+    access.require(Permission.SEND_MESSAGES)
     if message.deleted_at is not None:
         raise BadUserInput("A deleted message cannot be edited", field="id")
     await limiter.hit(settings.message_limit, "message", str(user.id))

@@ -11,6 +11,7 @@ from db.models import Ban, ModerationAction, Notification, NotificationKind, Spa
 from resolvers.announcements import Change, notify, space_membership
 from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.permissions import Permission, Standing, require, standing
+from resolvers.rate_limits import RateLimiter, Write
 
 REASON_MAX = 512
 
@@ -56,12 +57,18 @@ async def record(
 
 
 async def kick_member(
-    session: AsyncSession, user: User, space_id: int, target_id: int, reason: str | None
+    session: AsyncSession,
+    limiter: RateLimiter,
+    user: User,
+    space_id: int,
+    target_id: int,
+    reason: str | None,
 ) -> bool:
     actor = await require(session, space_id, user.id, Permission.KICK_MEMBERS)
     target = await _target(session, actor, target_id)
     if target.member is None:
         raise NotFound("That user is not a member of this space")
+    await limiter.hit_write(Write.MODERATION, user.id)
     await _remove_member(session, target.member)
     await record(session, actor, target_id, Action.KICK, _reason(reason), NotificationKind.KICKED)
     space_membership(session, space_id, target_id, Change.KICKED)
@@ -71,6 +78,7 @@ async def kick_member(
 
 async def ban_member(
     session: AsyncSession,
+    limiter: RateLimiter,
     user: User,
     space_id: int,
     target_id: int,
@@ -84,6 +92,7 @@ async def ban_member(
     target = await _target(session, actor, target_id)
     if expires_at is not None and expires_at <= utcnow():
         raise BadUserInput("expiresAt must be in the future", field="expiresAt")
+    await limiter.hit_write(Write.MODERATION, user.id)
     if target.member is not None:
         await _remove_member(session, target.member)
     ban = await session.scalar(
@@ -100,14 +109,18 @@ async def ban_member(
     return ban
 
 
-async def unban_member(session: AsyncSession, user: User, space_id: int, target_id: int) -> bool:
-    """Lift a ban; False when there was none."""
+async def unban_member(
+    session: AsyncSession, limiter: RateLimiter, user: User, space_id: int, target_id: int
+) -> bool:
+    """Lift a ban; False (and not counted against the rate limit) when there was none."""
     actor = await require(session, space_id, user.id, Permission.BAN_MEMBERS)
-    lifted = await session.execute(
-        delete(Ban).where(Ban.space_id == space_id, Ban.user_id == target_id)
-    )
-    if lifted.rowcount == 0:  # type: ignore[attr-defined]
+    banned = Ban.space_id == space_id, Ban.user_id == target_id
+    if await session.scalar(select(Ban.id).where(*banned)) is None:
         return False
+    await limiter.hit_write(Write.MODERATION, user.id)
+    lifted = await session.execute(delete(Ban).where(*banned))
+    if lifted.rowcount == 0:  # type: ignore[attr-defined]
+        return False  # lifted by someone else meanwhile
     await record(session, actor, target_id, Action.UNBAN, None, None)
     await session.commit()
     return True

@@ -17,6 +17,7 @@ from db.models import PresenceStatus as ChosenStatus
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.outbox import presence_topic, user_topic
 from resolvers.permissions import is_member
+from resolvers.rate_limits import RateLimiter, Write
 
 OFFLINE = "OFFLINE"
 CHOOSABLE = frozenset(status.value for status in ChosenStatus)
@@ -38,14 +39,23 @@ def status_seen(user: User, online: bool, *, by_self: bool) -> str:
 
 
 async def set_status(
-    session: AsyncSession, store: PresenceStore, events: Events, user: User, status: str
+    session: AsyncSession,
+    store: PresenceStore,
+    events: Events,
+    limiter: RateLimiter,
+    user: User,
+    status: str,
 ) -> User:
-    """Choose ONLINE, AWAY, DND or INVISIBLE; others hear of it if what they see changes."""
+    """Choose ONLINE, AWAY, DND or INVISIBLE; others hear of it if what they see changes.
+    Choosing the status one has changes nothing and is not counted against the rate limit."""
     if status not in CHOOSABLE:
         raise BadUserInput(
             "Choose ONLINE, AWAY, DND or INVISIBLE; OFFLINE follows from having no connection",
             field="status",
         )
+    if user.chosen_status == ChosenStatus(status):
+        return user
+    await limiter.hit_write(Write.STATUS, user.id)
     online = user.id in await store.online([user.id])
     before = visible_status(user.chosen_status, online)
     user.chosen_status = ChosenStatus(status)

@@ -10,6 +10,7 @@ from db.models import SpaceMember, User
 from resolvers import validation
 from resolvers.errors import BadUserInput, Conflict
 from resolvers.permissions import visible_space
+from resolvers.rate_limits import RateLimiter, Write
 from resolvers.text import like_prefix, search_prefix
 from resolvers.uploads import ImageSlot, UploadFile, replace_image
 
@@ -22,6 +23,7 @@ async def user_by_tag(session: AsyncSession, tag: str) -> User | None:
 
 async def update_profile(
     session: AsyncSession,
+    limiter: RateLimiter,
     user: User,
     *,
     display_name: str | None = None,
@@ -29,6 +31,7 @@ async def update_profile(
     tag: str | None = None,
 ) -> User:
     """Change the given fields (None leaves a field as it is; an empty bio clears it)."""
+    await limiter.hit_write(Write.PROFILE, user.id)
     if display_name is not None:
         user.display_name = validation.display_name(display_name)
     if bio is not None:
@@ -85,10 +88,12 @@ async def set_profile_image(
     session: AsyncSession,
     storage: Storage,
     settings: Settings,
+    limiter: RateLimiter,
     user: User,
     file: UploadFile,
     slot: ImageSlot,
 ) -> User:
     """Store a new avatar or banner image and point the profile at it."""
+    await limiter.hit_write(Write.UPLOAD, user.id)
     await replace_image(session, storage, settings, user, slot, file)
     return user

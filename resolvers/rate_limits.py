@@ -1,30 +1,80 @@
 """Rate limits on the endpoints worth attacking (moving windows, shared through Redis)."""
 
+import enum
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from app.broadcast import is_redis_url
+from app.settings import Settings
 from resolvers.errors import RateLimited
 
 logger = logging.getLogger(__name__)
 
-LOGIN_FAILURES_PER_ACCOUNT = parse("10/15 minutes")
+LOGIN_FAILURES_PER_ACCOUNT_AND_CLIENT = parse("10/15 minutes")
+LOGIN_FAILURES_PER_ACCOUNT = parse("100/hour")  # across all addresses
+LOGIN_KNOWN_CLIENT = parse("1/30 days")  # how long an address that signed in is remembered
 LOGIN_PER_CLIENT = parse("60/15 minutes")
 REGISTER_PER_CLIENT = parse("30/hour")
 REFRESH_PER_CLIENT = parse("120/15 minutes")
 TYPING_PER_CHAT = parse("1/3 seconds")
 
 
+class Write(enum.StrEnum):
+    """Writes each user may make only so often, counted apart (the value names the counter).
+
+    Only writes that change something count, so a client repeating one after a lost
+    response is answered. Not counted: deleting and leaving (bounded by what was created
+    or joined, and never to be refused), and marking chats and notifications read (a row
+    of one's own, no fan-out, sent on every view).
+    """
+
+    REACTION = "reaction"  # addReaction, removeReaction
+    UPLOAD = "upload"  # uploadAvatar, uploadBanner, uploadSpaceAvatar, uploadSpaceBanner
+    INVITE = "invite"  # createInvite
+    SPACE = "space"  # createSpace, transferSpaceOwnership
+    CHANNEL = "channel"  # createChannel, updateChannel
+    ROLE = "role"  # createRole, updateRole
+    MODERATION = "moderation"  # kickMember, banMember, unbanMember, assignRole, removeRole
+    CHAT = "chat"  # openDirectChat, createGroupChat, addChatParticipant
+    JOIN = "join"  # joinSpace, by id or by invite
+    PROFILE = "profile"  # updateProfile, updateSpace
+    STATUS = "status"  # setStatus
+
+
+def per_user_rules(settings: Settings) -> dict[Write, RateLimitItem]:
+    """Which setting governs each kind of write (the defaults are in app/settings.py)."""
+    rates = {
+        Write.REACTION: settings.reaction_rate_limit,
+        Write.UPLOAD: settings.upload_rate_limit,
+        Write.INVITE: settings.invite_rate_limit,
+        Write.SPACE: settings.space_rate_limit,
+        Write.CHANNEL: settings.channel_rate_limit,
+        Write.ROLE: settings.role_rate_limit,
+        Write.MODERATION: settings.moderation_rate_limit,
+        Write.CHAT: settings.chat_rate_limit,
+        Write.JOIN: settings.join_rate_limit,
+        Write.PROFILE: settings.profile_rate_limit,
+        Write.STATUS: settings.status_rate_limit,
+    }
+    return {write: parse(rate) for write, rate in rates.items()}
+
+
 class RateLimiter:
     """Counts attempts in memory, or in Redis when the broadcast backend is Redis."""
 
-    def __init__(self, broadcast_url: str, namespace: str) -> None:
+    def __init__(
+        self,
+        broadcast_url: str,
+        namespace: str,
+        per_user: Mapping[Write, RateLimitItem] | None = None,
+    ) -> None:
+        self._per_user = dict(per_user or {})
         storage: Storage
         if is_redis_url(broadcast_url):
             storage = RedisStorage(
@@ -38,6 +88,10 @@ class RateLimiter:
         """Count one attempt; RATE_LIMITED once the window is full."""
         await self._enforce(self._limiter.hit, rule, identifiers)
 
+    async def hit_write(self, write: Write, user_id: int) -> None:
+        """Count one such write by this user; RATE_LIMITED once their window is full."""
+        await self.hit(self._per_user[write], write.value, str(user_id))
+
     async def allow(self, rule: RateLimitItem, *identifiers: str) -> bool:
         """Count one attempt and say whether it is within the limit (True if unknowable)."""
         try:
@@ -49,6 +103,23 @@ class RateLimiter:
     async def check(self, rule: RateLimitItem, *identifiers: str) -> None:
         """RATE_LIMITED if the window is already full, without counting an attempt."""
         await self._enforce(self._limiter.test, rule, identifiers)
+
+    async def remember(self, rule: RateLimitItem, *identifiers: str) -> None:
+        """Note these identifiers for the expiry of `rule` (one per period) from now on."""
+        try:
+            await self._limiter.clear(rule, *identifiers)
+            await self._limiter.hit(rule, *identifiers)
+        except Exception as exc:
+            logger.warning("rate limit store unreachable (%s); not remembered", exc)
+
+    async def seen(self, rule: RateLimitItem, *identifiers: str) -> bool:
+        """Whether `remember` noted these identifiers within the expiry of `rule` (False if
+        unknowable)."""
+        try:
+            return not await self._limiter.test(rule, *identifiers)
+        except Exception as exc:
+            logger.warning("rate limit store unreachable (%s); taken as not seen", exc)
+            return False
 
     async def _enforce(
         self,

@@ -10,6 +10,7 @@ from resolvers.chat_access import message_access
 from resolvers.errors import BadUserInput
 from resolvers.outbox import announce, chat_topic
 from resolvers.permissions import Permission
+from resolvers.rate_limits import RateLimiter, Write
 
 MAX_DISTINCT_EMOJI = 20
 EMOJI_MAX = 32
@@ -24,8 +25,10 @@ def valid_emoji(raw: str) -> str:
     return emoji_data.emojize(emoji_data.demojize(value))
 
 
-async def add_reaction(session: AsyncSession, user: User, message_id: int, raw: str) -> Message:
-    """React; doing it twice is harmless."""
+async def add_reaction(
+    session: AsyncSession, limiter: RateLimiter, user: User, message_id: int, raw: str
+) -> Message:
+    """React; doing it twice is harmless (and not counted against the rate limit)."""
     message = await _reactable(session, user, message_id, adding=True)
     value = valid_emoji(raw)
     existing = set(
@@ -39,6 +42,7 @@ async def add_reaction(session: AsyncSession, user: User, message_id: int, raw: 
         )
     mine = await session.get(Reaction, (message.id, value, user.id))
     if mine is None:
+        await limiter.hit_write(Write.REACTION, user.id)
         session.add(Reaction(message_id=message.id, emoji=value, user_id=user.id))
         _announce(session, message, value, user, added=True)
         try:
@@ -48,11 +52,16 @@ async def add_reaction(session: AsyncSession, user: User, message_id: int, raw: 
     return message
 
 
-async def remove_reaction(session: AsyncSession, user: User, message_id: int, raw: str) -> Message:
+async def remove_reaction(
+    session: AsyncSession, limiter: RateLimiter, user: User, message_id: int, raw: str
+) -> Message:
     """Take one's own reaction back (allowed even after losing ADD_REACTIONS); removing a
-    missing one is harmless."""
+    missing one is harmless (and not counted)."""
     message = await _reactable(session, user, message_id, adding=False)
     value = valid_emoji(raw)
+    if await session.get(Reaction, (message.id, value, user.id)) is None:
+        return message
+    await limiter.hit_write(Write.REACTION, user.id)
     removed = await session.execute(
         delete(Reaction).where(
             Reaction.message_id == message.id,

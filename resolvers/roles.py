@@ -11,6 +11,7 @@ from resolvers.announcements import Change, space_access_changed, space_membersh
 from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.moderation import Action, record
 from resolvers.permissions import Permission, Standing, member_standing, require, standing
+from resolvers.rate_limits import RateLimiter, Write
 
 NAME_MAX = 64
 MAX_POSITION = 1000
@@ -26,17 +27,23 @@ class RoleFields:
     mentionable: bool | None = None
 
 
-async def create_role(session: AsyncSession, user: User, space_id: int, fields: RoleFields) -> Role:
+async def create_role(
+    session: AsyncSession, limiter: RateLimiter, user: User, space_id: int, fields: RoleFields
+) -> Role:
     actor = await require(session, space_id, user.id, Permission.MANAGE_ROLES)
     role = Role(space_id=space_id, name="", position=1, permissions=0, mentionable=False)
     _apply(actor, role, fields)
+    await limiter.hit_write(Write.ROLE, user.id)
     session.add(role)
     await session.commit()
     return role
 
 
-async def update_role(session: AsyncSession, user: User, role_id: int, fields: RoleFields) -> Role:
+async def update_role(
+    session: AsyncSession, limiter: RateLimiter, user: User, role_id: int, fields: RoleFields
+) -> Role:
     role, actor = await _manageable_role(session, user, role_id)
+    await limiter.hit_write(Write.ROLE, user.id)  # before _apply changes the loaded role
     _apply(actor, role, fields)
     space_access_changed(session, role.space_id)
     await session.commit()
@@ -54,10 +61,17 @@ async def delete_role(session: AsyncSession, user: User, role_id: int) -> bool:
 
 
 async def assign_role(
-    session: AsyncSession, user: User, space_id: int, target_id: int, role_id: int
+    session: AsyncSession,
+    limiter: RateLimiter,
+    user: User,
+    space_id: int,
+    target_id: int,
+    role_id: int,
 ) -> SpaceMember:
+    """Give a member a role; giving one they hold is harmless (and not counted)."""
     actor, member, role = await _role_change(session, user, space_id, target_id, role_id)
     if not role.is_default and not await _holds(session, member.id, role.id):
+        await limiter.hit_write(Write.MODERATION, user.id)
         session.add(MemberRole(member_id=member.id, role_id=role.id))
         await record(
             session,
@@ -73,11 +87,20 @@ async def assign_role(
 
 
 async def remove_role(
-    session: AsyncSession, user: User, space_id: int, target_id: int, role_id: int
+    session: AsyncSession,
+    limiter: RateLimiter,
+    user: User,
+    space_id: int,
+    target_id: int,
+    role_id: int,
 ) -> SpaceMember:
+    """Take a role back; taking one they do not hold is harmless (and not counted)."""
     actor, member, role = await _role_change(session, user, space_id, target_id, role_id)
     if role.is_default:
         raise Forbidden("The default role cannot be removed from anyone")
+    if not await _holds(session, member.id, role.id):
+        return member
+    await limiter.hit_write(Write.MODERATION, user.id)
     removed = await session.execute(
         delete(MemberRole).where(MemberRole.member_id == member.id, MemberRole.role_id == role.id)
     )

@@ -26,6 +26,7 @@ from resolvers.permissions import (
     require,
     visible_space,
 )
+from resolvers.rate_limits import RateLimiter, Write
 from resolvers.text import like_prefix, search_prefix
 from resolvers.uploads import ImageSlot, UploadFile, replace_image
 
@@ -62,7 +63,12 @@ def _description(value: str) -> str | None:
 
 
 async def create_space(
-    session: AsyncSession, user: User, name: str, description: str | None, is_public: bool
+    session: AsyncSession,
+    limiter: RateLimiter,
+    user: User,
+    name: str,
+    description: str | None,
+    is_public: bool,
 ) -> Space:
     """A new space owned by `user`, with its default role and a #general channel."""
     space = Space(
@@ -71,6 +77,7 @@ async def create_space(
         is_public=is_public,
         owner_id=user.id,
     )
+    await limiter.hit_write(Write.SPACE, user.id)
     session.add(space)
     await session.flush()
     session.add_all(
@@ -94,9 +101,10 @@ async def create_space(
 
 
 async def update_space(
-    session: AsyncSession, user: User, space_id: int, changes: SpaceChanges
+    session: AsyncSession, limiter: RateLimiter, user: User, space_id: int, changes: SpaceChanges
 ) -> Space:
     space = (await require(session, space_id, user.id, Permission.MANAGE_SPACE)).space
+    await limiter.hit_write(Write.PROFILE, user.id)
     if changes.name is not None:
         space.name = _name(changes.name)
     if changes.description is not None:
@@ -124,13 +132,14 @@ async def delete_space(
 
 
 async def transfer_ownership(
-    session: AsyncSession, user: User, space_id: int, new_owner_id: int
+    session: AsyncSession, limiter: RateLimiter, user: User, space_id: int, new_owner_id: int
 ) -> Space:
     standing = await member_standing(session, space_id, user.id)
     if not standing.is_owner:
         raise Forbidden("Only the owner can hand over a space")
     if not await is_member(session, space_id, new_owner_id):
         raise NotFound("That user is not a member of this space")
+    await limiter.hit_write(Write.SPACE, user.id)
     standing.space.owner_id = new_owner_id
     space_access_changed(session, space_id)
     await session.commit()
@@ -138,9 +147,14 @@ async def transfer_ownership(
 
 
 async def join_space(
-    session: AsyncSession, user: User, space_id: int | None, invite_code: str | None
+    session: AsyncSession,
+    limiter: RateLimiter,
+    user: User,
+    space_id: int | None,
+    invite_code: str | None,
 ) -> Space:
-    """Join a public space by id, or any space by invite. Joining twice is harmless."""
+    """Join a public space by id, or any space by invite. Joining twice is harmless (and not
+    counted against the rate limit)."""
     if (space_id is None) == (invite_code is None):
         raise BadUserInput("Give either spaceId or inviteCode", field="spaceId")
     invite = None
@@ -154,6 +168,7 @@ async def join_space(
         raise Forbidden("You are banned from this space")
     if await is_member(session, space.id, user.id):
         return space
+    await limiter.hit_write(Write.JOIN, user.id)
     if invite is not None:
         spent = await session.execute(
             update(Invite)
@@ -188,6 +203,7 @@ async def leave_space(session: AsyncSession, user: User, space_id: int) -> bool:
 
 async def create_invite(
     session: AsyncSession,
+    limiter: RateLimiter,
     user: User,
     space_id: int,
     max_uses: int | None,
@@ -205,6 +221,7 @@ async def create_invite(
                 field="expiresInSeconds",
             )
         expires_at = utcnow() + lifetime
+    await limiter.hit_write(Write.INVITE, user.id)
     invite = Invite(
         code=secrets.token_urlsafe(12),  # 96 random bits
         space_id=space_id,
@@ -283,6 +300,7 @@ async def set_space_image(
     session: AsyncSession,
     storage: Storage,
     settings: Settings,
+    limiter: RateLimiter,
     user: User,
     space_id: int,
     file: UploadFile,
@@ -290,5 +308,6 @@ async def set_space_image(
 ) -> Space:
     """MANAGE_SPACE: a new avatar or banner for the space."""
     space = (await require(session, space_id, user.id, Permission.MANAGE_SPACE)).space
+    await limiter.hit_write(Write.UPLOAD, user.id)
     await replace_image(session, storage, settings, space, slot, file)
     return space

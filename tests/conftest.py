@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from app.main import create_app
 from app.settings import Settings
 from resolvers import passwords
+from resolvers.rate_limits import Write
 from tests.backends import (
     REDIS_URL,
     Backend,
@@ -79,6 +80,8 @@ def make_settings(backend: Backend, data_dir: Path, **overrides: object) -> Sett
         "redis_namespace": f"test-{uuid.uuid4().hex}",
         # Tests send bursts of messages to build pages; the limit has tests of its own.
         "message_rate_limit": "1000/second",
+        # Tests build spaces, chats and roles in bursts too; each limit has a test of its own.
+        **{f"{action}_rate_limit": "1000/second" for action in Write},
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from app.settings import Settings
+from resolvers.rate_limits import Write
 from tests.backends import Backend
 
 STARTUP_TIMEOUT = 20  # seconds
@@ -74,6 +75,7 @@ def running_server(backend: Backend, directory: Path, **env: str) -> Iterator[Se
         AUTO_MIGRATE="false",
         MESSAGE_RATE_LIMIT="1000/second",  # tests send bursts; the limit has tests of its own
     )
+    environment.update({f"{action.upper()}_RATE_LIMIT": "1000/second" for action in Write})
     environment.update(env)  # may override the above, e.g. to share a REDIS_NAMESPACE
     with log.open("wb") as sink:
         process = subprocess.Popen(

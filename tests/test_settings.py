@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.settings import MIN_SECRET_KEY_LENGTH, Settings, SettingsError, load_settings
+from resolvers.rate_limits import Write, per_user_rules
 
 GOOD_KEY = "k" * MIN_SECRET_KEY_LENGTH
 POSTGRES_URL = "postgresql+asyncpg://thespace@db.example/thespace"
@@ -221,3 +222,17 @@ def test_message_rate_limit_must_be_a_rate(tmp_path: Path, rate: str) -> None:
 def test_message_rate_limit_defaults_to_twenty_per_ten_seconds(tmp_path: Path) -> None:
     limit = development(tmp_path).message_limit
     assert (limit.amount, limit.get_expiry()) == (20, 10)
+
+
+@pytest.mark.parametrize("write", list(Write))
+def test_each_write_rate_limit_must_be_a_rate(tmp_path: Path, write: Write) -> None:
+    with pytest.raises(ValidationError, match=f"{write}_rate_limit"):
+        development(tmp_path, **{f"{write}_rate_limit": "lots"})
+
+
+def test_each_write_has_its_own_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REACTION_RATE_LIMIT", "5/second")
+    rules = per_user_rules(development(tmp_path))
+    assert set(rules) == set(Write)
+    assert (rules[Write.REACTION].amount, rules[Write.REACTION].get_expiry()) == (5, 1)
+    assert (rules[Write.SPACE].amount, rules[Write.SPACE].get_expiry()) == (10, 3600)

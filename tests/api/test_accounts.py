@@ -1,11 +1,15 @@
 """register, login, refreshToken, logout and the bearer token on every request."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import httpx
 import jwt
 import pytest
 from argon2 import PasswordHasher
+from starlette.applications import Starlette
 
 from db.base import utcnow
 from resolvers import passwords
@@ -37,6 +41,20 @@ def registration(**overrides: str) -> dict[str, object]:
     }
     values.update(overrides)
     return {"input": values}
+
+
+@asynccontextmanager
+async def from_address(app: Starlette, host: str) -> AsyncIterator[GraphQLClient]:
+    """A client of `app` whose requests come from `host`."""
+    transport = httpx.ASGITransport(app=app, client=(host, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield GraphQLClient(http)
+
+
+async def fail_logins(client: GraphQLClient, logins: list[str]) -> None:
+    for login in logins:
+        error = await client.error(LOGIN, {"login": login, "password": "guess guess"})
+        assert error["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def code_of(
@@ -317,6 +335,65 @@ async def test_repeated_failed_logins_are_rate_limited_per_account(client: Graph
     assert 0 < limited["extensions"]["retryAfter"] <= 15 * 60
     # Another account from the same client is not locked out.
     await client.data(LOGIN, {"login": "bob", "password": "correct horse"})
+
+
+async def test_failed_logins_count_per_account_whichever_identifier_named_it(
+    app: Starlette, client: GraphQLClient
+) -> None:
+    await client.register("alice")
+    async with from_address(app, "198.51.100.1") as attacker:
+        await fail_logins(attacker, ["alice"] * 6 + ["Alice@Example.com"] * 4)
+        for login in ("alice", "alice@example.com"):
+            refused = await attacker.error(LOGIN, {"login": login, "password": "correct horse"})
+            assert refused["extensions"]["code"] == "RATE_LIMITED"
+            assert 0 < refused["extensions"]["retryAfter"] <= 15 * 60
+
+
+async def test_the_owner_signs_in_from_another_address_despite_failures_elsewhere(
+    app: Starlette, client: GraphQLClient
+) -> None:
+    await client.register("alice")
+    async with from_address(app, "198.51.100.1") as attacker:
+        await fail_logins(attacker, ["alice"] * 10)
+        assert await code_of(attacker, LOGIN, {"login": "alice", "password": "x"}) == (
+            "RATE_LIMITED"
+        )
+    async with from_address(app, "203.0.113.7") as owner:
+        signed_in = await owner.data(LOGIN, {"login": "alice", "password": "correct horse"})
+        assert signed_in["login"]["user"]["tag"] == "alice"
+
+
+async def test_failed_logins_per_account_are_bounded_across_addresses(
+    app: Starlette, client: GraphQLClient
+) -> None:
+    """100 failures an hour per account, however many addresses and identifiers take part;
+    past that only an address that signed in to the account before may still try."""
+    await client.register("alice")
+    right = {"login": "alice", "password": "correct horse"}
+    async with from_address(app, "203.0.113.7") as home:
+        await home.data(LOGIN, right)
+    for n in range(10):
+        async with from_address(app, f"198.51.100.{n + 1}") as attacker:
+            await fail_logins(attacker, ["alice", "alice@example.com"] * 5)
+    async with from_address(app, "198.51.100.200") as fresh:
+        refused = await fresh.error(LOGIN, right)
+        assert refused["extensions"]["code"] == "RATE_LIMITED"
+        assert 0 < refused["extensions"]["retryAfter"] <= 3600
+    async with from_address(app, "203.0.113.7") as home:
+        assert (await home.data(LOGIN, right))["login"]["user"]["tag"] == "alice"
+
+
+async def test_failed_logins_on_an_unknown_account_are_throttled_alike(
+    app: Starlette, client: GraphQLClient
+) -> None:
+    async with from_address(app, "198.51.100.1") as prober:
+        await fail_logins(prober, ["nobody"] * 5 + ["NOBODY "] * 5)
+        assert await code_of(prober, LOGIN, {"login": "nobody", "password": "x"}) == (
+            "RATE_LIMITED"
+        )
+        assert await code_of(prober, LOGIN, {"login": "somebody", "password": "x"}) == (
+            "UNAUTHENTICATED"
+        )
 
 
 async def test_successful_logins_do_not_lock_an_account(client: GraphQLClient) -> None:

@@ -283,6 +283,22 @@ async def test_only_the_author_may_edit_and_only_with_content(
     assert stored["content"] == "original"
 
 
+async def test_a_member_who_lost_send_messages_cannot_edit_nor_mention_anyone(
+    client: GraphQLClient,
+) -> None:
+    alice, bob, carol = [await client.register(t) for t in ("alice", "bob", "carol")]
+    space, general = await channel_with(client, alice, bob)
+    await join_by_invite(client, alice, carol, space)
+    sent = await send(client, bob, general, "hello")
+    await set_default_permissions(client, alice, space, ["VIEW_CHANNELS"])
+    variables = {"id": sent["id"], "content": "hello @carol"}
+    refused = await refusal(client, EDIT, variables, bob)
+    assert (refused["code"], refused["permission"]) == ("FORBIDDEN", "SEND_MESSAGES")
+    assert [m["content"] for m in await history(client, alice, general)] == ["hello"]
+    unread = await client.data("{ unreadNotificationCount }", token=carol.access_token)
+    assert unread["unreadNotificationCount"] == 0
+
+
 async def test_a_deleted_message_cannot_be_edited(client: GraphQLClient, room: Room) -> None:
     sent = await send(client, room.alice, room.chat, "gone soon")
     await client.data(DELETE, {"id": sent["id"]}, token=room.alice.access_token)

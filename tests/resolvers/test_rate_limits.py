@@ -51,3 +51,33 @@ async def test_unreachable_store_allows_the_attempt(caplog: pytest.LogCaptureFix
     limiter = RateLimiter("redis://127.0.0.1:1/0", "ns")
     assert await exhaust(limiter, "login", "alice") == 10
     assert "rate limit store unreachable" in caplog.text
+
+
+KNOWN = parse("1/day")
+
+
+async def test_remembered_identifiers_are_seen_and_others_are_not() -> None:
+    limiter = RateLimiter("memory://", "ns")
+    assert not await limiter.seen(KNOWN, "known", "alice", "home")
+    await limiter.remember(KNOWN, "known", "alice", "home")
+    await limiter.remember(KNOWN, "known", "alice", "home")  # again: still one note
+    assert await limiter.seen(KNOWN, "known", "alice", "home")
+    assert not await limiter.seen(KNOWN, "known", "alice", "elsewhere")
+
+
+async def test_redis_limiters_of_one_namespace_share_what_they_remember(
+    redis_required: None,
+) -> None:
+    namespace = f"test-{uuid.uuid4().hex}"
+    await RateLimiter(REDIS_URL, namespace).remember(KNOWN, "known", "alice")
+    assert await RateLimiter(REDIS_URL, namespace).seen(KNOWN, "known", "alice")
+    assert not await RateLimiter(REDIS_URL, f"{namespace}-other").seen(KNOWN, "known", "alice")
+
+
+async def test_unreachable_store_remembers_nothing_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    limiter = RateLimiter("redis://127.0.0.1:1/0", "ns")
+    await limiter.remember(KNOWN, "known", "alice")
+    assert not await limiter.seen(KNOWN, "known", "alice")
+    assert "rate limit store unreachable" in caplog.text
