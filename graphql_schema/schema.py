@@ -4,17 +4,14 @@ from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-)
+from graphql import ASTValidationRule, GraphQLError
+from strawberry.extensions import AddValidationRules, DisableIntrospection, MaxTokensLimiter
 from strawberry.tools import merge_types
 
 from graphql_schema.accounts import AccountMutation
 from graphql_schema.chats import ChatMutation, ChatQuery
+from graphql_schema.extensions.aliases import alias_limit
+from graphql_schema.extensions.depth import depth_limit
 from graphql_schema.extensions.errors import ErrorCodes
 from graphql_schema.extensions.operation_unit import OperationUnit
 from graphql_schema.messages import MessageMutation, MessageQuery
@@ -59,12 +56,13 @@ class Schema(strawberry.Schema):
 
 
 def create_schema(*, introspection: bool = True) -> strawberry.Schema:
-    # Classes or factories: each request gets fresh extension instances.
+    # Classes or factories: each request gets fresh extension instances. Every validation
+    # rule added here measures each fragment once: linear in the document.
+    limits: list[type[ASTValidationRule]] = [depth_limit(MAX_DEPTH), alias_limit(MAX_ALIASES)]
     extensions: list[Any] = [
         ErrorCodes,
         OperationUnit,
-        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
-        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+        partial(AddValidationRules, limits),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
     ]
     if not introspection:

@@ -21,7 +21,9 @@ def coded_error(error: GraphQLError) -> GraphQLError:
         return _with(error, original.message, extensions)
     if error.path is None:
         # Not raised by a resolver: a syntax, validation or variable error in the request.
-        return _with(error, error.message, {"code": ErrorCode.BAD_USER_INPUT.value})
+        # Its own extensions (a limit's figures) stay.
+        extensions = {**(error.extensions or {}), "code": ErrorCode.BAD_USER_INPUT.value}
+        return _with(error, error.message, extensions)
     request_id = current_request_id.get()
     logger.error("unexpected error at %s", error.path, exc_info=original or error)
     return _with(
