@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from tests.backends import Backend
+from tests.graphql_client import GraphQLClient
 from tests.servers import running_server
 
 
@@ -51,3 +52,13 @@ def test_thirty_levels_of_doubling_fragments_are_answered_at_once_while_healthz_
     # Within a fraction of a second of a trivial request (which a busy machine slows too).
     assert answer["seconds"] < trivial + 0.5, (answer, trivial)
     assert "INTERNAL" not in codes(answer["body"])  # answered, refused or not
+
+
+async def test_many_copies_of_one_field_are_refused_before_merging_them_gets_slow(
+    client: GraphQLClient,
+) -> None:
+    # Checking that 400 copies can merge compares every pair: over a second of CPU.
+    body = await client.execute("{ " + "me { id } " * 400 + "}")
+    assert body.get("data") is None
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert "aborted" in body["errors"][0]["message"]
