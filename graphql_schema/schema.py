@@ -9,9 +9,11 @@ from graphql.validation.rules import overlapping_fields_can_be_merged
 from strawberry.extensions import AddValidationRules, DisableIntrospection, MaxTokensLimiter
 from strawberry.tools import merge_types
 
+from app.settings import DEFAULT_MAX_QUERY_COST
 from graphql_schema.accounts import AccountMutation
 from graphql_schema.chats import ChatMutation, ChatQuery
 from graphql_schema.extensions.aliases import alias_limit
+from graphql_schema.extensions.cost import QueryCost
 from graphql_schema.extensions.depth import depth_limit
 from graphql_schema.extensions.errors import ErrorCodes
 from graphql_schema.extensions.operation_unit import OperationUnit
@@ -62,7 +64,9 @@ class Schema(strawberry.Schema):
         """Log nothing here: ErrorCodes logs the unexpected errors, with the request id."""
 
 
-def create_schema(*, introspection: bool = True) -> strawberry.Schema:
+def create_schema(
+    *, introspection: bool = True, max_query_cost: int = DEFAULT_MAX_QUERY_COST
+) -> strawberry.Schema:
     # Classes or factories: each request gets fresh extension instances. Every validation
     # rule added here measures each fragment once: linear in the document.
     limits: list[type[ASTValidationRule]] = [depth_limit(MAX_DEPTH), alias_limit(MAX_ALIASES)]
@@ -70,6 +74,7 @@ def create_schema(*, introspection: bool = True) -> strawberry.Schema:
         ErrorCodes,
         OperationUnit,
         partial(AddValidationRules, limits),
+        partial(QueryCost, max_cost=max_query_cost),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
     ]
     if not introspection:
