@@ -71,7 +71,7 @@ def create_schema(
     # rule added here measures each fragment once: linear in the document.
     limits: list[type[ASTValidationRule]] = [depth_limit(MAX_DEPTH), alias_limit(MAX_ALIASES)]
     extensions: list[Any] = [
-        ErrorCodes,
+        partial(ErrorCodes, hide_suggestions=not introspection),
         OperationUnit,
         partial(AddValidationRules, limits),
         partial(QueryCost, max_cost=max_query_cost),

@@ -8,12 +8,13 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from app.request_id import current_request_id
+from graphql_schema.extensions.suggestions import without_suggestions
 from resolvers.errors import DomainError, ErrorCode
 
 logger = logging.getLogger(__name__)
 
 
-def coded_error(error: GraphQLError) -> GraphQLError:
+def coded_error(error: GraphQLError, *, hide_suggestions: bool = False) -> GraphQLError:
     """The client-facing form of `error`: its code, and nothing internal."""
     original = error.original_error
     if isinstance(original, DomainError):
@@ -22,8 +23,9 @@ def coded_error(error: GraphQLError) -> GraphQLError:
     if error.path is None:
         # Not raised by a resolver: a syntax, validation or variable error in the request.
         # Its own extensions (a limit's figures) stay.
+        message = without_suggestions(error.message) if hide_suggestions else error.message
         extensions = {**(error.extensions or {}), "code": ErrorCode.BAD_USER_INPUT.value}
-        return _with(error, error.message, extensions)
+        return _with(error, message, extensions)
     request_id = current_request_id.get()
     logger.error("unexpected error at %s", error.path, exc_info=original or error)
     return _with(
@@ -45,7 +47,8 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> G
 
 
 class ErrorCodes(SchemaExtension):
-    def __init__(self) -> None:
+    def __init__(self, *, hide_suggestions: bool = False) -> None:
+        self.hide_suggestions = hide_suggestions
         self._streamed = False
 
     def on_operation(self) -> Iterator[None]:
@@ -53,15 +56,17 @@ class ErrorCodes(SchemaExtension):
         yield
         result = self.execution_context.result
         if not self._streamed and result is not None:  # streamed results are done already
-            _code(result)
+            _code(result, self.hide_suggestions)
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each result of a subscription, before it goes out over the socket."""
         self._streamed = True
-        _code(result)
+        _code(result, self.hide_suggestions)
         yield None
 
 
-def _code(result: Any) -> None:
+def _code(result: Any, hide_suggestions: bool) -> None:
     if getattr(result, "errors", None):
-        result.errors = [coded_error(error) for error in result.errors]
+        result.errors = [
+            coded_error(error, hide_suggestions=hide_suggestions) for error in result.errors
+        ]

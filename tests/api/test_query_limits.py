@@ -1,5 +1,6 @@
-"""Request limits through the API: no document stalls the server, and an operation that
-may return too much is refused before it runs."""
+"""Request limits through the API: no document stalls the server, an operation that may
+return too much is refused before it runs, and production errors keep the schema to
+themselves."""
 
 import threading
 import time
@@ -222,3 +223,57 @@ async def test_the_maximum_query_cost_is_a_setting(serve: Serve) -> None:
         "cost": 27,
         "maxCost": 25,
     }
+
+
+# --- suggestions ------------------------------------------------------------------------------
+
+# Each request makes graphql-core suggest a name of the schema ("Did you mean …?").
+MISSPELLED = [
+    pytest.param("{ mee { id } }", {}, "Cannot query field 'mee'", id="field"),
+    pytest.param(
+        '{ searchUsers(query: "a", frist: 3) { id } }', {}, "argument 'frist'", id="argument"
+    ),
+    pytest.param(
+        "mutation($s: PresenceStatu!) { setStatus(status: $s) { id } }",
+        {},
+        "Unknown type 'PresenceStatu'",
+        id="type",
+    ),
+    pytest.param(
+        "mutation { setStatus(status: ONLIN) { id } }", {}, "Value 'ONLIN'", id="enum-literal"
+    ),
+    pytest.param(
+        "mutation($s: PresenceStatus!) { setStatus(status: $s) { id } }",
+        {"s": "ONLIN"},
+        "Value 'ONLIN'",
+        id="enum-variable",
+    ),
+    pytest.param(
+        "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+        {"i": {"login": "a", "password": "b", "passwrd": "c"}},
+        "field 'passwrd'",
+        id="input-field",
+    ),
+]
+
+
+@pytest.mark.parametrize(("query", "variables", "problem"), MISSPELLED)
+async def test_errors_suggest_names_while_introspection_is_on(
+    client: GraphQLClient, query: str, variables: dict[str, Any], problem: str
+) -> None:
+    body = await client.execute(query, variables)
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert problem in body["errors"][0]["message"]
+    assert "Did you mean" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(("query", "variables", "problem"), MISSPELLED)
+async def test_errors_suggest_no_names_when_introspection_is_off(
+    serve: Serve, query: str, variables: dict[str, Any], problem: str
+) -> None:
+    async with serve(introspection=False) as client:
+        body = await client.execute(query, variables)
+    assert codes(body) == ["BAD_USER_INPUT"]
+    message = body["errors"][0]["message"]
+    assert problem in message
+    assert "Did you mean" not in message
