@@ -23,7 +23,10 @@ from graphql_schema.schema import create_schema
 def create_app(settings: Settings) -> Starlette:
     settings.signing_key  # noqa: B018  (resolve, and in development create, the key up front)
     services = Services.create(settings)
-    graphql = GraphQLApp(create_schema(introspection=settings.introspection_enabled), services)
+    schema = create_schema(
+        introspection=settings.introspection_enabled, max_query_cost=settings.max_query_cost
+    )
+    graphql = GraphQLApp(schema, services)
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

@@ -14,6 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 logger = logging.getLogger(__name__)
 
 MIN_SECRET_KEY_LENGTH = 32
+# Above the largest page a client realistically asks for (a 100-message page with its
+# reactions, mentions and attachments costs about 29,000), below nested lists multiplying.
+DEFAULT_MAX_QUERY_COST = 50_000
 _PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development"}
 
 
@@ -52,6 +55,9 @@ class Settings(BaseSettings):
     # On shutdown, connections still open this long are dropped (a client that stopped
     # reading would otherwise hold the process forever).
     shutdown_timeout_seconds: int = Field(default=30, gt=0)
+    # The objects one operation may return, estimated before it runs (see
+    # graphql_schema/extensions/cost.py); a costlier one is refused.
+    max_query_cost: int = Field(default=DEFAULT_MAX_QUERY_COST, gt=0)
     # Messages one user may send or edit, across all chats (a `limits` rate, e.g. "5/second").
     message_rate_limit: str = "20/10 seconds"
     # What else one user may do so often (a `limits` rate each; resolvers/rate_limits.py

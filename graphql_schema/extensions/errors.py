@@ -9,12 +9,15 @@ from strawberry.extensions import SchemaExtension
 
 from app.request_id import current_request_id
 from graphql_schema.extensions.input_names import input_field
+from graphql_schema.extensions.suggestions import without_suggestions
 from resolvers.errors import DomainError, ErrorCode
 
 logger = logging.getLogger(__name__)
 
 
-def coded_error(error: GraphQLError, document: DocumentNode | None = None) -> GraphQLError:
+def coded_error(
+    error: GraphQLError, document: DocumentNode | None = None, *, hide_suggestions: bool = False
+) -> GraphQLError:
     """The client-facing form of `error`: its code, and nothing internal; an error in the
     request names the argument or input field it is about, when it is about one."""
     original = error.original_error
@@ -23,9 +26,12 @@ def coded_error(error: GraphQLError, document: DocumentNode | None = None) -> Gr
         return _with(error, original.message, extensions)
     if error.path is None:
         # Not raised by a resolver: a syntax, validation or variable error in the request.
-        field = input_field(document, error.nodes)
-        extensions = {"code": ErrorCode.BAD_USER_INPUT.value, **({"field": field} if field else {})}
-        return _with(error, error.message, extensions)
+        # Its own extensions (a limit's figures) stay.
+        message = without_suggestions(error.message) if hide_suggestions else error.message
+        extensions = {**(error.extensions or {}), "code": ErrorCode.BAD_USER_INPUT.value}
+        if (field := input_field(document, error.nodes)) is not None:
+            extensions.setdefault("field", field)
+        return _with(error, message, extensions)
     request_id = current_request_id.get()
     logger.error("unexpected error at %s", error.path, exc_info=original or error)
     return _with(
@@ -47,7 +53,8 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> G
 
 
 class ErrorCodes(SchemaExtension):
-    def __init__(self) -> None:
+    def __init__(self, *, hide_suggestions: bool = False) -> None:
+        self.hide_suggestions = hide_suggestions
         self._streamed = False
 
     def on_operation(self) -> Iterator[None]:
@@ -55,15 +62,18 @@ class ErrorCodes(SchemaExtension):
         yield
         result = self.execution_context.result
         if not self._streamed and result is not None:  # streamed results are done already
-            _code(result, self.execution_context.graphql_document)
+            _code(result, self.execution_context.graphql_document, self.hide_suggestions)
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each result of a subscription, before it goes out over the socket."""
         self._streamed = True
-        _code(result, self.execution_context.graphql_document)
+        _code(result, self.execution_context.graphql_document, self.hide_suggestions)
         yield None
 
 
-def _code(result: Any, document: DocumentNode | None) -> None:
+def _code(result: Any, document: DocumentNode | None, hide_suggestions: bool) -> None:
     if getattr(result, "errors", None):
-        result.errors = [coded_error(error, document) for error in result.errors]
+        result.errors = [
+            coded_error(error, document, hide_suggestions=hide_suggestions)
+            for error in result.errors
+        ]
