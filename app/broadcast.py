@@ -18,9 +18,10 @@ from typing import Any
 from broadcaster import Broadcast, Event
 from broadcaster._backends.base import BroadcastBackend
 from broadcaster._backends.memory import MemoryBackend
-from redis import asyncio as redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
+
+from app import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,12 @@ class FanOut(Broadcast):
     @property
     def backend(self) -> BroadcastBackend:
         return self._backend
+
+    @property
+    def listening(self) -> bool:
+        """Whether what is published now reaches this process's subscribers (not while the
+        Redis subscriber connection is being re-established)."""
+        return not isinstance(self._backend, RedisBackend) or self._backend.connected.is_set()
 
     async def _listener(self) -> None:
         while True:
@@ -187,8 +194,9 @@ class RedisBackend(BroadcastBackend):
     """Redis pub/sub that confirms each SUBSCRIBE and reconnects (re-subscribing) on loss."""
 
     def __init__(self, url: str) -> None:
-        self._url = url
-        self._client = redis.Redis.from_url(url)
+        self._client = redis_client.client(url)  # publishes
+        # The subscriber's connection is not retried: `_run` reconnects it and re-subscribes.
+        self._subscriber = redis_client.client(url, retries=0)
         self._channels: set[str] = set()
         self._confirmed: dict[str, asyncio.Event] = {}
         self._published: asyncio.Queue[Event] = asyncio.Queue()
@@ -212,6 +220,7 @@ class RedisBackend(BroadcastBackend):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self._client.aclose()
+        await self._subscriber.aclose()
 
     async def subscribe(self, channel: str) -> None:
         """Returns once Redis has acknowledged the subscription (it is replayed on reconnect)."""
@@ -239,7 +248,7 @@ class RedisBackend(BroadcastBackend):
     async def _run(self) -> None:
         attempt = 0
         while not self._closing:
-            pubsub = self._client.pubsub()
+            pubsub = self._subscriber.pubsub()
             try:
                 await pubsub.connect()  # type: ignore[no-untyped-call]
                 if self._channels:

@@ -71,11 +71,12 @@ class Services:
         await self.engine.dispose()
 
     async def readiness(self) -> dict[str, bool]:
-        """Which backing services answer right now."""
-        return {
-            "database": await self._database_reachable(),
-            "broadcast": await broadcast_reachable(self.settings.broadcast_url),
-        }
+        """Which backing services answer right now; the broadcast once events flow both
+        ways again (Redis answers, and this process's subscriber connection is back)."""
+        broadcast = self.broadcast.listening and await broadcast_reachable(
+            self.settings.broadcast_url
+        )
+        return {"database": await self._database_reachable(), "broadcast": broadcast}
 
     async def _database_reachable(self) -> bool:
         try:

@@ -9,6 +9,7 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from app import redis_client
 from app.broadcast import is_redis_url
 from resolvers.errors import RateLimited
 
@@ -28,7 +29,11 @@ class RateLimiter:
         storage: Storage
         if is_redis_url(broadcast_url):
             storage = RedisStorage(
-                f"async+{broadcast_url}", implementation="redispy", key_prefix=f"{namespace}:limits"
+                f"async+{broadcast_url}",
+                implementation="redispy",
+                key_prefix=f"{namespace}:limits",
+                # limits passes it on to redis-py; its options are typed as scalars only.
+                connection_pool=redis_client.connection_pool(broadcast_url),  # type: ignore[arg-type]
             )
         else:
             storage = MemoryStorage()

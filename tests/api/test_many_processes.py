@@ -98,6 +98,35 @@ async def test_two_processes_ride_out_a_redis_outage_together(
             assert readiness(listener)[0] == readiness(writer)[0] == 200
 
 
+def until_ready(server: Server) -> None:
+    deadline = time.monotonic() + RECONNECT_TIMEOUT
+    while readiness(server)[0] != 200:
+        assert time.monotonic() < deadline, f"not ready again:\n{server.output()}"
+        time.sleep(0.05)
+
+
+@postgres_only
+async def test_the_first_event_after_redis_restarts_is_delivered(
+    backend: Backend, tmp_path: Path, own_redis: RedisServer
+) -> None:
+    with running_server(backend, tmp_path, BROADCAST_URL=own_redis.url) as server:
+        alice, _ = register(server, "alice")
+        bob, bob_id = register(server, "bob")
+        chat = direct_chat(server, alice, bob_id)
+        async with socket(server, bob) as ws:
+            await start(ws, NEW_MESSAGES, {"chat": chat})
+            server.graphql(SEND, {"chat": chat, "content": "before"}, alice)
+            assert await next_event(ws, "chatEvents") == {"message": {"content": "before"}}
+
+            own_redis.stop()
+            own_redis.start()  # nothing is published while it is down
+            until_ready(server)
+            server.graphql(SEND, {"chat": chat, "content": "after"}, alice)
+            event = await next_message(ws)
+            assert event is not None, f"the first event was lost:\n{server.output()}"
+            assert event["payload"]["data"]["chatEvents"] == {"message": {"content": "after"}}
+
+
 PRESENCE = "subscription { presence { status user { tag } } }"
 STATUS = "query($id: ID!) { user(id: $id) { status } }"
 
