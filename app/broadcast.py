@@ -11,7 +11,7 @@ and fix all four.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -88,9 +88,11 @@ class FanOut(Broadcast):
         *,
         queue_size: int = SUBSCRIBER_QUEUE_SIZE,
         backend: BroadcastBackend | None = None,
+        redis_timeout: float = redis_client.DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         if backend is None:
-            backend = RedisBackend(url) if is_redis_url(url) else MemoryBackend(url)
+            is_redis = is_redis_url(url)
+            backend = RedisBackend(url, redis_timeout) if is_redis else MemoryBackend(url)
         super().__init__(backend=backend)
         self.queue_size = queue_size
         self._subscribers: dict[str, set[Backlog]] = {}  # type: ignore[assignment]
@@ -106,6 +108,15 @@ class FanOut(Broadcast):
         """Whether what is published now reaches this process's subscribers (not while the
         Redis subscriber connection is being re-established)."""
         return not isinstance(self._backend, RedisBackend) or self._backend.connected.is_set()
+
+    async def publish_all(self, messages: Sequence[tuple[str, str]]) -> None:
+        """Publish each (channel, message), in order: over Redis in one round trip, so that
+        a Redis that does not answer holds the caller for one timeout, not one per event."""
+        if isinstance(self._backend, RedisBackend):
+            await self._backend.publish_all(messages)
+            return
+        for channel, message in messages:
+            await self._backend.publish(channel, message)
 
     async def _listener(self) -> None:
         while True:
@@ -193,10 +204,11 @@ def _deliver(queue: Backlog, event: Published) -> None:
 class RedisBackend(BroadcastBackend):
     """Redis pub/sub that confirms each SUBSCRIBE and reconnects (re-subscribing) on loss."""
 
-    def __init__(self, url: str) -> None:
-        self._client = redis_client.client(url)  # publishes
+    def __init__(self, url: str, timeout: float) -> None:
+        self._client = redis_client.client(url, timeout)  # publishes
         # The subscriber's connection is not retried: `_run` reconnects it and re-subscribes.
-        self._subscriber = redis_client.client(url, retries=0)
+        # Its reads wait POLL_SECONDS each, whatever `timeout` says.
+        self._subscriber = redis_client.client(url, timeout, retries=0)
         self._channels: set[str] = set()
         self._confirmed: dict[str, asyncio.Event] = {}
         self._published: asyncio.Queue[Event] = asyncio.Queue()
@@ -241,6 +253,12 @@ class RedisBackend(BroadcastBackend):
 
     async def publish(self, channel: str, message: Any) -> None:
         await self._client.publish(channel, message)
+
+    async def publish_all(self, messages: Sequence[tuple[str, str]]) -> None:
+        pipeline = self._client.pipeline(transaction=False)  # one connection: kept in order
+        for channel, message in messages:
+            pipeline.publish(channel, message)
+        await pipeline.execute()
 
     async def next_published(self) -> Event:
         return await self._published.get()

@@ -1,8 +1,14 @@
 """Every Redis client the server makes is made here, so that all of them fail the same way.
 
+Redis holds what the server can do without for a while (events, rate-limit counters,
+presence: the README's "When Redis fails" says how each one fails), so no call to it may
+hold a request for long. Connecting, and each read and write, give up after `timeout`: a
+frozen Redis costs a request one timeout per call, not redis-py's default 5 s.
+
 A connection that Redis closed (it restarted) is only found out when it is used: redis-py
 then fails the call, and by default does not retry it. Each call is retried once, on a
-fresh connection, so the first event published after a restart is not lost.
+fresh connection, so the first event published after a restart is not lost. A timeout is
+not retried: Redis is there but not answering, and a second wait would double the delay.
 """
 
 from redis import asyncio as redis
@@ -10,14 +16,20 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+DEFAULT_TIMEOUT_SECONDS = 0.5
 
-def client(url: str, *, retries: int = 1) -> redis.Redis:
+
+def client(url: str, timeout: float, *, retries: int = 1) -> redis.Redis:
     """A client of its own pool (see `connection_pool`)."""
-    return redis.Redis.from_pool(connection_pool(url, retries=retries))
+    return redis.Redis.from_pool(connection_pool(url, timeout, retries=retries))
 
 
-def connection_pool(url: str, *, retries: int = 1) -> redis.ConnectionPool:
-    """Connections to `url` whose calls are retried `retries` times on a lost connection."""
+def connection_pool(url: str, timeout: float, *, retries: int = 1) -> redis.ConnectionPool:
+    """Connections to `url` that wait at most `timeout` seconds for anything, and whose
+    calls are retried `retries` times on a lost connection."""
     return redis.ConnectionPool.from_url(
-        url, retry=Retry(NoBackoff(), retries, supported_errors=(RedisConnectionError,))
+        url,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
+        retry=Retry(NoBackoff(), retries, supported_errors=(RedisConnectionError,)),
     )

@@ -25,15 +25,21 @@ TYPING_PER_CHAT = parse("1/3 seconds")
 class RateLimiter:
     """Counts attempts in memory, or in Redis when the broadcast backend is Redis."""
 
-    def __init__(self, broadcast_url: str, namespace: str) -> None:
+    def __init__(
+        self,
+        broadcast_url: str,
+        namespace: str,
+        redis_timeout: float = redis_client.DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
         storage: Storage
         if is_redis_url(broadcast_url):
+            pool = redis_client.connection_pool(broadcast_url, redis_timeout)
             storage = RedisStorage(
                 f"async+{broadcast_url}",
                 implementation="redispy",
                 key_prefix=f"{namespace}:limits",
-                # limits passes it on to redis-py; its options are typed as scalars only.
-                connection_pool=redis_client.connection_pool(broadcast_url),  # type: ignore[arg-type]
+                # limits hands it to redis-py; its options are typed as scalars only.
+                connection_pool=pool,  # type: ignore[arg-type]
             )
         else:
             storage = MemoryStorage()

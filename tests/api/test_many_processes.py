@@ -16,6 +16,7 @@ from tests.live import (
     next_event,
     next_message,
     register,
+    send,
     socket,
     start,
 )
@@ -125,6 +126,42 @@ async def test_the_first_event_after_redis_restarts_is_delivered(
             event = await next_message(ws)
             assert event is not None, f"the first event was lost:\n{server.output()}"
             assert event["payload"]["data"]["chatEvents"] == {"message": {"content": "after"}}
+
+
+HISTORY = "query($chat: ID!) { messages(chatId: $chat, last: 10) { edges { node { content } } } }"
+FROZEN_ANSWER_SECONDS = 1.5  # each Redis call a send makes gives up after REDIS_TIMEOUT_SECONDS
+
+
+@postgres_only
+async def test_a_frozen_redis_delays_a_send_by_a_moment_and_events_flow_once_it_resumes(
+    backend: Backend, tmp_path: Path, own_redis: RedisServer
+) -> None:
+    with running_server(backend, tmp_path, BROADCAST_URL=own_redis.url) as server:
+        alice, _ = register(server, "alice")
+        bob, bob_id = register(server, "bob")
+        chat = direct_chat(server, alice, bob_id)
+        async with socket(server, bob) as ws:
+            await start(ws, NEW_MESSAGES, {"chat": chat})
+            send(server, alice, chat, "before")
+            assert await next_event(ws, "chatEvents") == {"message": {"content": "before"}}
+
+            with own_redis.frozen():
+                started = time.monotonic()
+                send(server, alice, chat, "frozen")
+                assert time.monotonic() - started < FROZEN_ANSWER_SECONDS, server.output()
+                assert server.graphql(LOGIN, {"login": "alice"})["login"]["accessToken"]
+                assert readiness(server)[0] == 503
+
+            history = server.graphql(HISTORY, {"chat": chat}, alice)["messages"]["edges"]
+            assert [edge["node"]["content"] for edge in history] == ["before", "frozen"]
+            # The frozen send's event may still arrive (Redis reads it on resuming) or not.
+            deadline = time.monotonic() + RECONNECT_TIMEOUT
+            heard: list[object] = []
+            while {"message": {"content": "thawed"}} not in heard:
+                assert time.monotonic() < deadline, f"no event after resuming:\n{server.output()}"
+                send(server, alice, chat, "thawed")
+                while (received := await next_message(ws, 0.5)) is not None:
+                    heard.append(received["payload"]["data"]["chatEvents"])
 
 
 PRESENCE = "subscription { presence { status user { tag } } }"
