@@ -22,6 +22,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from app import redis_client
+from resolvers.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,10 @@ def is_redis_url(url: str) -> bool:
     """Whether a BROADCAST_URL names Redis (whatever else shares it follows: rate-limit
     counters, presence), rather than the in-memory backend of a single process."""
     return url.startswith(("redis://", "rediss://"))
+
+
+class BroadcastUnavailable(DomainError):
+    """Redis did not acknowledge a subscription in time: it is down, or not answering."""
 
 
 class SubscriberOverflow(Exception):
@@ -149,9 +154,10 @@ class FanOut(Broadcast):
         lock = self._lock(channel)
         try:
             async with lock:  # the first subscriber's SUBSCRIBE completes before anyone proceeds
-                subscribers = self._subscribers.setdefault(channel, set())
-                if not subscribers:
+                subscribers = self._subscribers.get(channel)
+                if subscribers is None:  # kept only while someone listens (a SUBSCRIBE can fail)
                     await self._backend.subscribe(channel)
+                    subscribers = self._subscribers[channel] = set()
                 subscribers.add(queue)
         except BaseException:
             self._release_lock(channel)
@@ -235,14 +241,24 @@ class RedisBackend(BroadcastBackend):
         await self._subscriber.aclose()
 
     async def subscribe(self, channel: str) -> None:
-        """Returns once Redis has acknowledged the subscription (it is replayed on reconnect)."""
+        """Returns once Redis has acknowledged the subscription (it is replayed on reconnect);
+        BroadcastUnavailable if that takes longer than SUBSCRIBE_TIMEOUT_SECONDS."""
         confirmed = self._confirmed.setdefault(channel, asyncio.Event())
         self._channels.add(channel)
-        if self.connected.is_set() and self._pubsub is not None:
-            # If the connection just dropped, _run re-subscribes once it is back.
-            with contextlib.suppress(OSError, RedisError):
-                await self._pubsub.subscribe(channel)
-        await asyncio.wait_for(confirmed.wait(), SUBSCRIBE_TIMEOUT_SECONDS)
+        try:
+            if self.connected.is_set() and self._pubsub is not None:
+                # If the connection just dropped, _run re-subscribes once it is back.
+                with contextlib.suppress(OSError, RedisError):
+                    await self._pubsub.subscribe(channel)
+            await asyncio.wait_for(confirmed.wait(), SUBSCRIBE_TIMEOUT_SECONDS)
+        except BaseException as exc:
+            await self.unsubscribe(channel)  # nobody listens: not to be replayed on reconnect
+            if not isinstance(exc, TimeoutError):
+                raise
+            logger.warning("broadcast: Redis did not confirm the subscription to %s", channel)
+            raise BroadcastUnavailable(
+                "Live updates are unavailable right now; subscribe again shortly"
+            ) from None
 
     async def unsubscribe(self, channel: str) -> None:
         self._channels.discard(channel)

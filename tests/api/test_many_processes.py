@@ -164,6 +164,25 @@ async def test_a_frozen_redis_delays_a_send_by_a_moment_and_events_flow_once_it_
                     heard.append(received["payload"]["data"]["chatEvents"])
 
 
+@postgres_only
+async def test_a_subscription_opened_while_redis_is_down_is_refused_as_unavailable(
+    backend: Backend, tmp_path: Path, own_redis: RedisServer
+) -> None:
+    with running_server(backend, tmp_path, BROADCAST_URL=own_redis.url) as server:
+        alice, _ = register(server, "alice")
+        bob, bob_id = register(server, "bob")
+        chat = direct_chat(server, alice, bob_id)
+        own_redis.stop()
+        async with socket(server, bob) as ws:
+            await start(ws, NEW_MESSAGES, {"chat": chat})
+            refused = await next_message(ws, wait=10)  # after Redis had a few seconds to return
+            assert refused is not None and refused["type"] == "next", refused
+            [error] = refused["payload"]["errors"]
+            assert error["extensions"]["code"] == "INTERNAL", error  # not the client's fault
+            assert "unavailable" in error["message"]
+        assert "did not confirm" in server.output()
+
+
 PRESENCE = "subscription { presence { status user { tag } } }"
 STATUS = "query($id: ID!) { user(id: $id) { status } }"
 
