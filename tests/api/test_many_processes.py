@@ -120,7 +120,8 @@ async def test_the_first_event_after_redis_restarts_is_delivered(
             assert await next_event(ws, "chatEvents") == {"message": {"content": "before"}}
 
             own_redis.stop()
-            own_redis.start()  # nothing is published while it is down
+            # Nothing is published while it is down: the pooled connections look open still.
+            own_redis.start()
             until_ready(server)
             server.graphql(SEND, {"chat": chat, "content": "after"}, alice)
             event = await next_message(ws)
@@ -162,6 +163,7 @@ async def test_a_frozen_redis_delays_a_send_by_a_moment_and_events_flow_once_it_
                 send(server, alice, chat, "thawed")
                 while (received := await next_message(ws, 0.5)) is not None:
                     heard.append(received["payload"]["data"]["chatEvents"])
+            assert readiness(server)[0] == 200
 
 
 @postgres_only
