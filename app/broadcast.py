@@ -108,11 +108,16 @@ class FanOut(Broadcast):
     def backend(self) -> BroadcastBackend:
         return self._backend
 
-    @property
-    def listening(self) -> bool:
-        """Whether what is published now reaches this process's subscribers (not while the
-        Redis subscriber connection is being re-established)."""
-        return not isinstance(self._backend, RedisBackend) or self._backend.connected.is_set()
+    async def listening(self, wait: float) -> bool:
+        """Whether what is published now reaches this process's subscribers: not while the
+        Redis subscriber connection is (re-)established, which this waits up to `wait`
+        seconds for (a process that just started is connecting)."""
+        if not isinstance(self._backend, RedisBackend):
+            return True
+        connected = self._backend.connected
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(connected.wait(), wait)
+        return connected.is_set()
 
     async def publish_all(self, messages: Sequence[tuple[str, str]]) -> None:
         """Publish each (channel, message), in order: over Redis in one round trip, so that

@@ -75,9 +75,9 @@ class Services:
     async def readiness(self) -> dict[str, bool]:
         """Which backing services answer right now; the broadcast once events flow both
         ways again (Redis answers, and this process's subscriber connection is back)."""
-        settings = self.settings
-        broadcast = self.broadcast.listening and await broadcast_reachable(
-            settings.broadcast_url, settings.redis_timeout_seconds
+        url, timeout = self.settings.broadcast_url, self.settings.redis_timeout_seconds
+        broadcast = await self.broadcast.listening(timeout) and await broadcast_reachable(
+            url, timeout
         )
         return {"database": await self._database_reachable(), "broadcast": broadcast}
 
