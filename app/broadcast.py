@@ -11,16 +11,18 @@ and fix all four.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from broadcaster import Broadcast, Event
 from broadcaster._backends.base import BroadcastBackend
 from broadcaster._backends.memory import MemoryBackend
-from redis import asyncio as redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
+
+from app import redis_client
+from resolvers.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,10 @@ def is_redis_url(url: str) -> bool:
     """Whether a BROADCAST_URL names Redis (whatever else shares it follows: rate-limit
     counters, presence), rather than the in-memory backend of a single process."""
     return url.startswith(("redis://", "rediss://"))
+
+
+class BroadcastUnavailable(DomainError):
+    """Redis did not acknowledge a subscription in time: it is down, or not answering."""
 
 
 class SubscriberOverflow(Exception):
@@ -87,9 +93,11 @@ class FanOut(Broadcast):
         *,
         queue_size: int = SUBSCRIBER_QUEUE_SIZE,
         backend: BroadcastBackend | None = None,
+        redis_timeout: float = redis_client.DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         if backend is None:
-            backend = RedisBackend(url) if is_redis_url(url) else MemoryBackend(url)
+            is_redis = is_redis_url(url)
+            backend = RedisBackend(url, redis_timeout) if is_redis else MemoryBackend(url)
         super().__init__(backend=backend)
         self.queue_size = queue_size
         self._subscribers: dict[str, set[Backlog]] = {}  # type: ignore[assignment]
@@ -99,6 +107,26 @@ class FanOut(Broadcast):
     @property
     def backend(self) -> BroadcastBackend:
         return self._backend
+
+    async def listening(self, wait: float) -> bool:
+        """Whether what is published now reaches this process's subscribers: not while the
+        Redis subscriber connection is (re-)established, which this waits up to `wait`
+        seconds for (a process that just started is connecting)."""
+        if not isinstance(self._backend, RedisBackend):
+            return True
+        connected = self._backend.connected
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(connected.wait(), wait)
+        return connected.is_set()
+
+    async def publish_all(self, messages: Sequence[tuple[str, str]]) -> None:
+        """Publish each (channel, message), in order: over Redis in one round trip, so that
+        a Redis that does not answer holds the caller for one timeout, not one per event."""
+        if isinstance(self._backend, RedisBackend):
+            await self._backend.publish_all(messages)
+            return
+        for channel, message in messages:
+            await self._backend.publish(channel, message)
 
     async def _listener(self) -> None:
         while True:
@@ -131,9 +159,10 @@ class FanOut(Broadcast):
         lock = self._lock(channel)
         try:
             async with lock:  # the first subscriber's SUBSCRIBE completes before anyone proceeds
-                subscribers = self._subscribers.setdefault(channel, set())
-                if not subscribers:
+                subscribers = self._subscribers.get(channel)
+                if subscribers is None:  # kept only while someone listens (a SUBSCRIBE can fail)
                     await self._backend.subscribe(channel)
+                    subscribers = self._subscribers[channel] = set()
                 subscribers.add(queue)
         except BaseException:
             self._release_lock(channel)
@@ -186,9 +215,11 @@ def _deliver(queue: Backlog, event: Published) -> None:
 class RedisBackend(BroadcastBackend):
     """Redis pub/sub that confirms each SUBSCRIBE and reconnects (re-subscribing) on loss."""
 
-    def __init__(self, url: str) -> None:
-        self._url = url
-        self._client = redis.Redis.from_url(url)
+    def __init__(self, url: str, timeout: float) -> None:
+        self._client = redis_client.client(url, timeout)  # publishes
+        # The subscriber's connection is not retried: `_run` reconnects it and re-subscribes.
+        # Its reads wait POLL_SECONDS each, whatever `timeout` says.
+        self._subscriber = redis_client.client(url, timeout, retries=0)
         self._channels: set[str] = set()
         self._confirmed: dict[str, asyncio.Event] = {}
         self._published: asyncio.Queue[Event] = asyncio.Queue()
@@ -212,16 +243,27 @@ class RedisBackend(BroadcastBackend):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self._client.aclose()
+        await self._subscriber.aclose()
 
     async def subscribe(self, channel: str) -> None:
-        """Returns once Redis has acknowledged the subscription (it is replayed on reconnect)."""
+        """Returns once Redis has acknowledged the subscription (it is replayed on reconnect);
+        BroadcastUnavailable if that takes longer than SUBSCRIBE_TIMEOUT_SECONDS."""
         confirmed = self._confirmed.setdefault(channel, asyncio.Event())
         self._channels.add(channel)
-        if self.connected.is_set() and self._pubsub is not None:
-            # If the connection just dropped, _run re-subscribes once it is back.
-            with contextlib.suppress(OSError, RedisError):
-                await self._pubsub.subscribe(channel)
-        await asyncio.wait_for(confirmed.wait(), SUBSCRIBE_TIMEOUT_SECONDS)
+        try:
+            if self.connected.is_set() and self._pubsub is not None:
+                # If the connection just dropped, _run re-subscribes once it is back.
+                with contextlib.suppress(OSError, RedisError):
+                    await self._pubsub.subscribe(channel)
+            await asyncio.wait_for(confirmed.wait(), SUBSCRIBE_TIMEOUT_SECONDS)
+        except BaseException as exc:
+            await self.unsubscribe(channel)  # nobody listens: not to be replayed on reconnect
+            if not isinstance(exc, TimeoutError):
+                raise
+            logger.warning("broadcast: Redis did not confirm the subscription to %s", channel)
+            raise BroadcastUnavailable(
+                "Live updates are unavailable right now; subscribe again shortly"
+            ) from None
 
     async def unsubscribe(self, channel: str) -> None:
         self._channels.discard(channel)
@@ -233,13 +275,19 @@ class RedisBackend(BroadcastBackend):
     async def publish(self, channel: str, message: Any) -> None:
         await self._client.publish(channel, message)
 
+    async def publish_all(self, messages: Sequence[tuple[str, str]]) -> None:
+        pipeline = self._client.pipeline(transaction=False)  # one connection: kept in order
+        for channel, message in messages:
+            pipeline.publish(channel, message)
+        await pipeline.execute()
+
     async def next_published(self) -> Event:
         return await self._published.get()
 
     async def _run(self) -> None:
         attempt = 0
         while not self._closing:
-            pubsub = self._client.pubsub()
+            pubsub = self._subscriber.pubsub()
             try:
                 await pubsub.connect()  # type: ignore[no-untyped-call]
                 if self._channels:

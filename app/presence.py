@@ -17,18 +17,15 @@ import time
 from collections.abc import Callable, Collection
 from typing import Protocol
 
-from redis import asyncio as redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from app import redis_client
 from app.broadcast import is_redis_url
 
 logger = logging.getLogger(__name__)
 
 HTTP_CONNECTION = "http"  # the one entry the heartbeat mutation refreshes, per user
 SWEEP_BATCH = 1000  # users a sweep looks at per call
-REDIS_TIMEOUT_SECONDS = 1.0
 
 
 class PresenceStore(Protocol):
@@ -190,13 +187,14 @@ return online
 class RedisPresenceStore:
     """Shared by every process using the same Redis and namespace."""
 
-    def __init__(self, url: str, namespace: str, ttl_seconds: float) -> None:
-        self._client = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
-            retry=Retry(NoBackoff(), 1),  # one retry on a stale connection, then fail open
-        )
+    def __init__(
+        self,
+        url: str,
+        namespace: str,
+        ttl_seconds: float,
+        timeout: float = redis_client.DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
+        self._client = redis_client.client(url, timeout)
         self._ttl_ms = max(1, round(ttl_seconds * 1000))
         self._online_key = f"{namespace}:presence:online"
         self._user_prefix = f"{namespace}:presence:user:"
@@ -251,8 +249,10 @@ class RedisPresenceStore:
         return f"{self._user_prefix}{user_id}"
 
 
-def create_store(broadcast_url: str, namespace: str, ttl_seconds: float) -> PresenceStore:
+def create_store(
+    broadcast_url: str, namespace: str, ttl_seconds: float, redis_timeout: float
+) -> PresenceStore:
     """Redis when the broadcast backend is Redis (shared by all processes), else memory."""
     if is_redis_url(broadcast_url):
-        return RedisPresenceStore(broadcast_url, namespace, ttl_seconds)
+        return RedisPresenceStore(broadcast_url, namespace, ttl_seconds, redis_timeout)
     return MemoryPresenceStore(ttl_seconds)

@@ -39,11 +39,13 @@ class Services:
     @classmethod
     def create(cls, settings: Settings) -> "Services":
         engine = create_engine(settings.database_url_resolved)
-        broadcast = FanOut(settings.broadcast_url, queue_size=settings.subscriber_queue_size)
+        url, namespace = settings.broadcast_url, settings.redis_namespace
+        timeout = settings.redis_timeout_seconds  # every Redis client's
+        broadcast = FanOut(url, queue_size=settings.subscriber_queue_size, redis_timeout=timeout)
         sessionmaker = create_sessionmaker(engine)
-        events = Events(broadcast, settings.redis_namespace)
+        events = Events(broadcast, namespace)
         ttl = settings.presence_ttl_seconds
-        presence_store = create_store(settings.broadcast_url, settings.redis_namespace, ttl)
+        presence_store = create_store(url, namespace, ttl, timeout)
         return cls(
             settings=settings,
             engine=engine,
@@ -51,9 +53,7 @@ class Services:
             storage=LocalStorage(settings.media_path, settings.public_base_url),
             attachments=LocalStorage(settings.attachments_path, settings.public_base_url),
             broadcast=broadcast,
-            rate_limiter=RateLimiter(
-                settings.broadcast_url, settings.redis_namespace, per_user_rules(settings)
-            ),
+            rate_limiter=RateLimiter(url, namespace, per_user_rules(settings), timeout),
             events=events,
             presence=PresenceTracker(presence_store, ttl, sessionmaker, events),
             per_event=PerEvent(sessionmaker),
@@ -73,11 +73,13 @@ class Services:
         await self.engine.dispose()
 
     async def readiness(self) -> dict[str, bool]:
-        """Which backing services answer right now."""
-        return {
-            "database": await self._database_reachable(),
-            "broadcast": await broadcast_reachable(self.settings.broadcast_url),
-        }
+        """Which backing services answer right now; the broadcast once events flow both
+        ways again (Redis answers, and this process's subscriber connection is back)."""
+        url, timeout = self.settings.broadcast_url, self.settings.redis_timeout_seconds
+        broadcast = await self.broadcast.listening(timeout) and await broadcast_reachable(
+            url, timeout
+        )
+        return {"database": await self._database_reachable(), "broadcast": broadcast}
 
     async def _database_reachable(self) -> bool:
         try:

@@ -11,6 +11,8 @@ from limits import RateLimitItem, parse
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app import redis_client
+
 logger = logging.getLogger(__name__)
 
 MIN_SECRET_KEY_LENGTH = 32
@@ -33,6 +35,10 @@ class Settings(BaseSettings):
     allow_sqlite_in_production: bool = False
     broadcast_url: str = "memory://"
     redis_namespace: str = "thespace"  # prefix of every Redis key and channel of this deployment
+    # How long any one Redis call may wait (connecting, reading, writing) before it fails the
+    # way the README's "When Redis fails" describes: a frozen Redis costs a request this long
+    # per call, not redis-py's 5 s.
+    redis_timeout_seconds: float = Field(default=redis_client.DEFAULT_TIMEOUT_SECONDS, gt=0)
     secret_key: SecretStr = SecretStr("")
     access_token_ttl_seconds: int = Field(default=15 * 60, gt=0)
     refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)

@@ -15,7 +15,7 @@ from db.base import utcnow
 from db.models import Chat, ChatKind, ChatParticipant, SpaceMember, User
 from db.models import PresenceStatus as ChosenStatus
 from resolvers.errors import BadUserInput, NotFound
-from resolvers.outbox import presence_topic, user_topic
+from resolvers.outbox import Announcement, presence_topic, user_topic
 from resolvers.permissions import is_member
 from resolvers.rate_limits import RateLimiter, Write
 
@@ -107,8 +107,8 @@ async def publish(session: AsyncSession, events: Events, user_id: int, status: s
     space_ids, contact_ids = await audience(session, user_id)
     topics = [presence_topic(space_id) for space_id in space_ids]
     topics += [user_topic(contact_id) for contact_id in contact_ids | {user_id}]
-    for topic in topics:
-        await events.publish(topic, "PresenceChanged", userId=user_id, status=status)
+    payload = {"userId": user_id, "status": status}
+    await events.publish_all([Announcement(topic, "PresenceChanged", payload) for topic in topics])
 
 
 async def audience(session: AsyncSession, user_id: int) -> tuple[set[int], set[int]]:

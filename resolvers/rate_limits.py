@@ -10,6 +10,7 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from app import redis_client
 from app.broadcast import is_redis_url
 from app.settings import Settings
 from resolvers.errors import RateLimited
@@ -73,12 +74,18 @@ class RateLimiter:
         broadcast_url: str,
         namespace: str,
         per_user: Mapping[Write, RateLimitItem] | None = None,
+        redis_timeout: float = redis_client.DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         self._per_user = dict(per_user or {})
         storage: Storage
         if is_redis_url(broadcast_url):
+            pool = redis_client.connection_pool(broadcast_url, redis_timeout)
             storage = RedisStorage(
-                f"async+{broadcast_url}", implementation="redispy", key_prefix=f"{namespace}:limits"
+                f"async+{broadcast_url}",
+                implementation="redispy",
+                key_prefix=f"{namespace}:limits",
+                # limits hands it to redis-py; its options are typed as scalars only.
+                connection_pool=pool,  # type: ignore[arg-type]
             )
         else:
             storage = MemoryStorage()

@@ -1,6 +1,8 @@
 """A redis-server of a test's own, so that the test can stop and restart it."""
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -42,6 +44,17 @@ class RedisServer:
                     return
             time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Redis stopped with SIGSTOP: connections stay open and nothing answers (as when it
+        is swapping or stuck), resumed however the block ends."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(self.process.pid, signal.SIGCONT)
 
     def stop(self) -> None:
         if self.process is not None:

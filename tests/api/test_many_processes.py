@@ -16,6 +16,7 @@ from tests.live import (
     next_event,
     next_message,
     register,
+    send,
     socket,
     start,
 )
@@ -96,6 +97,92 @@ async def test_two_processes_ride_out_a_redis_outage_together(
             assert received is not None, f"no event after Redis came back:\n{listener.output()}"
             assert received["payload"]["data"]["chatEvents"] == {"message": {"content": "after"}}
             assert readiness(listener)[0] == readiness(writer)[0] == 200
+
+
+def until_ready(server: Server) -> None:
+    deadline = time.monotonic() + RECONNECT_TIMEOUT
+    while readiness(server)[0] != 200:
+        assert time.monotonic() < deadline, f"not ready again:\n{server.output()}"
+        time.sleep(0.05)
+
+
+@postgres_only
+async def test_the_first_event_after_redis_restarts_is_delivered(
+    backend: Backend, tmp_path: Path, own_redis: RedisServer
+) -> None:
+    with running_server(backend, tmp_path, BROADCAST_URL=own_redis.url) as server:
+        alice, _ = register(server, "alice")
+        bob, bob_id = register(server, "bob")
+        chat = direct_chat(server, alice, bob_id)
+        async with socket(server, bob) as ws:
+            await start(ws, NEW_MESSAGES, {"chat": chat})
+            server.graphql(SEND, {"chat": chat, "content": "before"}, alice)
+            assert await next_event(ws, "chatEvents") == {"message": {"content": "before"}}
+
+            own_redis.stop()
+            # Nothing is published while it is down: the pooled connections look open still.
+            own_redis.start()
+            until_ready(server)
+            server.graphql(SEND, {"chat": chat, "content": "after"}, alice)
+            event = await next_message(ws)
+            assert event is not None, f"the first event was lost:\n{server.output()}"
+            assert event["payload"]["data"]["chatEvents"] == {"message": {"content": "after"}}
+
+
+HISTORY = "query($chat: ID!) { messages(chatId: $chat, last: 10) { edges { node { content } } } }"
+FROZEN_ANSWER_SECONDS = 1.5  # each Redis call a send makes gives up after REDIS_TIMEOUT_SECONDS
+
+
+@postgres_only
+async def test_a_frozen_redis_delays_a_send_by_a_moment_and_events_flow_once_it_resumes(
+    backend: Backend, tmp_path: Path, own_redis: RedisServer
+) -> None:
+    with running_server(backend, tmp_path, BROADCAST_URL=own_redis.url) as server:
+        alice, _ = register(server, "alice")
+        bob, bob_id = register(server, "bob")
+        chat = direct_chat(server, alice, bob_id)
+        async with socket(server, bob) as ws:
+            await start(ws, NEW_MESSAGES, {"chat": chat})
+            send(server, alice, chat, "before")
+            assert await next_event(ws, "chatEvents") == {"message": {"content": "before"}}
+
+            with own_redis.frozen():
+                started = time.monotonic()
+                send(server, alice, chat, "frozen")
+                assert time.monotonic() - started < FROZEN_ANSWER_SECONDS, server.output()
+                assert server.graphql(LOGIN, {"login": "alice"})["login"]["accessToken"]
+                assert readiness(server)[0] == 503
+
+            history = server.graphql(HISTORY, {"chat": chat}, alice)["messages"]["edges"]
+            assert [edge["node"]["content"] for edge in history] == ["before", "frozen"]
+            # The frozen send's event may still arrive (Redis reads it on resuming) or not.
+            deadline = time.monotonic() + RECONNECT_TIMEOUT
+            heard: list[object] = []
+            while {"message": {"content": "thawed"}} not in heard:
+                assert time.monotonic() < deadline, f"no event after resuming:\n{server.output()}"
+                send(server, alice, chat, "thawed")
+                while (received := await next_message(ws, 0.5)) is not None:
+                    heard.append(received["payload"]["data"]["chatEvents"])
+            assert readiness(server)[0] == 200
+
+
+@postgres_only
+async def test_a_subscription_opened_while_redis_is_down_is_refused_as_unavailable(
+    backend: Backend, tmp_path: Path, own_redis: RedisServer
+) -> None:
+    with running_server(backend, tmp_path, BROADCAST_URL=own_redis.url) as server:
+        alice, _ = register(server, "alice")
+        bob, bob_id = register(server, "bob")
+        chat = direct_chat(server, alice, bob_id)
+        own_redis.stop()
+        async with socket(server, bob) as ws:
+            await start(ws, NEW_MESSAGES, {"chat": chat})
+            refused = await next_message(ws, wait=10)  # after Redis had a few seconds to return
+            assert refused is not None and refused["type"] == "next", refused
+            [error] = refused["payload"]["errors"]
+            assert error["extensions"]["code"] == "INTERNAL", error  # not the client's fault
+            assert "unavailable" in error["message"]
+        assert "did not confirm" in server.output()
 
 
 PRESENCE = "subscription { presence { status user { tag } } }"

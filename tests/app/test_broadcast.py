@@ -156,6 +156,14 @@ async def test_a_thousand_subscribers_at_once_all_hear_everything_over_redis(
     await everyone_subscribing_at_once_hears_everything(FanOut(redis_url))
 
 
+async def test_a_batch_published_together_is_heard_in_order_over_redis(redis_url: str) -> None:
+    fan_out = FanOut(redis_url)
+    channels = [f"batch-{time.monotonic_ns()}-{n}" for n in range(3)]
+    async with connected(fan_out), fan_out.subscribe(*channels) as events:
+        await fan_out.publish_all([(channels[n % 3], str(n)) for n in range(30)])
+        assert [await receive(events) for _ in range(30)] == [str(n) for n in range(30)]
+
+
 async def subscribe_then_publish_loses_nothing(broadcast: Broadcast, redis_url: str) -> int:
     """How many of 30 fresh subscriptions miss a message published right after subscribing."""
     from redis import asyncio as redis

@@ -158,6 +158,22 @@ async def test_namespaces_keep_deployments_apart(redis_namespace: str) -> None:
         await theirs.close()
 
 
+async def test_a_crowd_connecting_at_once_is_recorded_not_refused_for_want_of_connections(
+    redis_namespace: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    crowd = range(500)  # far more calls at once than one client has pooled connections
+    # A generous timeout: this is about running out of connections, not about speed.
+    store = RedisPresenceStore(REDIS_URL, redis_namespace, ttl_seconds=60, timeout=10)
+    try:
+        with caplog.at_level(logging.WARNING, logger="app.presence"):
+            came = await asyncio.gather(*(store.touch(user, "ws") for user in crowd))
+            assert await store.online(crowd) == set(crowd)
+    finally:
+        await store.close()
+    assert all(came)
+    assert [r.getMessage() for r in caplog.records] == []
+
+
 async def test_unreachable_redis_fails_open(caplog: pytest.LogCaptureFixture) -> None:
     store = RedisPresenceStore("redis://127.0.0.1:1/0", "test-unreachable", TTL)
     try:
