@@ -5,7 +5,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import DocumentNode, GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from app.request_id import current_request_id
 from graphql_schema.extensions.input_names import input_field
@@ -13,6 +15,14 @@ from graphql_schema.extensions.suggestions import without_suggestions
 from resolvers.errors import DomainError, ErrorCode
 
 logger = logging.getLogger(__name__)
+
+# What a request's own faults are raised as before anything runs.
+_REQUEST_FAULTS = (
+    GraphQLError,
+    MissingQueryError,
+    CannotGetOperationTypeError,
+    InvalidOperationTypeError,
+)
 
 
 def coded_error(
@@ -24,8 +34,7 @@ def coded_error(
     if isinstance(original, DomainError):
         extensions = {"code": original.code.value, **original.extensions}
         return _with(error, original.message, extensions)
-    if error.path is None:
-        # Not raised by a resolver: a syntax, validation or variable error in the request.
+    if _in_request(error):
         # Its own extensions (a limit's figures) stay.
         message = without_suggestions(error.message) if hide_suggestions else error.message
         extensions = {**(error.extensions or {}), "code": ErrorCode.BAD_USER_INPUT.value}
@@ -33,12 +42,22 @@ def coded_error(
             extensions.setdefault("field", field)
         return _with(error, message, extensions)
     request_id = current_request_id.get()
-    logger.error("unexpected error at %s", error.path, exc_info=original or error)
+    logger.error("unexpected error at %s", error.path or "(no path)", exc_info=original or error)
     return _with(
         error,
         "Internal server error",
         {"code": ErrorCode.INTERNAL.value, "requestId": request_id},
     )
+
+
+def _in_request(error: GraphQLError) -> bool:
+    """A syntax, validation or variable error in the request, not a fault of ours. Those have
+    no path; neither has an exception Strawberry wrapped from an extension hook or from a
+    subscription's stream, but that one has no place in the document either."""
+    if error.path is not None:
+        return False
+    original = error.original_error
+    return bool(error.nodes) or original is None or isinstance(original, _REQUEST_FAULTS)
 
 
 def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
