@@ -15,7 +15,9 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from app.auth import authenticate, token_from_credential
 from app.context import Context, Unit
+from app.presence_tracker import SocketPresence
 from app.services import Services
+from app.socket_protocols import LegacyWSHandler
 from app.sockets import TOKEN_EXPIRED, Socket, socket_in
 from loaders import Loaders
 from resolvers.errors import Unauthenticated
@@ -23,6 +25,8 @@ from resolvers.tokens import seconds_left
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_ws_handler_class = LegacyWSHandler
+
     def __init__(self, schema: BaseSchema, services: Services) -> None:
         settings = services.settings
         super().__init__(
@@ -107,8 +111,9 @@ class GraphQLApp(GraphQL[Context, None]):
         socket = socket_in(context.request.scope)
         if socket is not None:
             _close_when_expired(socket, seconds_left(token_from_credential(credential)))
-            presence = await self.services.presence.socket_opened(context.user.id)
-            context.request.state.presence = presence
+            presence = SocketPresence()
+            context.request.state.presence = presence  # released when __call__ ends
+            await self.services.presence.socket_opened(presence, context.user.id)
         return cast(UnsetType, UNSET)
 
 
