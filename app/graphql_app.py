@@ -17,7 +17,7 @@ from app.auth import authenticate, token_from_credential
 from app.context import Context, Unit
 from app.presence_tracker import SocketPresence
 from app.services import Services
-from app.socket_protocols import LegacyWSHandler
+from app.socket_protocols import LegacyWSHandler, TransportWSHandler
 from app.sockets import TOKEN_EXPIRED, Socket, socket_in
 from loaders import Loaders
 from resolvers.errors import Unauthenticated
@@ -25,6 +25,7 @@ from resolvers.tokens import seconds_left
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(self, schema: BaseSchema, services: Services) -> None:
@@ -36,6 +37,7 @@ class GraphQLApp(GraphQL[Context, None]):
             connection_init_wait_timeout=timedelta(
                 seconds=settings.connection_init_timeout_seconds
             ),
+            max_subscriptions_per_connection=None,  # the handlers' own, with an error code
         )
         self.services = services
 
@@ -53,12 +55,12 @@ class GraphQLApp(GraphQL[Context, None]):
                 timer = scope.get("state", {}).get("expiry_timer")
                 if timer is not None:
                     timer.cancel()
+                socket = socket_in(scope)
+                if socket is not None:  # first: its user may open another one at once
+                    self.services.sockets.discard(socket)
                 presence = scope.get("state", {}).get("presence")
                 if presence is not None:  # it no longer keeps its user online
                     await self.services.presence.socket_closed(presence)
-                socket = socket_in(scope)
-                if socket is not None:
-                    self.services.sockets.discard(socket)
             return
         # The session outlives the response body only long enough to be closed (rolled
         # back if a resolver left it mid-transaction), whatever happened inside.
@@ -98,7 +100,8 @@ class GraphQLApp(GraphQL[Context, None]):
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """Identify the socket from connection_init, like an HTTP request (4403 if not)."""
+        """Identify the socket from connection_init, like an HTTP request (4403 if not), and
+        count it for its user (SocketRefused over their limits)."""
         params = context.connection_params or {}
         credential = params.get("authorization") or params.get("token")
         if not isinstance(credential, str) or not credential:
@@ -108,12 +111,15 @@ class GraphQLApp(GraphQL[Context, None]):
                 context.user = await authenticate(session, self.services.settings, credential)
             except Unauthenticated as error:
                 raise ConnectionRejectionError({"reason": error.message}) from error
+        user_id = context.user.id
+        settings = self.services.settings
         socket = socket_in(context.request.scope)
         if socket is not None:
+            self.services.sockets.identify(socket, user_id, settings.max_sockets_per_user)
             _close_when_expired(socket, seconds_left(token_from_credential(credential)))
             presence = SocketPresence()
             context.request.state.presence = presence  # released when __call__ ends
-            await self.services.presence.socket_opened(presence, context.user.id)
+            await self.services.presence.socket_opened(presence, user_id)
         return cast(UnsetType, UNSET)
 
 

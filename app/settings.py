@@ -61,6 +61,12 @@ class Settings(BaseSettings):
         parse(value)  # ValueError names what is wrong
         return value
 
+    # --- WebSocket limits (per user: sockets open in one process; per socket: operations
+    # running at once) ---
+    max_sockets_per_user: int = Field(default=20, gt=0)  # the next one is closed with 4430
+    max_subscriptions_per_socket: int = Field(default=50, gt=0)
+    # --- end of WebSocket limits ---
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":
         if self.environment != "production":

@@ -221,3 +221,17 @@ def test_message_rate_limit_must_be_a_rate(tmp_path: Path, rate: str) -> None:
 def test_message_rate_limit_defaults_to_twenty_per_ten_seconds(tmp_path: Path) -> None:
     limit = development(tmp_path).message_limit
     assert (limit.amount, limit.get_expiry()) == (20, 10)
+
+
+# --- WebSocket limits --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["max_sockets_per_user", "max_subscriptions_per_socket"])
+def test_socket_caps_must_be_positive(tmp_path: Path, field: str) -> None:
+    with pytest.raises(ValidationError):
+        development(tmp_path, **{field: 0})
+
+
+def test_socket_limits_default_to_a_chat_client_s_needs(tmp_path: Path) -> None:
+    settings = development(tmp_path)
+    assert (settings.max_sockets_per_user, settings.max_subscriptions_per_socket) == (20, 50)

@@ -17,7 +17,7 @@ MESSAGES = 3
 async def test_a_hundred_sockets_subscribing_at_once_all_hear_everything(
     backend: Backend, tmp_path: Path
 ) -> None:
-    with running_server(backend, tmp_path) as server:
+    with running_server(backend, tmp_path, MAX_SOCKETS_PER_USER=str(SOCKETS)) as server:
         alice, _ = register(server, "alice")
         bob, bob_id = register(server, "bob")
         chat = direct_chat(server, alice, bob_id)
