@@ -18,9 +18,9 @@ from app.context import Context, Unit
 from app.presence_tracker import SocketPresence
 from app.services import Services
 from app.socket_protocols import LegacyWSHandler, TransportWSHandler
-from app.sockets import TOKEN_EXPIRED, Socket, socket_in
+from app.sockets import SOCKETS_RATE_LIMITED, TOKEN_EXPIRED, Socket, SocketRefused, socket_in
 from loaders import Loaders
-from resolvers.errors import Unauthenticated
+from resolvers.errors import RateLimited, Unauthenticated
 from resolvers.tokens import seconds_left
 
 
@@ -113,6 +113,12 @@ class GraphQLApp(GraphQL[Context, None]):
                 raise ConnectionRejectionError({"reason": error.message}) from error
         user_id = context.user.id
         settings = self.services.settings
+        try:
+            await self.services.rate_limiter.hit(settings.socket_limit, "socket", str(user_id))
+        except RateLimited as error:
+            retry_after = error.extensions["retryAfter"]
+            reason = f"Too many new sockets; retry in {retry_after} s"
+            raise SocketRefused(SOCKETS_RATE_LIMITED, reason) from error
         socket = socket_in(context.request.scope)
         if socket is not None:
             self.services.sockets.identify(socket, user_id, settings.max_sockets_per_user)

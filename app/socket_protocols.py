@@ -1,7 +1,7 @@
 """Strawberry's two WebSocket protocol handlers, with this server's limits.
 
 Both refuse a socket that on_ws_connect refuses with a close code of ours (SocketRefused),
-and answer an operation over the per-socket cap with an `error`
+and answer an operation over the per-socket cap or the per-user rate with an `error`
 carrying `extensions.code`, leaving the socket open (Strawberry's own cap says only
 "Subscription limit reached"). The legacy handler also refuses a second connection_init,
 as graphql-transport-ws does: each one would count the socket for presence again.
@@ -27,7 +27,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 from app.context import Context
 from app.sockets import SocketRefused
 from graphql_schema.extensions.errors import coded_error
-from resolvers.errors import BadUserInput, DomainError
+from resolvers.errors import BadUserInput, DomainError, RateLimited
 
 TOO_MANY_INITS = 4429  # graphql-transport-ws's code and reason
 TOO_MANY_INITS_REASON = "Too many initialisation requests"
@@ -88,6 +88,13 @@ async def _refusal(context: Context, running: int) -> GraphQLFormattedError | No
         return _formatted(
             BadUserInput(f"At most {limit} operations may run on one socket; complete one first")
         )
+    user = context.require_user()
+    try:
+        await context.rate_limiter.hit(
+            context.settings.subscription_limit, "subscribe", str(user.id)
+        )
+    except RateLimited as error:
+        return _formatted(error)
     return None
 
 

@@ -25,6 +25,7 @@ TRY_AGAIN_LATER = 1013  # fell too far behind: reconnect and resume with `after`
 # Refused in connection_init. Codes of their own, beside graphql-transport-ws's 4429 (which
 # its client treats as fatal): graphql-ws's client retries these with a backoff.
 TOO_MANY_SOCKETS = 4430  # the user has MAX_SOCKETS_PER_USER open here: close one first
+SOCKETS_RATE_LIMITED = 4431  # opened too many lately (SOCKET_RATE_LIMIT): wait, then retry
 
 
 class SocketRefused(Exception):

@@ -79,6 +79,9 @@ def make_settings(backend: Backend, data_dir: Path, **overrides: object) -> Sett
         "redis_namespace": f"test-{uuid.uuid4().hex}",
         # Tests send bursts of messages to build pages; the limit has tests of its own.
         "message_rate_limit": "1000/second",
+        # Likewise for sockets opened and subscriptions started.
+        "socket_rate_limit": "1000/second",
+        "subscription_rate_limit": "1000/second",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -1,9 +1,11 @@
-"""WebSocket limits against real server processes: the frame size, sockets per user and
-operations per socket."""
+"""WebSocket limits against real server processes: the frame size, sockets per user,
+operations per socket, and how fast a user may open sockets and start subscriptions."""
 
 import asyncio
 import contextlib
 import json
+import re
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -178,3 +180,81 @@ async def test_an_operation_over_the_socket_s_cap_gets_an_error_and_the_socket_s
             assert answer["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"
         finally:
             await ws.close()
+
+
+# --- rates: sockets opened, subscriptions started --------------------------------------------
+
+
+@pytest.fixture
+def limited(backend: Backend, tmp_path: Path) -> Iterator[Server]:
+    env = {"SOCKET_RATE_LIMIT": "3/minute", "SUBSCRIPTION_RATE_LIMIT": "3/minute"}
+    with running_server(backend, tmp_path, **env) as running:
+        yield running
+
+
+RETRY_IN = re.compile(r"Too many new sockets; retry in (\d+) s")
+
+
+@PROTOCOLS
+async def test_a_user_opening_sockets_too_fast_is_refused_with_4431_saying_when_to_retry(
+    limited: Server, protocol: str
+) -> None:
+    alice, _ = register(limited, "alice")
+    bob, _ = register(limited, "bob")
+    for _ in range(3):  # opened and closed: it is the opening that counts
+        await (await connected(limited, alice, protocol)).close()
+    code, reason = await refused(limited, alice, protocol)
+    assert code == 4431
+    retry = RETRY_IN.fullmatch(reason)
+    assert retry is not None and 1 <= int(retry[1]) <= 60, reason
+    await (await connected(limited, bob, protocol)).close()
+
+
+@PROTOCOLS
+async def test_subscriptions_started_too_fast_get_rate_limited_and_the_socket_stays_open(
+    limited: Server, protocol: str
+) -> None:
+    alice, _ = register(limited, "alice")
+    bob, _ = register(limited, "bob")
+    _, _, result = VERBS[protocol]
+    ws = await connected(limited, alice, protocol)
+    other = await connected(limited, alice, protocol)
+    try:
+        for number in "12":
+            await ws.send(subscribe(protocol, number, MISSING_CHAT))
+        await other.send(subscribe(protocol, "3", MISSING_CHAT))  # the same user's
+        for socket_, count in ((ws, 2), (other, 1)):
+            answers = [await next_message(socket_) for _ in range(2 * count)]
+            assert [a["type"] for a in answers if a] == [result, "complete"] * count, answers
+        await ws.send(subscribe(protocol, "4", MISSING_CHAT))
+        error = error_of(await next_message(ws), "4")
+        assert error["extensions"]["code"] == "RATE_LIMITED", error
+        assert 1 <= error["extensions"]["retryAfter"] <= 60, error
+        await ws.send(subscribe(protocol, "5", MISSING_CHAT))  # still open, still limited
+        assert error_of(await next_message(ws), "5")["extensions"]["code"] == "RATE_LIMITED"
+        bobs = await connected(limited, bob, protocol)
+        try:
+            await bobs.send(subscribe(protocol, "1", MISSING_CHAT))
+            answer = await next_message(bobs)
+            assert answer is not None and answer["type"] == result, answer
+        finally:
+            await bobs.close()
+    finally:
+        await ws.close()
+        await other.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_processes_sharing_redis_share_the_socket_rate(
+    backend: Backend, tmp_path: Path
+) -> None:
+    env = {"SOCKET_RATE_LIMIT": "3/minute", "REDIS_NAMESPACE": f"test-{uuid.uuid4().hex}"}
+    with (
+        running_server(backend, tmp_path, **env) as first,
+        running_server(backend, tmp_path, **env) as second,
+    ):
+        alice, _ = register(first, "alice")
+        for server in (first, first, second):
+            await (await connected(server, alice)).close()
+        code, _ = await refused(second, alice, PROTOCOL)
+        assert code == 4431
