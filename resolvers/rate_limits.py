@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio import BlockingConnectionPool
 
 from app.broadcast import is_redis_url
 from resolvers.errors import RateLimited
@@ -20,6 +21,13 @@ REGISTER_PER_CLIENT = parse("30/hour")
 REFRESH_PER_CLIENT = parse("120/15 minutes")
 TYPING_PER_CHAT = parse("1/3 seconds")
 
+# Every socket opened and subscription started is counted, so hits come in bursts (a
+# reconnect storm): they queue on a bounded pool rather than each opening a connection. Each
+# round trip waits an event loop turn, long on a busy loop: a pool of 10 queued a burst of
+# 100 so deep that hits waited past the timeout (and were let through unchecked).
+REDIS_CONNECTIONS = 50
+REDIS_WAIT_SECONDS = 5.0  # for a free connection, before the attempt is allowed unchecked
+
 
 class RateLimiter:
     """Counts attempts in memory, or in Redis when the broadcast backend is Redis."""
@@ -27,8 +35,14 @@ class RateLimiter:
     def __init__(self, broadcast_url: str, namespace: str) -> None:
         storage: Storage
         if is_redis_url(broadcast_url):
+            pool = BlockingConnectionPool.from_url(
+                broadcast_url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS
+            )
             storage = RedisStorage(
-                f"async+{broadcast_url}", implementation="redispy", key_prefix=f"{namespace}:limits"
+                f"async+{broadcast_url}",
+                implementation="redispy",
+                key_prefix=f"{namespace}:limits",
+                connection_pool=pool,  # type: ignore[arg-type]  # documented; typed narrowly
             )
         else:
             storage = MemoryStorage()

@@ -1,13 +1,16 @@
 """Rate limits: counted per identifier, shared through Redis, failing open."""
 
+import asyncio
 import uuid
 
 import pytest
 from limits import parse
+from redis import Redis as SyncRedis
 
 from resolvers.errors import RateLimited
-from resolvers.rate_limits import RateLimiter
+from resolvers.rate_limits import REDIS_CONNECTIONS, RateLimiter
 from tests.backends import REDIS_URL
+from tests.redis_server import own_redis_server
 
 RULE = parse("3/minute")
 
@@ -51,3 +54,18 @@ async def test_unreachable_store_allows_the_attempt(caplog: pytest.LogCaptureFix
     limiter = RateLimiter("redis://127.0.0.1:1/0", "ns")
     assert await exhaust(limiter, "login", "alice") == 10
     assert "rate limit store unreachable" in caplog.text
+
+
+async def test_a_burst_of_hits_shares_a_few_redis_connections() -> None:
+    """Every socket and subscription is counted: a reconnect storm must not open a Redis
+    connection per concurrent hit (each costs a connect, and Redis allows 10000 clients)."""
+    with own_redis_server() as redis_server:
+        limiter = RateLimiter(redis_server.url, "ns")
+        burst = parse("1000/minute")
+        await asyncio.gather(*(limiter.hit(burst, "socket", str(n % 5)) for n in range(400)))
+        clients = SyncRedis.from_url(redis_server.url)
+        try:
+            connected = int(clients.info("clients")["connected_clients"]) - 1  # (this one)
+        finally:
+            clients.close()
+    assert 1 <= connected <= REDIS_CONNECTIONS
