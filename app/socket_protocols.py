@@ -4,7 +4,8 @@ Both refuse a socket that on_ws_connect refuses with a close code of ours (Socke
 and answer an operation over the per-socket cap or the per-user rate with an `error`
 carrying `extensions.code`, leaving the socket open (Strawberry's own cap says only
 "Subscription limit reached"). The legacy handler also refuses a second connection_init,
-as graphql-transport-ws does: each one would count the socket for presence again.
+as graphql-transport-ws does (each one would count the socket for presence again), and a
+message missing a field it needs (4400, where Strawberry's handler crashed the socket).
 """
 
 from graphql import GraphQLError, GraphQLFormattedError
@@ -18,6 +19,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import (
     ConnectionErrorMessage,
+    OperationMessage,
     StartMessage,
 )
 from strawberry.subscriptions.protocols.graphql_ws.types import (
@@ -52,6 +54,12 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     initialised = False
+
+    async def handle_message(self, message: OperationMessage) -> None:
+        try:
+            await super().handle_message(message)
+        except KeyError:  # graphql-transport-ws's code and reason
+            await self.websocket.close(code=4400, reason="Failed to parse message")
 
     async def handle_connection_init(self, message: LegacyConnectionInitMessage) -> None:
         if self.initialised:

@@ -60,6 +60,20 @@ async def test_a_second_connection_init_on_the_legacy_protocol_closes_with_4429(
         assert await closed_with(ws) == (4429, "Too many initialisation requests")
 
 
+@pytest.mark.parametrize(
+    "message",
+    [{"type": "start", "id": "1"}, {"type": "start"}, {"type": "start", "id": "1", "payload": {}}],
+)
+async def test_a_malformed_start_on_the_legacy_protocol_closes_with_4400(
+    server: Server, message: dict[str, object]
+) -> None:
+    token, _ = register(server, "alice")
+    async with legacy_socket(server, token) as ws:
+        await ws.send(json.dumps(message))
+        assert await closed_with(ws) == (4400, "Failed to parse message")
+    assert "Traceback" not in server.output(), server.output()
+
+
 def status(server: Server, user_id: str, viewer: str) -> str:
     value: str = server.graphql(STATUS, {"id": user_id}, viewer)["user"]["status"]
     return value
