@@ -17,14 +17,19 @@ from strawberry.types.unset import UNSET, UnsetType
 from app import request_parsing
 from app.auth import authenticate, token_from_credential
 from app.context import Context, Unit
+from app.presence_tracker import SocketPresence
 from app.services import Services
-from app.sockets import TOKEN_EXPIRED, Socket, socket_in
+from app.socket_protocols import LegacyWSHandler, TransportWSHandler
+from app.sockets import SOCKETS_RATE_LIMITED, TOKEN_EXPIRED, Socket, SocketRefused, socket_in
 from loaders import Loaders
-from resolvers.errors import Unauthenticated
+from resolvers.errors import RateLimited, Unauthenticated
 from resolvers.tokens import seconds_left
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
     def __init__(self, schema: BaseSchema, services: Services) -> None:
         settings = services.settings
         super().__init__(
@@ -34,6 +39,7 @@ class GraphQLApp(GraphQL[Context, None]):
             connection_init_wait_timeout=timedelta(
                 seconds=settings.connection_init_timeout_seconds
             ),
+            max_subscriptions_per_connection=None,  # the handlers' own, with an error code
         )
         self.services = services
 
@@ -51,12 +57,12 @@ class GraphQLApp(GraphQL[Context, None]):
                 timer = scope.get("state", {}).get("expiry_timer")
                 if timer is not None:
                     timer.cancel()
+                socket = socket_in(scope)
+                if socket is not None:  # first: its user may open another one at once
+                    self.services.sockets.discard(socket)
                 presence = scope.get("state", {}).get("presence")
                 if presence is not None:  # it no longer keeps its user online
                     await self.services.presence.socket_closed(presence)
-                socket = socket_in(scope)
-                if socket is not None:
-                    self.services.sockets.discard(socket)
             return
         # The session outlives the response body only long enough to be closed (rolled
         # back if a resolver left it mid-transaction), whatever happened inside.
@@ -114,7 +120,8 @@ class GraphQLApp(GraphQL[Context, None]):
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """Identify the socket from connection_init, like an HTTP request (4403 if not)."""
+        """Identify the socket from connection_init, like an HTTP request (4403 if not), and
+        count it for its user (SocketRefused over their limits)."""
         params = context.connection_params or {}
         credential = params.get("authorization") or params.get("token")
         if not isinstance(credential, str) or not credential:
@@ -124,11 +131,21 @@ class GraphQLApp(GraphQL[Context, None]):
                 context.user = await authenticate(session, self.services.settings, credential)
             except Unauthenticated as error:
                 raise ConnectionRejectionError({"reason": error.message}) from error
+        user_id = context.user.id
+        settings = self.services.settings
+        try:
+            await self.services.rate_limiter.hit(settings.socket_limit, "socket", str(user_id))
+        except RateLimited as error:
+            retry_after = error.extensions["retryAfter"]
+            reason = f"Too many new sockets; retry in {retry_after} s"
+            raise SocketRefused(SOCKETS_RATE_LIMITED, reason) from error
         socket = socket_in(context.request.scope)
         if socket is not None:
+            self.services.sockets.identify(socket, user_id, settings.max_sockets_per_user)
             _close_when_expired(socket, seconds_left(token_from_credential(credential)))
-            presence = await self.services.presence.socket_opened(context.user.id)
-            context.request.state.presence = presence
+            presence = SocketPresence()
+            context.request.state.presence = presence  # released when __call__ ends
+            await self.services.presence.socket_opened(presence, user_id)
         return cast(UnsetType, UNSET)
 
 

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,11 +28,23 @@ Transition = Callable[[AsyncSession, Events, int], Awaitable[None]]
 
 
 @dataclass
-class SocketPresence:
+class _Connection:
     user_id: int
-    connection: str
-    closed: asyncio.Event
-    refresher: "asyncio.Task[None]"
+    id: str
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+    refresher: "asyncio.Task[None] | None" = None
+
+
+@dataclass
+class SocketPresence:
+    """Every connection one socket recorded, released together when the socket ends.
+
+    A connection is held from before its first store command, so a socket that ends in the
+    middle of opening one (an error, a cancellation) still releases it. (A command cut off
+    in flight may still reach Redis after the release; the TTL then ends that connection.)
+    """
+
+    connections: list[_Connection] = field(default_factory=list)
 
 
 class PresenceTracker:
@@ -59,32 +71,42 @@ class PresenceTracker:
             await _cancel(task)
         await self.store.close()
 
-    async def socket_opened(self, user_id: int) -> SocketPresence:
-        """Count a new socket of `user_id` (announcing them if it is their first)."""
-        connection = f"ws:{uuid.uuid4().hex}"
-        await self._touch(user_id, connection)
-        closed = asyncio.Event()
-        refresher = asyncio.create_task(self._refresh(user_id, connection, closed))
+    async def socket_opened(self, socket: SocketPresence, user_id: int) -> None:
+        """Count `socket` for `user_id` (announcing them if it is their first) until
+        `socket_closed(socket)`."""
+        connection = _Connection(user_id, f"ws:{uuid.uuid4().hex}")
+        socket.connections.append(connection)
+        await self._touch(user_id, connection.id)
+        refresher = asyncio.create_task(self._refresh(connection))
         self._refreshers.add(refresher)
         refresher.add_done_callback(self._refreshers.discard)
-        return SocketPresence(user_id, connection, closed, refresher)
+        connection.refresher = refresher
 
     async def socket_closed(self, socket: SocketPresence) -> None:
-        """Stop counting a socket (announcing the user gone if it was their last)."""
+        """Stop counting whatever `socket` recorded (announcing users whose last it was)."""
+        connections, socket.connections = socket.connections, []
+        # No refresh from here on, whatever happens below: at worst a connection whose
+        # release is cut short expires after the TTL and the sweeper announces it.
+        for connection in connections:
+            connection.closed.set()
+        for connection in connections:
+            await self._release(connection)
+
+    async def _release(self, connection: _Connection) -> None:
         # The refresher finishes a refresh under way rather than being cancelled in it: a
         # cancelled command may still reach Redis, after the disconnect, and revive it.
-        socket.closed.set()
-        await asyncio.wait([socket.refresher])
-        if await self.store.disconnect(socket.user_id, socket.connection):
-            await self._report(presence.went_offline, socket.user_id)
+        if connection.refresher is not None:
+            await asyncio.wait([connection.refresher])
+        if await self.store.disconnect(connection.user_id, connection.id):
+            await self._report(presence.went_offline, connection.user_id)
 
     async def _touch(self, user_id: int, connection: str) -> None:
         if await self.store.touch(user_id, connection):
             await self._report(presence.came_online, user_id)
 
-    async def _refresh(self, user_id: int, connection: str, closed: asyncio.Event) -> None:
-        while not await _set_within(closed, self.refresh_every):
-            await self._touch(user_id, connection)
+    async def _refresh(self, connection: _Connection) -> None:
+        while not await _set_within(connection.closed, self.refresh_every):
+            await self._touch(connection.user_id, connection.id)
 
     async def _sweep_forever(self) -> None:
         while True:

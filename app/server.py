@@ -11,6 +11,7 @@ import socket
 import uvicorn
 from uvicorn.supervisors import ChangeReload
 
+from app.body_limit import JSON_BODY_LIMIT
 from app.sockets import GOING_AWAY
 
 APP = "app.asgi:app"
@@ -36,6 +37,9 @@ def serve(host: str, port: int, reload: bool, shutdown_timeout: int) -> int:
         log_config=None,
         proxy_headers=True,
         timeout_graceful_shutdown=shutdown_timeout,
+        # A WebSocket frame may be as large as a JSON request body, no larger: a bigger one
+        # is refused (1009) before it is read, let alone parsed.
+        ws_max_size=JSON_BODY_LIMIT,
     )
     server = Server(config)
     if config.should_reload:

@@ -105,6 +105,29 @@ class Settings(BaseSettings):
         parse(value)
         return value
 
+    # --- WebSocket limits (per user: sockets open in one process, sockets opened and
+    # subscriptions started across processes; per socket: operations running at once) ---
+    max_sockets_per_user: int = Field(default=20, gt=0)  # the next one is closed with 4430
+    max_subscriptions_per_socket: int = Field(default=50, gt=0)
+    socket_rate_limit: str = "30/minute"  # sockets a user may open (4431 beyond)
+    subscription_rate_limit: str = "120/minute"  # subscribe/start messages a user may send
+
+    @field_validator("socket_rate_limit", "subscription_rate_limit")
+    @classmethod
+    def _valid_socket_rate(cls, value: str) -> str:
+        parse(value)
+        return value
+
+    @cached_property
+    def socket_limit(self) -> RateLimitItem:
+        return parse(self.socket_rate_limit)
+
+    @cached_property
+    def subscription_limit(self) -> RateLimitItem:
+        return parse(self.subscription_rate_limit)
+
+    # --- end of WebSocket limits ---
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":
         if self.environment != "production":

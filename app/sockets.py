@@ -1,4 +1,5 @@
-"""The WebSockets one process serves, so that they can be closed from outside their own tasks.
+"""The WebSockets one process serves, so that they can be closed from outside their own tasks
+(and counted per user, who may have only so many open).
 
 Three things close a socket from outside: its access token expiring, a subscriber that fell
 too far behind (its task may be stuck in a send the client never reads, so it can't notice),
@@ -21,6 +22,19 @@ CLOSE_TIMEOUT_SECONDS = 2.0
 GOING_AWAY = 1001  # the server shuts down: reconnect (to another process)
 TOKEN_EXPIRED = 4403  # reconnect with a fresh access token
 TRY_AGAIN_LATER = 1013  # fell too far behind: reconnect and resume with `after`
+# Refused in connection_init. Codes of their own, beside graphql-transport-ws's 4429 (which
+# its client treats as fatal): graphql-ws's client retries these with a backoff.
+TOO_MANY_SOCKETS = 4430  # the user has MAX_SOCKETS_PER_USER open here: close one first
+SOCKETS_RATE_LIMITED = 4431  # opened too many lately (SOCKET_RATE_LIMIT): wait, then retry
+
+
+class SocketRefused(Exception):
+    """Raised from connection_init: close the socket with `code` and `reason`."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
 
 
 class Socket:
@@ -30,6 +44,7 @@ class Socket:
         self.websocket = websocket
         self.task = task
         self.cut_off = False  # its task was cancelled by close(), not by the server
+        self.user_id: int | None = None  # once connection_init identified it
         self._closing: asyncio.Task[None] | None = None
 
     def close(self, code: int, reason: str) -> "asyncio.Task[None]":
@@ -62,6 +77,7 @@ class Sockets:
 
     def __init__(self) -> None:
         self._open: set[Socket] = set()
+        self._by_user: dict[int, set[Socket]] = {}
 
     def open(self, websocket: WebSocket) -> Socket:
         """Track `websocket`, served by the current task, until `discard`."""
@@ -72,8 +88,22 @@ class Sockets:
         self._open.add(socket)
         return socket
 
+    def identify(self, socket: Socket, user_id: int, limit: int) -> None:
+        """Count `socket` as one of `user_id`'s; TOO_MANY_SOCKETS if they have `limit` open."""
+        mine = self._by_user.setdefault(user_id, set())
+        if len(mine) >= limit:
+            raise SocketRefused(TOO_MANY_SOCKETS, "Too many sockets open for this user")
+        mine.add(socket)
+        socket.user_id = user_id
+
     def discard(self, socket: Socket) -> None:
         self._open.discard(socket)
+        if socket.user_id is None:
+            return
+        mine = self._by_user.get(socket.user_id, set())
+        mine.discard(socket)
+        if not mine:
+            self._by_user.pop(socket.user_id, None)
 
     async def close_all(self, code: int, reason: str) -> None:
         """Close every socket and wait (bounded) until their tasks have cleaned up."""

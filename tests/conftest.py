@@ -82,6 +82,9 @@ def make_settings(backend: Backend, data_dir: Path, **overrides: object) -> Sett
         "message_rate_limit": "1000/second",
         # Tests build spaces, chats and roles in bursts too; each limit has a test of its own.
         **{f"{action}_rate_limit": "1000/second" for action in Write},
+        # Likewise for sockets opened and subscriptions started.
+        "socket_rate_limit": "1000/second",
+        "subscription_rate_limit": "1000/second",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -6,11 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 import websockets
+from websockets.exceptions import ConnectionClosed
 
 from tests.servers import Server
 
 PROTOCOL = "graphql-transport-ws"
+LEGACY_PROTOCOL = "graphql-ws"  # subscriptions-transport-ws
 SETTLE = 0.5  # seconds for a new subscription to reach the broadcast before publishing
 SEND = """mutation($chat: ID!, $content: String!) {
     sendMessage(input: {chatId: $chat, content: $content}) { id }
@@ -62,6 +65,25 @@ async def socket(server: Server, token: str) -> AsyncIterator[Any]:
         ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert ack["type"] == "connection_ack", ack
         yield ws
+
+
+@asynccontextmanager
+async def legacy_socket(server: Server, token: str) -> AsyncIterator[Any]:
+    """An acknowledged connection over the legacy graphql-ws protocol."""
+    async with websockets.connect(server.ws_url, subprotocols=[LEGACY_PROTOCOL]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
+        ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert ack["type"] == "connection_ack", ack
+        yield ws
+
+
+async def closed_with(ws: websockets.ClientConnection, wait: float = 5.0) -> tuple[int, str]:
+    """The code and reason the server closed `ws` with (failing if it sends anything else)."""
+    with pytest.raises(ConnectionClosed) as closed:
+        message = await asyncio.wait_for(ws.recv(), wait)
+        pytest.fail(f"expected a close, got {message!r}")
+    assert closed.value.rcvd is not None, "closed without a close frame"
+    return closed.value.rcvd.code, closed.value.rcvd.reason
 
 
 async def start(

@@ -236,3 +236,27 @@ def test_each_write_has_its_own_setting(tmp_path: Path, monkeypatch: pytest.Monk
     assert set(rules) == set(Write)
     assert (rules[Write.REACTION].amount, rules[Write.REACTION].get_expiry()) == (5, 1)
     assert (rules[Write.SPACE].amount, rules[Write.SPACE].get_expiry()) == (10, 3600)
+
+
+# --- WebSocket limits --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["socket_rate_limit", "subscription_rate_limit"])
+@pytest.mark.parametrize("rate", ["", "lots", "-1/second"])
+def test_socket_rate_limits_must_be_rates(tmp_path: Path, field: str, rate: str) -> None:
+    with pytest.raises(ValidationError):
+        development(tmp_path, **{field: rate})
+
+
+@pytest.mark.parametrize("field", ["max_sockets_per_user", "max_subscriptions_per_socket"])
+def test_socket_caps_must_be_positive(tmp_path: Path, field: str) -> None:
+    with pytest.raises(ValidationError):
+        development(tmp_path, **{field: 0})
+
+
+def test_socket_limits_default_to_a_chat_client_s_needs(tmp_path: Path) -> None:
+    settings = development(tmp_path)
+    assert (settings.max_sockets_per_user, settings.max_subscriptions_per_socket) == (20, 50)
+    sockets, subscriptions = settings.socket_limit, settings.subscription_limit
+    assert (sockets.amount, sockets.get_expiry()) == (30, 60)
+    assert (subscriptions.amount, subscriptions.get_expiry()) == (120, 60)

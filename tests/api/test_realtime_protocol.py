@@ -1,6 +1,8 @@
-"""graphql-transport-ws close codes, and 1001 on shutdown, against a real server process."""
+"""graphql-transport-ws close codes (and the legacy protocol's where they differ), 1001 on
+shutdown, and what a socket leaves behind, against a real server process."""
 
 import asyncio
+import contextlib
 import json
 import subprocess
 from collections.abc import Iterator
@@ -11,27 +13,29 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from tests.backends import Backend
-from tests.live import PROTOCOL, direct_chat, next_message, register, socket, start
+from tests.live import (
+    LEGACY_PROTOCOL,
+    PROTOCOL,
+    closed_with,
+    direct_chat,
+    legacy_socket,
+    next_message,
+    register,
+    socket,
+    start,
+)
 from tests.servers import Server, running_server
 
 EVENTS = """subscription($chat: ID!) {
     chatEvents(chatId: $chat) { ... on MessageCreated { message { content } } }
 }"""
+STATUS = "query($id: ID!) { user(id: $id) { status } }"
 
 
 @pytest.fixture
 def server(backend: Backend, tmp_path: Path) -> Iterator[Server]:
     with running_server(backend, tmp_path, CONNECTION_INIT_TIMEOUT_SECONDS="1") as running:
         yield running
-
-
-async def closed_with(ws: websockets.ClientConnection, wait: float = 5.0) -> tuple[int, str]:
-    """The code and reason the server closed `ws` with (failing if it sends anything else)."""
-    with pytest.raises(ConnectionClosed) as closed:
-        message = await asyncio.wait_for(ws.recv(), wait)
-        pytest.fail(f"expected a close, got {message!r}")
-    assert closed.value.rcvd is not None, "closed without a close frame"
-    return closed.value.rcvd.code, closed.value.rcvd.reason
 
 
 async def test_no_connection_init_in_time_closes_with_4408(server: Server) -> None:
@@ -45,6 +49,76 @@ async def test_a_second_connection_init_closes_with_4429(server: Server) -> None
         init = {"type": "connection_init", "payload": {"token": token}}
         await ws.send(json.dumps(init))
         assert await closed_with(ws) == (4429, "Too many initialisation requests")
+
+
+async def test_a_second_connection_init_on_the_legacy_protocol_closes_with_4429(
+    server: Server,
+) -> None:
+    token, _ = register(server, "alice")
+    async with legacy_socket(server, token) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
+        assert await closed_with(ws) == (4429, "Too many initialisation requests")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [{"type": "start", "id": "1"}, {"type": "start"}, {"type": "start", "id": "1", "payload": {}}],
+)
+async def test_a_malformed_start_on_the_legacy_protocol_closes_with_4400(
+    server: Server, message: dict[str, object]
+) -> None:
+    token, _ = register(server, "alice")
+    async with legacy_socket(server, token) as ws:
+        await ws.send(json.dumps(message))
+        assert await closed_with(ws) == (4400, "Failed to parse message")
+    assert "Traceback" not in server.output(), server.output()
+
+
+def status(server: Server, user_id: str, viewer: str) -> str:
+    value: str = server.graphql(STATUS, {"id": user_id}, viewer)["user"]["status"]
+    return value
+
+
+async def eventually_offline(server: Server, user_id: str, viewer: str) -> None:
+    """Fails unless the user shows OFFLINE within 5 s (the presence TTL is 60 s: only a
+    released connection ends this soon)."""
+    deadline = asyncio.get_running_loop().time() + 5
+    while status(server, user_id, viewer) != "OFFLINE":
+        assert asyncio.get_running_loop().time() < deadline, server.output()
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("protocol", [PROTOCOL, LEGACY_PROTOCOL])
+async def test_a_socket_that_sent_connection_init_twice_leaves_its_user_offline_once_closed(
+    server: Server, protocol: str
+) -> None:
+    alice, alice_id = register(server, "alice")
+    bob, _ = register(server, "bob")
+    init = json.dumps({"type": "connection_init", "payload": {"token": alice}})
+    async with websockets.connect(server.ws_url, subprotocols=[protocol]) as ws:
+        await ws.send(init)
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        assert status(server, alice_id, bob) == "ONLINE"
+        await ws.send(init)
+        with contextlib.suppress(ConnectionClosed):  # whatever the server makes of it
+            await next_message(ws, 1.0)
+    await eventually_offline(server, alice_id, bob)
+
+
+@pytest.mark.parametrize("protocol", [PROTOCOL, LEGACY_PROTOCOL])
+async def test_sockets_closed_while_their_connection_init_is_handled_leave_no_one_online(
+    server: Server, protocol: str
+) -> None:
+    alice, alice_id = register(server, "alice")
+    bob, _ = register(server, "bob")
+    init = json.dumps({"type": "connection_init", "payload": {"token": alice}})
+    for _ in range(10):
+        async with websockets.connect(server.ws_url, subprotocols=[protocol]) as ws:
+            await ws.send(init)
+            await ws.send(init)
+        # closed at once, without waiting for an answer
+    await eventually_offline(server, alice_id, bob)
+    assert "Traceback" not in server.output(), server.output()
 
 
 async def test_subscribing_before_connection_init_closes_with_4401(server: Server) -> None:

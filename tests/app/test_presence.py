@@ -10,7 +10,7 @@ import pytest
 from redis import Redis as SyncRedis
 
 from app.presence import MemoryPresenceStore, PresenceStore, RedisPresenceStore
-from app.presence_tracker import PresenceTracker
+from app.presence_tracker import PresenceTracker, SocketPresence
 from tests.backends import REDIS_URL
 
 TTL = 0.4  # seconds
@@ -219,3 +219,30 @@ async def test_stopping_ends_a_sweeper_that_swallowed_its_cancellation() -> None
     done, _ = await asyncio.wait([stopping], timeout=5)
     assert done == {stopping}, "stop() still waits for the sweeper"
     assert store.swallowed
+
+
+class StallingStore(MemoryPresenceStore):
+    """Records a connection, then stalls the touch (a slow Redis round trip)."""
+
+    def __init__(self) -> None:
+        super().__init__(ttl_seconds=60)
+        self.touched = asyncio.Event()
+
+    async def touch(self, user_id: int, connection: str) -> bool:
+        await super().touch(user_id, connection)
+        self.touched.set()
+        await asyncio.sleep(3600)
+        return True
+
+
+async def test_a_socket_ended_while_its_connection_is_being_recorded_still_releases_it() -> None:
+    store = StallingStore()
+    tracker = PresenceTracker(store, 60, sessionmaker=None, events=None)  # type: ignore[arg-type]
+    held = SocketPresence()
+    opening = asyncio.create_task(tracker.socket_opened(held, user_id=1))
+    await asyncio.wait_for(store.touched.wait(), 5)
+    opening.cancel()  # e.g. the socket's task cut off while the store answers
+    with pytest.raises(asyncio.CancelledError):
+        await opening
+    await tracker.socket_closed(held)
+    assert await store.online([1]) == set()

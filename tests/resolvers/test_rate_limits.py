@@ -1,13 +1,17 @@
 """Rate limits: counted per identifier, shared through Redis, failing open."""
 
+import asyncio
 import uuid
 
 import pytest
 from limits import parse
+from redis import Redis as SyncRedis
 
+from app.redis_client import POOL_SIZE
 from resolvers.errors import RateLimited
 from resolvers.rate_limits import RateLimiter
 from tests.backends import REDIS_URL
+from tests.redis_server import own_redis_server
 
 RULE = parse("3/minute")
 
@@ -81,3 +85,18 @@ async def test_unreachable_store_remembers_nothing_and_says_so(
     await limiter.remember(KNOWN, "known", "alice")
     assert not await limiter.seen(KNOWN, "known", "alice")
     assert "rate limit store unreachable" in caplog.text
+
+
+async def test_a_burst_of_hits_shares_a_few_redis_connections() -> None:
+    """Every socket and subscription is counted: a reconnect storm must not open a Redis
+    connection per concurrent hit (each costs a connect, and Redis allows 10000 clients)."""
+    with own_redis_server() as redis_server:
+        limiter = RateLimiter(redis_server.url, "ns")
+        burst = parse("1000/minute")
+        await asyncio.gather(*(limiter.hit(burst, "socket", str(n % 5)) for n in range(400)))
+        clients = SyncRedis.from_url(redis_server.url)
+        try:
+            connected = int(clients.info("clients")["connected_clients"]) - 1  # (this one)
+        finally:
+            clients.close()
+    assert 1 <= connected <= POOL_SIZE
