@@ -14,6 +14,7 @@ from app.body_limit import BodyLimitMiddleware
 from app.downloads import download_endpoint
 from app.graphql_app import GraphQLApp
 from app.media import MediaFiles
+from app.refusals import RefusalThrottle
 from app.request_id import RequestIdMiddleware
 from app.services import Services
 from app.settings import Settings
@@ -58,6 +59,8 @@ def create_app(settings: Settings) -> Starlette:
             Route("/files/{attachment_id:int}/{filename}", download_endpoint(services)),
         ],
         middleware=[
+            # First: what it refuses costs nothing more.
+            Middleware(RefusalThrottle, budget=settings.refused_request_limit),
             Middleware(RequestIdMiddleware),
             Middleware(
                 CORSMiddleware,

@@ -128,6 +128,20 @@ class Settings(BaseSettings):
 
     # --- end of WebSocket limits ---
 
+    # Requests from one client address that may be refused (HTTP 400/413, or no data and only
+    # BAD_USER_INPUT/UNAUTHENTICATED) before it gets 429 for the rest of the window.
+    refused_request_rate_limit: str = "60/minute"
+
+    @field_validator("refused_request_rate_limit")
+    @classmethod
+    def _valid_refusal_rate(cls, value: str) -> str:
+        parse(value)
+        return value
+
+    @cached_property
+    def refused_request_limit(self) -> RateLimitItem:
+        return parse(self.refused_request_rate_limit)
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":
         if self.environment != "production":

@@ -33,7 +33,10 @@ from graphql_schema.subscriptions import EventSubscription
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
-MAX_TOKENS = 5000
+# Parsing stops at this many tokens, but pays for every one before it: 5,000 cost 35 ms
+# (more in a busy process), a loop of such documents a large share of the event loop.
+# GraphiQL's introspection query has 183, a history page with everything 58.
+MAX_TOKENS = 2000
 # graphql-core's check that the fields of one response name can merge compares them in
 # pairs: 400 copies of `me { id }` took over a second, 1,200 two. It stops ("Validation
 # aborted.") once this much work is spent; its default, 500,000, is seconds of CPU, this

@@ -84,6 +84,8 @@ def make_settings(backend: Backend, data_dir: Path, **overrides: object) -> Sett
         **{f"{action}_rate_limit": "1000/second" for action in Write},
         # Likewise for sockets opened and subscriptions started.
         "socket_rate_limit": "1000/second",
+        # Tests send bad requests on purpose, many from one address.
+        "refused_request_rate_limit": "1000/second",
         "subscription_rate_limit": "1000/second",
     }
     values.update(overrides)

@@ -76,6 +76,7 @@ def running_server(backend: Backend, directory: Path, **env: str) -> Iterator[Se
         MESSAGE_RATE_LIMIT="1000/second",  # tests send bursts; the limit has tests of its own
         # Likewise for sockets opened and subscriptions started (tests/api/test_socket_limits.py).
         SOCKET_RATE_LIMIT="1000/second",
+        REFUSED_REQUEST_RATE_LIMIT="1000/second",
         SUBSCRIPTION_RATE_LIMIT="1000/second",
     )
     environment.update({f"{action.upper()}_RATE_LIMIT": "1000/second" for action in Write})

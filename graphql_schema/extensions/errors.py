@@ -9,12 +9,16 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
+from app.refusals import mark_refused
 from app.request_id import current_request_id
 from graphql_schema.extensions.input_names import input_field
 from graphql_schema.extensions.suggestions import without_suggestions
 from resolvers.errors import DomainError, ErrorCode
 
 logger = logging.getLogger(__name__)
+
+# An answer without data and with only these achieved nothing by the caller's fault.
+_REFUSALS = frozenset({ErrorCode.BAD_USER_INPUT.value, ErrorCode.UNAUTHENTICATED.value})
 
 # What a request's own faults are raised as before anything runs.
 _REQUEST_FAULTS = (
@@ -82,12 +86,23 @@ class ErrorCodes(SchemaExtension):
         result = self.execution_context.result
         if not self._streamed and result is not None:  # streamed results are done already
             _code(result, self.execution_context.graphql_document, self.hide_suggestions)
+            if _refused(result):
+                mark_refused(self.execution_context.context.request.scope)
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each result of a subscription, before it goes out over the socket."""
         self._streamed = True
         _code(result, self.execution_context.graphql_document, self.hide_suggestions)
         yield None
+
+
+def _refused(result: Any) -> bool:
+    errors: list[GraphQLError] = getattr(result, "errors", None) or []
+    return (
+        bool(errors)
+        and getattr(result, "data", None) is None
+        and all((error.extensions or {}).get("code") in _REFUSALS for error in errors)
+    )
 
 
 def _code(result: Any, document: DocumentNode | None, hide_suggestions: bool) -> None:
