@@ -2,13 +2,13 @@
 
 Starts `thespace serve` in production mode (SQLite + memory in a temporary directory unless
 DATABASE_URL / BROADCAST_URL are set), then runs ordinary clients (history pages and
-messages, RATE a second between them) for SECONDS while nothing else happens, and again for SECONDS while attacker
-processes send, in a loop, the requests that once stalled or crashed the server: a 30-level
-fragment bomb, an alias bomb, an oversized WebSocket frame, a deeply nested cursor and a
-deeply nested JSON body. Every client and attacker runs in a process of its own, off the
-core the server is pinned to (on a machine with more than one), so the server's process
-measures only itself. Reports p50/p99 of both phases, their ratio, and the share of its
-core the server used.
+messages, RATE a second between them) for SECONDS while nothing else happens, and again for
+SECONDS while attacker processes send, in a loop, the requests that once stalled or crashed
+the server: a 30-level fragment bomb, an alias bomb, an oversized WebSocket frame, a deeply
+nested cursor and a deeply nested JSON body. Every client and attacker runs in a process of
+its own, off the core the server is pinned to (on a machine with more than one), so the
+server's process measures only itself. Reports p50/p99 of both phases, their ratio, and the
+share of its core the server used.
 
     .venv/bin/python -m bench.hostile [--seconds 30] [--clients 4] [--rate 10] [--attackers 2]
 """
