@@ -5,43 +5,26 @@ spread n times counts its aliases n times.
 """
 
 from collections.abc import Mapping
-from typing import Any
 
 from graphql import (
-    SKIP,
-    DocumentNode,
     FieldNode,
     FragmentSpreadNode,
-    GraphQLError,
     InlineFragmentNode,
     SelectionSetNode,
     ValidationRule,
-    VisitorAction,
 )
 
-from graphql_schema.extensions.fragments import Definition, measure_operations
+from graphql_schema.extensions.fragments import Definition, Refusal, limit_rule
 
 
 def alias_limit(max_aliases: int) -> type[ValidationRule]:
-    class AliasLimit(ValidationRule):
-        def enter_document(self, node: DocumentNode, *_args: Any) -> VisitorAction:
-            for operation, aliases in measure_operations(node, alias_count):
-                if aliases > max_aliases:
-                    name = operation.name.value if operation.name else "anonymous"
-                    self.report_error(
-                        GraphQLError(
-                            f"'{name}' has {aliases} aliases; at most {max_aliases} are allowed",
-                            operation,
-                            extensions={
-                                "limit": "aliases",
-                                "aliases": aliases,
-                                "maxAliases": max_aliases,
-                            },
-                        )
-                    )
-            return SKIP  # measured whole: nothing to visit
+    def refusal(name: str, aliases: int) -> Refusal:
+        return (
+            f"'{name}' has {aliases} aliases; at most {max_aliases} are allowed",
+            {"limit": "aliases", "aliases": aliases, "maxAliases": max_aliases},
+        )
 
-    return AliasLimit
+    return limit_rule(alias_count, max_aliases, refusal)
 
 
 def alias_count(definition: Definition, fragments: Mapping[str, int]) -> int:

@@ -1,39 +1,26 @@
 """Refuse an operation nested deeper than a limit, counting through fragments."""
 
 from collections.abc import Mapping
-from typing import Any
 
 from graphql import (
-    SKIP,
-    DocumentNode,
     FieldNode,
     FragmentSpreadNode,
-    GraphQLError,
     InlineFragmentNode,
     SelectionSetNode,
     ValidationRule,
-    VisitorAction,
 )
 
-from graphql_schema.extensions.fragments import Definition, measure_operations
+from graphql_schema.extensions.fragments import Definition, Refusal, limit_rule
 
 
 def depth_limit(max_depth: int) -> type[ValidationRule]:
-    class DepthLimit(ValidationRule):
-        def enter_document(self, node: DocumentNode, *_args: Any) -> VisitorAction:
-            for operation, depth in measure_operations(node, operation_depth):
-                if depth > max_depth:
-                    name = operation.name.value if operation.name else "anonymous"
-                    self.report_error(
-                        GraphQLError(
-                            f"'{name}' exceeds maximum operation depth of {max_depth}",
-                            operation,
-                            extensions={"limit": "depth", "depth": depth, "maxDepth": max_depth},
-                        )
-                    )
-            return SKIP  # measured whole: nothing to visit
+    def refusal(name: str, depth: int) -> Refusal:
+        return (
+            f"'{name}' exceeds maximum operation depth of {max_depth}",
+            {"limit": "depth", "depth": depth, "maxDepth": max_depth},
+        )
 
-    return DepthLimit
+    return limit_rule(operation_depth, max_depth, refusal)
 
 
 def operation_depth(definition: Definition, fragments: Mapping[str, int]) -> int:

@@ -9,20 +9,45 @@ of a thousand fragments must not exhaust Python's.
 """
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from graphql import (
+    SKIP,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValidationRule,
+    VisitorAction,
 )
 
 Definition: TypeAlias = OperationDefinitionNode | FragmentDefinitionNode
 Measure = TypeVar("Measure")
+Refusal: TypeAlias = tuple[str, dict[str, Any]]  # the error's message and extensions
+
+
+def limit_rule(
+    measure: Callable[[Definition, Mapping[str, int]], int],
+    limit: int,
+    refusal: Callable[[str, int], Refusal],
+) -> type[ValidationRule]:
+    """A validation rule refusing every operation whose `measure` exceeds `limit`, with
+    the message and extensions `refusal(operation name, measure)` gives."""
+
+    class Limit(ValidationRule):
+        def enter_document(self, node: DocumentNode, *_args: Any) -> VisitorAction:
+            for operation, measured in measure_operations(node, measure):
+                if measured > limit:
+                    name = operation.name.value if operation.name else "anonymous"
+                    message, extensions = refusal(name, measured)
+                    self.report_error(GraphQLError(message, operation, extensions=extensions))
+            return SKIP  # measured whole: nothing to visit
+
+    return Limit
 
 
 def measure_operations(
