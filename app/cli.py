@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--reload", action="store_true", help="restart on code changes")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        help="server processes (default: one per core with a Redis BROADCAST_URL and "
+        "PostgreSQL, else one)",
+    )
     commands.add_parser("migrate", help="apply pending database migrations")
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", type=Path, default=DEFAULT_SCHEMA_PATH)
@@ -35,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"thespace: refusing to start: {exc}", file=sys.stderr)  # noqa: T201
         return 2
     if args.command == "serve":
-        return _serve(settings, args.host, args.port, args.reload)
+        return _serve(settings, args.host, args.port, args.reload, args.workers)
     if args.command == "migrate":
         asyncio.run(_migrate(settings))
         return 0
@@ -43,12 +50,31 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _serve(settings: Settings, host: str, port: int, reload: bool) -> int:
-    from app.request_id import configure_logging
-    from app.server import serve
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
 
+
+def _serve(settings: Settings, host: str, port: int, reload: bool, workers: int | None) -> int:
+    from app import server
+    from app.request_id import configure_logging
+    from app.workers import process_count, run_workers
+
+    try:
+        count = process_count(settings, workers, reload)
+    except SettingsError as exc:
+        print(f"thespace: refusing to start: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
     configure_logging(settings.log_level)
-    return serve(host, port, reload, settings.shutdown_timeout_seconds)
+    config = server.config(host, port, reload, settings.shutdown_timeout_seconds)
+    if count == 1:
+        return server.serve(config)
+    if settings.auto_migrate:  # once, before any worker starts, rather than by each
+        asyncio.run(_migrate(settings))
+        os.environ["AUTO_MIGRATE"] = "false"  # the workers read their settings anew
+    return run_workers(config, count, settings.log_level)
 
 
 async def _migrate(settings: Settings) -> None:

@@ -28,8 +28,8 @@ class Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def serve(host: str, port: int, reload: bool, shutdown_timeout: int) -> int:
-    config = uvicorn.Config(
+def config(host: str, port: int, reload: bool, shutdown_timeout: int) -> uvicorn.Config:
+    return uvicorn.Config(
         APP,
         host=host,
         port=port,
@@ -41,6 +41,10 @@ def serve(host: str, port: int, reload: bool, shutdown_timeout: int) -> int:
         # is refused (1009) before it is read, let alone parsed.
         ws_max_size=JSON_BODY_LIMIT,
     )
+
+
+def serve(config: uvicorn.Config) -> int:
+    """Serve from this process (restarted on code changes with `reload`); the exit code."""
     server = Server(config)
     if config.should_reload:
         ChangeReload(config, target=server.run, sockets=[config.bind_socket()]).run()

@@ -15,7 +15,7 @@ from app.settings import Settings
 from app.sockets import GOING_AWAY, Sockets
 from app.storage import LocalStorage, Storage
 from db.migrate import upgrade_to_head
-from db.session import create_engine, create_sessionmaker
+from db.session import create_engine, create_sessionmaker, create_writer_engine
 from loaders.per_event import PerEvent
 from resolvers.rate_limits import RateLimiter, per_user_rules
 
@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 class Services:
     settings: Settings
     engine: AsyncEngine
+    writer_engine: AsyncEngine | None  # SQLite's single writing connection (db.session)
     sessionmaker: async_sessionmaker[AsyncSession]
     storage: Storage
     attachments: LocalStorage
@@ -39,16 +40,18 @@ class Services:
     @classmethod
     def create(cls, settings: Settings) -> "Services":
         engine = create_engine(settings.database_url_resolved)
+        writer_engine = create_writer_engine(settings.database_url_resolved)
         url, namespace = settings.broadcast_url, settings.redis_namespace
         timeout = settings.redis_timeout_seconds  # every Redis client's
         broadcast = FanOut(url, queue_size=settings.subscriber_queue_size, redis_timeout=timeout)
-        sessionmaker = create_sessionmaker(engine)
+        sessionmaker = create_sessionmaker(engine, writer_engine)
         events = Events(broadcast, namespace)
         ttl = settings.presence_ttl_seconds
         presence_store = create_store(url, namespace, ttl, timeout)
         return cls(
             settings=settings,
             engine=engine,
+            writer_engine=writer_engine,
             sessionmaker=sessionmaker,
             storage=LocalStorage(settings.media_path, settings.public_base_url),
             attachments=LocalStorage(settings.attachments_path, settings.public_base_url),
@@ -71,6 +74,8 @@ class Services:
         await self.presence.stop()
         await self.broadcast.disconnect()
         await self.engine.dispose()
+        if self.writer_engine is not None:
+            await self.writer_engine.dispose()
 
     async def readiness(self) -> dict[str, bool]:
         """Which backing services answer right now; the broadcast once events flow both

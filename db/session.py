@@ -5,7 +5,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.dml import UpdateBase
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -27,6 +29,24 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     event.listen(engine.sync_engine, "connect", _configure_sqlite)
     return engine
+
+
+def create_writer_engine(url: str) -> AsyncEngine | None:
+    """For a SQLite file, the one connection that every session's writes take turns on.
+
+    SQLite lets one connection write at a time. Left to itself, a write that finds another
+    under way waits in SQLite's busy handler, which polls: the waiters are not served in
+    order, one can lose every round, and after the busy timeout it fails with "database
+    is locked" (seen under load, where a write transaction holds the lock while its task
+    waits for the busy event loop). Writes instead queue, in order and without polling, for
+    this engine's single pooled connection; reads go on meanwhile on the main engine's
+    connections, which WAL never blocks. None for other databases (and for an in-memory
+    SQLite, which has only the one connection anyway).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return create_engine(url, pool_size=1, max_overflow=0)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -79,5 +99,40 @@ for _name in (
     _taking_turns(_name)
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=SerialSession, expire_on_commit=False)
+class WriterSession(Session):
+    """Reads on the main engine; a write, and every statement after it until its
+    transaction ends (so that it reads what it wrote), on the writer engine."""
+
+    def __init__(self, *args: Any, writer: Engine, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.writer = writer
+        self.writing = False
+
+    def get_bind(self, mapper: Any = None, *, clause: Any = None, **kwargs: Any) -> Any:
+        if self.writing or self._flushing or isinstance(clause, UpdateBase):
+            self.writing = True
+            return self.writer
+        return super().get_bind(mapper, clause=clause, **kwargs)
+
+
+@event.listens_for(WriterSession, "after_transaction_end")
+def _writer_released(session: Session, transaction: SessionTransaction) -> None:
+    # The transaction's connections have gone back to their pools: the next write queues
+    # for the writer again.
+    if transaction.parent is None and isinstance(session, WriterSession):
+        session.writing = False
+
+
+def create_sessionmaker(
+    engine: AsyncEngine, writer: AsyncEngine | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on `engine`, whose writes go through `writer` if there is one."""
+    if writer is None:
+        return async_sessionmaker(engine, class_=SerialSession, expire_on_commit=False)
+    return async_sessionmaker(
+        engine,
+        class_=SerialSession,
+        sync_session_class=WriterSession,
+        expire_on_commit=False,
+        writer=writer.sync_engine,
+    )

@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -59,8 +60,11 @@ class Server:
 
 
 @contextmanager
-def running_server(backend: Backend, directory: Path, **env: str) -> Iterator[Server]:
-    """`thespace serve` on a fresh port against `backend`; stopped however the test ends."""
+def running_server(
+    backend: Backend, directory: Path, workers: int = 1, **env: str
+) -> Iterator[Server]:
+    """`thespace serve --workers N` on a fresh port against `backend`; stopped however the
+    test ends (its workers too)."""
     port = free_port()
     log = directory / f"server-{port}.log"
     environment = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
@@ -81,12 +85,14 @@ def running_server(backend: Backend, directory: Path, **env: str) -> Iterator[Se
     )
     environment.update({f"{action.upper()}_RATE_LIMIT": "1000/second" for action in Write})
     environment.update(env)  # may override the above, e.g. to share a REDIS_NAMESPACE
+    command = ["serve", "--port", str(port), "--workers", str(workers)]
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "app.cli", *command],
             env=environment,
             stdout=sink,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, for the workers' sake below
         )
     server = Server(process, port, log)
     try:
@@ -108,5 +114,5 @@ def running_server(backend: Backend, directory: Path, **env: str) -> Iterator[Se
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)  # workers outlive a killed parent
             process.wait()
