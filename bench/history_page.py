@@ -16,6 +16,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -126,12 +127,23 @@ def drive(
     return latencies
 
 
+# Where a request's time goes: a sample counts for each of these its stack passes through.
+PHASES = {
+    "parse": "parse (graphql/language/parser.py)",
+    "validation": "validate (graphql/validation/validate.py)",
+    "execution (graphql-core, resolvers)": "graphql/execution/",
+    "SQLAlchemy": "sqlalchemy/",
+    "database driver": ("aiosqlite/", "asyncpg/"),
+    "JSON encoding": ("json/encoder.py", "encode_json"),
+    "context and authentication": "GraphQLApp.get_context (",
+}
+
+
 def hottest(raw: Path, top: int = 12) -> list[str]:
-    """The functions most samples were in, from py-spy's raw (collapsed) output: by their
-    own time, then including what they called (leaving out the frames that hold nearly
-    every sample: the server loop and the ASGI stack around each request)."""
+    """From py-spy's raw (collapsed) samples: the share of the phases above, and the
+    functions that held the most samples themselves."""
     own: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
+    phases: Counter[str] = Counter()
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
@@ -139,16 +151,20 @@ def hottest(raw: Path, top: int = 12) -> list[str]:
             continue
         samples = int(count)
         total += samples
-        frames = stack.split(";")
+        frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")]
         own[frames[-1]] += samples
-        for frame in set(frames):
-            inclusive[frame] += samples
-    lines = ["own time:"]
+        for phase, markers in PHASES.items():
+            if any(m in frame for frame in frames for m in _tuple(markers)):
+                phases[phase] += samples
+    lines = [f"{total} samples; phases (a sample may be in several):"]
+    lines += [f"{100 * phases[phase] / total:5.1f} %  {phase}" for phase in PHASES]
+    lines.append("own time:")
     lines += [f"{100 * n / total:5.1f} %  {frame}" for frame, n in own.most_common(top)]
-    lines.append("including callees:")
-    inner = [(frame, n) for frame, n in inclusive.most_common() if n < total * 0.4]
-    lines += [f"{100 * n / total:5.1f} %  {frame}" for frame, n in inner[: 2 * top]]
     return lines
+
+
+def _tuple(markers: str | tuple[str, ...]) -> tuple[str, ...]:
+    return markers if isinstance(markers, tuple) else (markers,)
 
 
 def main() -> None:
