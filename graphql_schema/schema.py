@@ -5,17 +5,22 @@ from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
+from graphql import (
+    ASTValidationRule,
+    GraphQLError,
+    NoSchemaIntrospectionCustomRule,
+    specified_rules,
+)
 from graphql.validation.rules import overlapping_fields_can_be_merged
-from strawberry.extensions import AddValidationRules, DisableIntrospection, MaxTokensLimiter
+from strawberry.extensions import MaxTokensLimiter
 from strawberry.tools import merge_types
 
 from app.settings import DEFAULT_MAX_QUERY_COST
 from graphql_schema.accounts import AccountMutation
 from graphql_schema.chats import ChatMutation, ChatQuery
 from graphql_schema.extensions.aliases import alias_limit
-from graphql_schema.extensions.cost import QueryCost
 from graphql_schema.extensions.depth import depth_limit
+from graphql_schema.extensions.documents import CachedDocuments, DocumentCache
 from graphql_schema.extensions.errors import ErrorCodes
 from graphql_schema.extensions.input_text import InputText
 from graphql_schema.extensions.operation_unit import OperationUnit
@@ -74,20 +79,25 @@ class Schema(strawberry.Schema):
 def create_schema(
     *, introspection: bool = True, max_query_cost: int = DEFAULT_MAX_QUERY_COST
 ) -> strawberry.Schema:
-    # Classes or factories: each request gets fresh extension instances. Every validation
-    # rule added here measures each fragment once: linear in the document.
-    limits: list[type[ASTValidationRule]] = [depth_limit(MAX_DEPTH), alias_limit(MAX_ALIASES)]
+    # Every validation rule added here measures each fragment once: linear in the document.
+    rules: list[type[ASTValidationRule]] = [
+        *specified_rules,
+        depth_limit(MAX_DEPTH),
+        alias_limit(MAX_ALIASES),
+    ]
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    documents = DocumentCache(rules)  # this schema's, shared by all its requests
+    # Classes or factories: each request gets fresh extension instances. CachedDocuments
+    # comes after the extensions that may refuse an operation before it is validated.
     extensions: list[Any] = [
         partial(ErrorCodes, hide_suggestions=not introspection),
         InputText,
         SubscriptionsOverSockets,
         OperationUnit,
-        partial(AddValidationRules, limits),
-        partial(QueryCost, max_cost=max_query_cost),
+        partial(CachedDocuments, cache=documents, max_cost=max_query_cost),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
     ]
-    if not introspection:
-        extensions.append(DisableIntrospection)
     return Schema(
         query=Query,
         mutation=Mutation,

@@ -12,7 +12,7 @@ The page size of a connection applies to its `edges`. In a fragment on a connect
 where the page is not known, `edges` counts as a full page.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 from graphql import (
@@ -38,7 +38,6 @@ from graphql import (
     get_nullable_type,
     is_list_type,
 )
-from strawberry.extensions import SchemaExtension
 
 from graphql_schema.extensions.fragments import Definition, measure_operations
 from loaders.messages import REACTION_SAMPLE
@@ -72,20 +71,10 @@ LIST_SIZES = {
 DEFAULT_LIST_SIZE = pagination.MAX_PAGE
 
 
-class QueryCost(SchemaExtension):
-    """Adds the cost rule for this request: its page sizes may come from its variables."""
-
-    def __init__(self, *, max_cost: int) -> None:
-        self.max_cost = max_cost
-
-    def on_operation(self) -> Iterator[None]:
-        context = self.execution_context
-        rule = cost_limit(self.max_cost, context.variables or {})
-        context.validation_rules = (*context.validation_rules, rule)
-        yield
-
-
 def cost_limit(max_cost: int, variables: Mapping[str, Any]) -> type[ValidationRule]:
+    """The rule for one request: its page sizes may come from its variables (so it runs on
+    every request, after the cached validation: see documents.py)."""
+
     class CostLimit(ValidationRule):
         def enter_document(self, node: DocumentNode, *_args: Any) -> VisitorAction:
             cost = OperationCost(self.context.schema, variables)
