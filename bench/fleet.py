@@ -72,7 +72,7 @@ class Tally:
     first_arrival: float = math.inf
     last_arrival: float = 0.0
 
-    def add(self, other: "Tally") -> None:
+    def add(self, other: Tally) -> None:
         for name in ("subscribers", "complete", "deliveries", "duplicates", "out_of_order"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.missing += other.missing
@@ -228,7 +228,7 @@ async def _group(
     watches: list[Watch],
     expected: int,
     at_once: bool,
-    events: "multiprocessing.Queue[tuple[Any, ...]]",
+    events: multiprocessing.Queue[tuple[Any, ...]],
     stop_at: Synchronized[float],
     index: int,
 ) -> None:
@@ -256,7 +256,7 @@ def _process(
     watches: list[Watch],
     expected: int,
     at_once: bool,
-    events: "multiprocessing.Queue[tuple[Any, ...]]",
+    events: multiprocessing.Queue[tuple[Any, ...]],
     stop_at: Synchronized[float],
     index: int,
 ) -> None:
