@@ -40,7 +40,9 @@ async def subscriber(
     arrivals: dict[str, list[float]],
     expected: int,
 ) -> None:
-    async with websockets.connect(url, subprotocols=["graphql-transport-ws"], max_queue=None) as ws:
+    async with websockets.connect(
+        url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")], max_queue=None
+    ) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
         assert json.loads(await ws.recv())["type"] == "connection_ack"
         payload = {"query": SUBSCRIBE, "variables": {"chat": chat}}
@@ -107,7 +109,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=50)
     args = parser.parse_args()
     # Measures delivery, not the per-user send limit.
-    with running_server(MESSAGE_RATE_LIMIT="1000/second") as server:
+    with running_server({"MESSAGE_RATE_LIMIT": "1000/second"}) as server:
         before = rss_mib(server.pid)
         result = asyncio.run(run(server.port, args.subscribers, args.messages))
         result["rss_before_mib"] = before

@@ -95,7 +95,9 @@ async def attack(url: str, ws_url: str, chat: str, token: str, until: float, add
             try:
                 async with asyncio.timeout(TIMEOUT):
                     async with websockets.connect(
-                        ws_url, subprotocols=["graphql-transport-ws"], additional_headers=origin
+                        ws_url,
+                        subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
+                        additional_headers=origin,
                     ) as ws:
                         ws.transport.write(frame)
                         await ws.recv()
@@ -236,7 +238,7 @@ def main() -> None:
         "ALLOW_SQLITE_IN_PRODUCTION": "true",
         "MESSAGE_RATE_LIMIT": "1000/second",  # measures latency, not the send limit
     }
-    with running_server(**production) as server:
+    with running_server(production) as server:
         if len(os.sched_getaffinity(0)) > 1:
             os.sched_setaffinity(server.pid, {SERVER_CORE})
         chat, tokens = asyncio.run(prepare(server.http_url, args.clients))

@@ -7,11 +7,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -47,11 +47,14 @@ def rss_mib(pid: int) -> float:
 
 
 @contextmanager
-def running_server(**environment: str) -> Iterator[Server]:
+def running_server(
+    environment: Mapping[str, str], *serve_args: str, log: Path | None = None
+) -> Iterator[Server]:
     """`thespace serve` on a free port: SQLite + memory in a temporary directory unless
-    DATABASE_URL / BROADCAST_URL are set; `environment` adds or overrides settings."""
+    DATABASE_URL / BROADCAST_URL are set; `environment` adds or overrides settings,
+    `serve_args` go to `thespace serve`, and its output goes to `log` if given."""
     port = free_port()
-    with tempfile.TemporaryDirectory() as directory:
+    with tempfile.TemporaryDirectory() as directory, _output(log) as output:
         env = {
             **os.environ,
             "ENVIRONMENT": "development",
@@ -61,10 +64,10 @@ def running_server(**environment: str) -> Iterator[Server]:
             **environment,
         }
         process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *serve_args],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
         )
         try:
             deadline = time.monotonic() + 30
@@ -84,6 +87,15 @@ def running_server(**environment: str) -> Iterator[Server]:
             except subprocess.TimeoutExpired:  # stuck (what bench.hostile looks for)
                 process.kill()
                 process.wait()
+
+
+@contextmanager
+def _output(log: Path | None) -> Iterator[IO[bytes] | int]:
+    if log is None:
+        yield subprocess.DEVNULL
+        return
+    with log.open("ab") as file:
+        yield file
 
 
 async def graphql(

@@ -1,0 +1,75 @@
+"""SQL statements per history page, counted in-process.
+
+The project's own application (`create_app` with the run's settings, the same database and
+Redis) answers history pages through httpx's ASGI transport while SQLAlchemy's engine
+events count what reaches the driver: each statement, and each transaction's BEGIN, COMMIT
+and ROLLBACK; pool check-outs are counted apart (on PostgreSQL each runs a pre-ping).
+"""
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
+
+from app.main import create_app
+from app.settings import Settings
+from bench.scenarios.context import Result, Run, judged
+from bench.scenarios.requests import HISTORY, PAGE
+
+WARM_UP = 3
+
+
+def settings_of(environment: dict[str, str]) -> Settings:
+    """The settings `environment` gives, and nothing from this process's own environment."""
+    return Settings.model_validate({key.lower(): value for key, value in environment.items()})
+
+
+async def _count(run: Run, pages: int) -> Counter[str]:
+    app = create_app(settings_of(run.environment))
+    counts: Counter[str] = Counter()
+
+    def statement(_c: Any, _cursor: Any, text: str, *_: Any) -> None:
+        counts[text.split(None, 1)[0].upper()] += 1
+
+    hooks: list[tuple[Any, str, Any]] = [
+        (Engine, "before_cursor_execute", statement),
+        (Engine, "begin", lambda _c: counts.update(["BEGIN"])),
+        (Engine, "commit", lambda _c: counts.update(["COMMIT"])),
+        (Engine, "rollback", lambda _c: counts.update(["ROLLBACK"])),
+        (Pool, "checkout", lambda *_: counts.update(["pool checkout"])),
+    ]
+    body = {"query": HISTORY, "variables": {"c": run.chat("history"), "before": None}}
+    headers = {"Authorization": f"Bearer {run.token(1)}"}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+            for _ in range(WARM_UP):  # caches filled, pool connected
+                await http.post("/graphql", json=body, headers=headers)
+            for target, name, hook in hooks:
+                event.listen(target, name, hook)
+            try:
+                for _ in range(pages):
+                    answer = (await http.post("/graphql", json=body, headers=headers)).json()
+                    if answer.get("errors") or len(answer["data"]["messages"]["edges"]) != PAGE:
+                        raise RuntimeError(f"history page refused: {answer}")
+            finally:
+                for target, name, hook in hooks:
+                    event.remove(target, name, hook)
+    return counts
+
+
+def statements(run: Run) -> Result:
+    pages = run.profile.sql_pages
+    counts = asyncio.run(_count(run, pages))
+    per_page = {kind: count / pages for kind, count in sorted(counts.items())}
+    checkouts = per_page.pop("pool checkout", 0.0)
+    total = sum(per_page.values())
+    listed = ", ".join(f"{count:g} {kind}" for kind, count in per_page.items())
+    ping = " (each with a pre-ping)" if run.backend.name == "postgres" else ""
+    summary = f"{total:g} per page: {listed}; {checkouts:g} pool check-outs{ping}"
+    figures = {"per_page": per_page, "total": total, "pool_checkouts": checkouts}
+    return Result(summary, figures, judged(run.profile, total <= 3), [])
