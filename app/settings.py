@@ -155,7 +155,7 @@ class Settings(BaseSettings):
             )
         if self.graphiql or self.introspection:
             raise ValueError("GRAPHIQL and INTROSPECTION must stay off in production")
-        if self.database_url_resolved.startswith("sqlite") and not self.allow_sqlite_in_production:
+        if self.on_sqlite and not self.allow_sqlite_in_production:
             raise ValueError(
                 "DATABASE_URL points at SQLite in production; use PostgreSQL, or set "
                 "ALLOW_SQLITE_IN_PRODUCTION=true for a single-process deployment"
@@ -169,6 +169,10 @@ class Settings(BaseSettings):
     @property
     def database_url_resolved(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'thespace.db'}"
+
+    @property
+    def on_sqlite(self) -> bool:
+        return self.database_url_resolved.startswith("sqlite")
 
     @property
     def media_path(self) -> Path:

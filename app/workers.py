@@ -33,8 +33,7 @@ def process_count(settings: Settings, requested: int | None, reload: bool) -> in
     """How many processes `serve` runs: `requested`, else one per core where processes act
     as one (a Redis BROADCAST_URL and PostgreSQL), else one. SettingsError for more than
     one where they cannot."""
-    sqlite = settings.database_url_resolved.startswith("sqlite")
-    shared = is_redis_url(settings.broadcast_url) and not sqlite
+    shared = is_redis_url(settings.broadcast_url) and not settings.on_sqlite
     if requested is None:
         return available_cores() if shared and not reload else 1
     if requested > 1 and reload:
@@ -45,7 +44,7 @@ def process_count(settings: Settings, requested: int | None, reload: bool) -> in
             "reaches only its own process, so a subscriber on one would miss what is sent "
             "through another"
         )
-    if requested > 1 and sqlite:
+    if requested > 1 and settings.on_sqlite:
         raise SettingsError(
             f"--workers {requested} needs PostgreSQL: SQLite takes writes one at a time "
             "from a single process"
