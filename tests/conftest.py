@@ -55,7 +55,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     template: PostgresTemplate = request.getfixturevalue("postgres_template")
     fresh, name = template.fresh()
     yield fresh
-    template.drop(name)
+    template.give_back(name)
 
 
 @pytest.fixture
