@@ -68,7 +68,13 @@ def _serve(settings: Settings, host: str, port: int, reload: bool, workers: int 
         print(f"thespace: refusing to start: {exc}", file=sys.stderr)  # noqa: T201
         return 2
     configure_logging(settings.log_level)
-    config = server.config(host, port, reload, settings.shutdown_timeout_seconds)
+    config = server.config(
+        host,
+        port,
+        reload,
+        settings.shutdown_timeout_seconds,
+        compression=settings.websocket_compression,
+    )
     if count == 1:
         return server.serve(config)
     if settings.auto_migrate:  # once, before any worker starts, rather than by each

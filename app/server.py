@@ -28,7 +28,9 @@ class Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def config(host: str, port: int, reload: bool, shutdown_timeout: int) -> uvicorn.Config:
+def config(
+    host: str, port: int, reload: bool, shutdown_timeout: int, compression: bool
+) -> uvicorn.Config:
     return uvicorn.Config(
         APP,
         host=host,
@@ -40,6 +42,7 @@ def config(host: str, port: int, reload: bool, shutdown_timeout: int) -> uvicorn
         # A WebSocket frame may be as large as a JSON request body, no larger: a bigger one
         # is refused (1009) before it is read, let alone parsed.
         ws_max_size=JSON_BODY_LIMIT,
+        ws_per_message_deflate=compression,
     )
 
 

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # On shutdown, connections still open this long are dropped (a client that stopped
     # reading would otherwise hold the process forever).
     shutdown_timeout_seconds: int = Field(default=30, gt=0)
+    # permessage-deflate on WebSockets: every socket that negotiates it (browsers offer it)
+    # holds a compressor and a decompressor, about 45 KB, while chat frames are small.
+    websocket_compression: bool = False
     # The objects one operation may return, estimated before it runs (see
     # graphql_schema/extensions/cost.py); a costlier one is refused.
     max_query_cost: int = Field(default=DEFAULT_MAX_QUERY_COST, gt=0)

@@ -172,3 +172,22 @@ async def test_shutdown_closes_open_sockets_with_1001(backend: Backend, tmp_path
             pytest.fail(f"the server did not exit after the sockets closed:\n{server.output()}")
         assert "Finished server process" in server.output(), server.output()
         assert "Traceback" not in server.output(), server.output()
+
+
+async def test_per_message_deflate_is_declined_unless_configured(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """A compressing socket holds about 45 KB of zlib state: off unless the operator asks."""
+
+    async def negotiated(server: Server) -> str | None:
+        async with websockets.connect(
+            server.ws_url, subprotocols=[PROTOCOL], compression="deflate"
+        ) as ws:
+            assert ws.response is not None
+            extensions: str | None = ws.response.headers.get("Sec-WebSocket-Extensions")
+            return extensions
+
+    with running_server(backend, tmp_path) as server:
+        assert await negotiated(server) is None
+    with running_server(backend, tmp_path, WEBSOCKET_COMPRESSION="true") as server:
+        assert (await negotiated(server) or "").startswith("permessage-deflate")
