@@ -33,7 +33,7 @@ CHECKED_IN_SCHEMA = REPO_ROOT / "schema.graphql"
 SCRIPT = Path(sys.executable).parent / "thespace"
 COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "app.cli"]
 COMMAND_TIMEOUT = 60  # seconds, for commands that should finish on their own
-STARTUP_TIMEOUT = 15  # seconds, for `serve` to answer /healthz
+STARTUP_TIMEOUT = 30  # seconds, for `serve` to answer /healthz (a busy machine is slow)
 EXPECTED_TABLES = set(Base.metadata.tables) | {"alembic_version"}
 REGISTER = """mutation($input: RegisterInput!) {
     register(input: $input) { accessToken user { tag } }

@@ -1,5 +1,5 @@
 """Operations generated from the live schema, with random and hostile arguments, against a
-running server on both backends: none may answer INTERNAL, a 5xx, or take a second.
+running server on both backends: none may answer INTERNAL, a 5xx, or stall for seconds.
 
 hypothesis-graphql builds the documents (valid ones, and ones broken on purpose) from the
 schema the server runs; the arguments mix ids of real rows with random and hostile text.
@@ -45,8 +45,10 @@ from tests.backends import Backend
 from tests.live import direct_chat, register, send
 from tests.servers import Server, running_server
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
-SLOW_SECONDS = 1.0
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
+# A stall (work on the event loop growing with the input) holds a request for seconds; a
+# busy shared machine can hold an ordinary one for about one.
+SLOW_SECONDS = 3.0
 # Argon2 is slow on purpose (in a worker thread, off the event loop): sign-ins are held to
 # the rule of no INTERNAL, not to the time bound.
 HASHING = re.compile(r"\b(register|login)\s*\(")
