@@ -1,9 +1,11 @@
 """The Strawberry ASGI app: one database session and one context per HTTP request."""
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import cast
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -73,6 +76,18 @@ class GraphQLApp(GraphQL[Context, None]):
         async with self.services.sessionmaker() as session:
             scope.setdefault("state", {})["db_session"] = session
             await super().__call__(scope, receive, send)
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        """Strawberry's response with the body encoded by orjson (WebSocket frames, which
+        go through `encode_json`, are left as they are: they must stay text)."""
+        response = Response(json_bytes(response_data), media_type="application/json")
+        response.headers.raw.extend(sub_response.headers.raw)
+        response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
 
     def decode_json(self, data: str | bytes) -> object:
         return request_parsing.decode_json(data)
@@ -171,6 +186,15 @@ class GraphQLApp(GraphQL[Context, None]):
             context.request.state.presence = presence  # released when __call__ ends
             await self.services.presence.socket_opened(presence, user_id)
         return cast(UnsetType, UNSET)
+
+
+def json_bytes(data: object) -> bytes:
+    """UTF-8 JSON by orjson; the standard library for what orjson refuses (integers past
+    64 bits, unpaired surrogates), which it encodes with escapes."""
+    try:
+        return orjson.dumps(data)
+    except orjson.JSONEncodeError:
+        return json.dumps(data, separators=(",", ":")).encode()
 
 
 def _close_when_expired(socket: Socket, delay: float) -> None:
