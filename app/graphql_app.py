@@ -136,8 +136,6 @@ class GraphQLApp(GraphQL[Context, None]):
                 context.auth_error = error
         viewer = context.user.id if context.user else None
         loaders = Loaders(session, viewer, presence=self.services.presence.store)
-        if context.user is not None:  # the fields that show the viewer need no second load
-            loaders.users.prime(context.user.id, context.user)
         context.unit = Unit(session, loaders)
         return context
 

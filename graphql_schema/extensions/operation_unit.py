@@ -7,6 +7,7 @@ unit here; subscriptions open one per event themselves.
 A query reads without a transaction (db.session.read_without_transaction); a mutation
 runs in one: an HTTP request's session, which authenticated without one, commits that
 reading phase first, so that the mutation's statements begin a transaction of their own.
+A query's loaders start with the viewer's row, which authentication loaded.
 """
 
 from collections.abc import AsyncIterator
@@ -25,6 +26,10 @@ class OperationUnit(SchemaExtension):
         if context.unit is not None:
             if operation is OperationType.MUTATION:
                 await context.unit.session.commit()
+            elif context.user is not None:
+                # The fields that show the viewer need no second load of the row. (Not for
+                # a mutation: one that rolls back expires it, and a field would then load.)
+                context.loaders.users.prime(context.user.id, context.user)
             yield
             await context.events.publish_committed(context.unit.session)
         elif operation is OperationType.SUBSCRIPTION:
