@@ -177,19 +177,21 @@ async def message_page(
         ctx.loaders.users.prime(author.id, author)
     for reply in page.replies:
         ctx.loaders.messages.prime(reply.id, reply)
+    for message_id, files in page.attachments.items():
+        ctx.loaders.attachments.prime(message_id, files)
     await _load_for_page(info, [row.id for row in page.messages])
     pairs = [(Message.from_row(row), encode_cursor(row.id)) for row in page.messages]
     return MessageConnection.build(pairs, has_next=page.has_next, has_previous=page.has_previous)
 
 
 async def _load_for_page(info: Info, message_ids: list[int]) -> None:
-    """Fill the loaders of what the query selects on the page's messages, one statement
-    each, before their fields are resolved (so that those need no coroutine)."""
+    """Fill the loaders of what the query selects on the page's messages and the page's
+    own statement did not bring, one statement each, before their fields are resolved
+    (so that those need no coroutine)."""
     loaders = info.context.loaders
     selected = fields_at(info.selected_fields, info.field_name, "edges", "node")
     for name, loader in (
         ("reactions", loaders.reactions),
-        ("attachments", loaders.attachments),
         ("mentions", loaders.mentions),
     ):
         if name in selected and message_ids:
