@@ -18,6 +18,7 @@ from typing import Any
 from broadcaster import Broadcast, Event
 from broadcaster._backends.base import BroadcastBackend
 from broadcaster._backends.memory import MemoryBackend
+from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
@@ -94,10 +95,14 @@ class FanOut(Broadcast):
         queue_size: int = SUBSCRIBER_QUEUE_SIZE,
         backend: BroadcastBackend | None = None,
         redis_timeout: float = redis_client.DEFAULT_TIMEOUT_SECONDS,
+        commands: Redis | None = None,
     ) -> None:
+        """`commands`: the process's shared Redis client to publish with (see RedisBackend)."""
         if backend is None:
-            is_redis = is_redis_url(url)
-            backend = RedisBackend(url, redis_timeout) if is_redis else MemoryBackend(url)
+            if is_redis_url(url):
+                backend = RedisBackend(url, redis_timeout, commands=commands)
+            else:
+                backend = MemoryBackend(url)
         super().__init__(backend=backend)
         self.queue_size = queue_size
         self._subscribers: dict[str, set[Backlog]] = {}  # type: ignore[assignment]
@@ -215,8 +220,10 @@ def _deliver(queue: Backlog, event: Published) -> None:
 class RedisBackend(BroadcastBackend):
     """Redis pub/sub that confirms each SUBSCRIBE and reconnects (re-subscribing) on loss."""
 
-    def __init__(self, url: str, timeout: float) -> None:
-        self._client = redis_client.client(url, timeout)  # publishes
+    def __init__(self, url: str, timeout: float, *, commands: Redis | None = None) -> None:
+        """Publishes with `commands` (its owner closes it), or a client of its own if None."""
+        self._owns_client = commands is None
+        self._client = redis_client.client(url, timeout) if commands is None else commands
         # The subscriber's connection is not retried: `_run` reconnects it and re-subscribes.
         # Its reads wait POLL_SECONDS each, whatever `timeout` says.
         self._subscriber = redis_client.client(url, timeout, retries=0)
@@ -242,7 +249,8 @@ class RedisBackend(BroadcastBackend):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self._client.aclose()
+        if self._owns_client:
+            await self._client.aclose()
         await self._subscriber.aclose()
 
     async def subscribe(self, channel: str) -> None:
