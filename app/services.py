@@ -88,6 +88,7 @@ class Services:
         # Sockets first, while what their subscriptions clean up with is still there.
         await self.sockets.close_all(GOING_AWAY, "Server shutting down")
         await self.presence.stop()
+        await self.events.stop()
         await self.broadcast.disconnect()
         if self.redis is not None:
             await self.redis.aclose()
