@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 import uvloop
 import websockets
 
+from bench.processes import context as processes_context
+from bench.processes import kill
 from graphql_schema.ids import parse_global_id
 from resolvers.pagination import encode_cursor
 
@@ -287,7 +289,7 @@ class Fleet:
     def __init__(
         self, url: str, watches: list[Watch], expected: int, processes: int, at_once: bool = False
     ) -> None:
-        context = multiprocessing.get_context("spawn")
+        context = processes_context()
         self.events: multiprocessing.Queue[tuple[Any, ...]] = context.Queue()
         self.stop_at: Synchronized[float] = context.Value("d", math.inf, lock=False)
         count = max(1, min(processes, len(watches)))
@@ -345,7 +347,4 @@ class Fleet:
         return total
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.is_alive():
-                process.kill()
-            process.join()
+        kill(self.processes)

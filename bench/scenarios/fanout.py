@@ -17,7 +17,9 @@ from bench.scenarios.context import (
     Run,
     answer_problems,
     delivery_problems,
+    internal_errors,
     judged,
+    lost,
     ms,
     percentile,
 )
@@ -69,6 +71,19 @@ class Delivery:
             self.answers, "sends"
         )
 
+    def result(
+        self, summary: str, figures: dict[str, Any], passed: bool | None, *, late_is_loss: bool
+    ) -> Result:
+        """The scenario's result: its problems, losses and INTERNAL errors from this run."""
+        return Result(
+            summary,
+            figures,
+            passed,
+            self.problems(late_is_loss),
+            lost=lost(self.tally, late_is_loss=late_is_loss),
+            internal=internal_errors(self.tally.errors, self.answers.errors),
+        )
+
 
 def deliver(
     run: Run,
@@ -117,8 +132,8 @@ def _summary(delivery: Delivery) -> str:
 def _sustained(run: Run, name: str, rate: float, seconds: float, goal: Any) -> Result:
     delivery = _channel(run, name, run.profile.subscribers, rate, seconds)
     figures = delivery.figures()
-    problems = delivery.problems(late_is_loss=run.profile.quick)
-    return Result(_summary(delivery), figures, judged(run.profile, goal(figures)), problems)
+    passed = judged(run.profile, goal(figures))
+    return delivery.result(_summary(delivery), figures, passed, late_is_loss=run.profile.quick)
 
 
 def fanout_5(run: Run) -> Result:
@@ -173,10 +188,8 @@ def single(run: Run) -> Result:
         f"last socket after {ms(percentile(last, 0.5))} (median of {len(last)} messages), "
         f"worst {ms(worst)}; {figures['missing']} missing"
     )
-    problems = delivery.problems(late_is_loss=True)
-    return Result(
-        summary, figures, judged(profile, worst <= 20 and not figures["missing"]), problems
-    )
+    passed = judged(profile, worst <= 20 and not figures["missing"])
+    return delivery.result(summary, figures, passed, late_is_loss=True)
 
 
 def chats(run: Run) -> Result:
@@ -190,13 +203,8 @@ def chats(run: Run) -> Result:
     count = max(1, round(profile.chat_rate * profile.seconds))
     delivery = deliver(run, watches, sends, count, profile.chat_rate)
     figures = delivery.figures()
-    passed = figures["p99_ms"] <= 50 and not figures["missing"]
-    return Result(
-        _summary(delivery),
-        figures,
-        judged(profile, passed),
-        delivery.problems(late_is_loss=profile.quick),
-    )
+    passed = judged(profile, figures["p99_ms"] <= 50 and not figures["missing"])
+    return delivery.result(_summary(delivery), figures, passed, late_is_loss=profile.quick)
 
 
 def storm(run: Run) -> Result:
@@ -216,8 +224,8 @@ def storm(run: Run) -> Result:
         f"(the last {figures['all_received_after_s']:.1f} s after the first send), "
         f"p99 {ms(figures['p99_ms'])}"
     )
-    passed = tally.complete == len(watches)
-    return Result(summary, figures, judged(profile, passed), delivery.problems(late_is_loss=True))
+    passed = judged(profile, tally.complete == len(watches))
+    return delivery.result(summary, figures, passed, late_is_loss=True)
 
 
 def slow(run: Run) -> Result:
@@ -265,10 +273,13 @@ def slow(run: Run) -> Result:
         f"{'got all' if slowest.complete else f'{slowest.missing} missing'}; the others "
         f"p50 {ms(figures['p50_ms'])}, p99 {ms(figures['p99_ms'])}, {figures['missing']} missing"
     )
-    problems = delivery.problems(late_is_loss=profile.quick)
-    problems += [f"slow consumer: {p}" for p in delivery_problems(slowest, late_is_loss=True)]
+    problems = [f"slow consumer: {p}" for p in delivery_problems(slowest, late_is_loss=True)]
     if not cut_off:
         how = f"closed only {dict(slowest.closes)}" if slowest.closes else "never closed"
         problems.append(f"the slow consumer was not cut off with 1013 ({how})")
     passed = cut_off and bool(slowest.complete) and figures["p99_ms"] <= 50
-    return Result(summary, figures, judged(profile, passed), problems)
+    result = delivery.result(summary, figures, judged(profile, passed), late_is_loss=profile.quick)
+    result.problems += problems
+    result.lost = (result.lost or 0) + lost(slowest, late_is_loss=True)
+    result.internal += internal_errors(slowest.errors)
+    return result
