@@ -4,9 +4,10 @@
 Three things close a socket from outside: its access token expiring, a subscriber that was
 cut off (it fell too far behind: its task may be stuck in a send the client never reads, so
 it can't notice; or live updates were interrupted), and the server shutting down.
-A close frame waits for the client to drain what was sent before it; if that takes longer
-than CLOSE_TIMEOUT_SECONDS, the socket's task is ended anyway and the server drops the
-connection without the frame.
+A close frame is written at once, behind whatever the client has not read yet (see
+app.uvicorn_websocket), so a client that stopped reading still learns why it was closed;
+if closing takes longer than CLOSE_TIMEOUT_SECONDS all the same, the socket's task is ended
+anyway and the server drops the connection.
 """
 
 import asyncio
