@@ -29,6 +29,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from app.broadcast import Published
 from app.context import Context
+from app.frames import EncodedData
 from graphql_schema.extensions.errors import coded_error
 from graphql_schema.viewer import depends_on_viewer
 
@@ -60,7 +61,8 @@ class EventExecutor(StrawberryGraphQLCoreExecutionContext):
     async def _shared(self, event: Published) -> ExecutionResult:
         context: Context = self.context_value
         viewer = context.user.id if self.viewer_dependent and context.user else None
-        return await event.once(self._key(viewer), lambda: self._execute_once(event, viewer))
+        key = self._key(viewer)
+        return await event.once(key, lambda: self._execute_once(event, key, viewer))
 
     def _key(self, viewer: int | None) -> Hashable:
         location = self.operation.loc
@@ -69,7 +71,9 @@ class EventExecutor(StrawberryGraphQLCoreExecutionContext):
         variables = json.dumps(self.variable_values.coerced, sort_keys=True, default=str)
         return ("execution", document, name, variables, viewer)
 
-    async def _execute_once(self, event: Published, viewer: int | None) -> ExecutionResult:
+    async def _execute_once(
+        self, event: Published, key: Hashable, viewer: int | None
+    ) -> ExecutionResult:
         executor = copy(self)
         executor.collected_errors = CollectedErrors()
         context: Context = self.context_value
@@ -82,7 +86,10 @@ class EventExecutor(StrawberryGraphQLCoreExecutionContext):
             if executor.is_awaitable(result):
                 result = await result
         assert isinstance(result, ExecutionResult)
-        logger.debug("executed %s for an event on %s", self._key(viewer), event.channel)
+        logger.debug("executed %s for an event on %s", key, event.channel)
         if result.errors:  # coded (and an unexpected one logged) once for all who share it
             result.errors = [coded_error(error) for error in result.errors]
+        if result.data is not None:  # and encoded once (app.frames)
+            errors = [error.formatted for error in result.errors] if result.errors else None
+            result.data = EncodedData(result.data, errors)
         return result
