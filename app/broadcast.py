@@ -152,10 +152,13 @@ class FanOut(Broadcast):
 
     async def _listener(self) -> None:
         while True:
-            received = await self._backend.next_published()
-            event = Published(received.channel, received.message)
-            for queue in list(self._subscribers.get(event.channel, ())):
-                _deliver(queue, event)
+            self._fan_out(await self._backend.next_published())
+
+    def _fan_out(self, received: Event) -> None:
+        """Only the subscribers' queues hold the event (and what they share on it)."""
+        event = Published(received.channel, received.message)
+        for queue in list(self._subscribers.get(event.channel, ())):
+            _deliver(queue, event)
 
     @asynccontextmanager
     async def subscribe(  # type: ignore[override]
