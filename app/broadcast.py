@@ -11,9 +11,9 @@ and fix all four.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from broadcaster import Broadcast, Event
 from broadcaster._backends.base import BroadcastBackend
@@ -26,6 +26,8 @@ from app import redis_client
 from resolvers.errors import DomainError
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 SUBSCRIBER_QUEUE_SIZE = 1000
 SUBSCRIBE_TIMEOUT_SECONDS = 5.0
@@ -68,11 +70,31 @@ CutOffCallback = Callable[[SubscriberCutOff], None]
 
 class Published(Event):
     """One received event: the same object reaches every subscriber in this process, so
-    `shared` can hold work they do once between them (see loaders.per_event)."""
+    `shared` can hold work they do once between them (see loaders.per_event). It goes with
+    the event, once every subscriber has taken it."""
 
     def __init__(self, channel: str, message: Any) -> None:
         super().__init__(channel, message)
         self.shared: dict[Hashable, asyncio.Future[Any]] = {}
+
+    async def once(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> T:
+        """`work`'s result, started by the first caller for this event and key.
+
+        It runs as a task of its own, so a caller that goes away (its socket closed) does
+        not cancel it for the others.
+        """
+        future = self.shared.get(key)
+        if future is None:
+            future = self.shared[key] = asyncio.ensure_future(work())
+            future.add_done_callback(_retrieve)
+        result: T = await asyncio.shield(future)
+        return result
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a failure seen: the callers that were waiting got it already (or left)."""
+    if not future.cancelled():
+        future.exception()
 
 
 class Backlog(asyncio.Queue["Published | None"]):
@@ -159,9 +181,13 @@ class FanOut(Broadcast):
                 for queue in {q for queues in self._subscribers.values() for q in queues}:
                     _cut_off(queue, SubscriptionInterrupted())
                 continue
-            event = Published(received.channel, received.message)
-            for queue in list(self._subscribers.get(event.channel, ())):
-                _deliver(queue, event)
+            self._fan_out(received)
+
+    def _fan_out(self, received: Event) -> None:
+        """Only the subscribers' queues hold the event (and what they share on it)."""
+        event = Published(received.channel, received.message)
+        for queue in list(self._subscribers.get(event.channel, ())):
+            _deliver(queue, event)
 
     @asynccontextmanager
     async def subscribe(  # type: ignore[override]

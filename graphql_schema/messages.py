@@ -13,6 +13,7 @@ from graphql_schema.ids import pk_from_global_id, to_global_id
 from graphql_schema.info import Info
 from graphql_schema.node import Node
 from graphql_schema.users import User, load_user
+from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from loaders.messages import REACTION_SAMPLE
 from resolvers import attachments, history, messages, reactions
 from resolvers.pagination import encode_cursor
@@ -59,7 +60,7 @@ class Attachment(Node):
 class ReactionGroup:
     emoji: str
     count: int
-    reacted_by_me: bool
+    reacted_by_me: bool = strawberry.field(metadata=DEPENDS_ON_VIEWER)
     sample: strawberry.Private[list[models.User]]
 
     @strawberry.field(description=f"The first to react, at most {REACTION_SAMPLE}.")

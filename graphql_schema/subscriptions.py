@@ -2,8 +2,9 @@
 
 For every event the subscriber's rights are read anew: whoever can no longer read a chat
 stops receiving at once. The subscriptions one event wakes in this process share that check
-and the loading of its message (loaders.per_event); the rest is rendered in each one's own
-unit (a fresh session and loaders).
+and the loading of its rows (loaders.per_event), and those that select the same fields one
+execution of their selection (graphql_schema.event_execution): no subscriber opens a
+database session of its own for an event.
 """
 
 from collections.abc import AsyncGenerator
@@ -34,7 +35,6 @@ from graphql_schema.info import Info
 from graphql_schema.messages import Message
 from graphql_schema.presence import PresenceChanged, render_presence_changed
 from resolvers.chat_access import chat_access
-from resolvers.chats import find_visible_chat
 from resolvers.history import message_cursor
 from resolvers.outbox import chat_topic, space_topic, user_topic
 
@@ -87,8 +87,7 @@ async def _render_chat_event(
     if kind == "TypingStarted":
         return await render_typing_started(info, event, payload)
     if kind == "MembershipChanged":
-        channel = await info.context.session.get(models.Chat, chat_id)
-        return await render_membership_changed(info, event, payload, channel=channel)
+        return await render_membership_changed(info, event, payload, channel_id=chat_id)
     return None  # AccessChanged: the re-check was the point
 
 
@@ -97,11 +96,11 @@ async def _render_user_event(
 ) -> UserEvent | None:
     kind = payload["kind"]
     if kind in MESSAGE_KINDS:
-        if await find_visible_chat(info.context.session, user, payload["chatId"]) is None:
+        if not await info.context.per_event.may_read(event, payload["chatId"], user.id):
             return None
         return await render_message_event(info, event, payload)
     if kind == "NotificationCreated":
-        return await render_notification_created(info, payload, user.id)
+        return await render_notification_created(info, event, payload, user.id)
     if kind == "MembershipChanged":
         return await render_membership_changed(info, event, payload)
     if kind == "PresenceChanged":
@@ -161,10 +160,9 @@ class EventSubscription:
                         continue
                     if not await ctx.per_event.may_read(event, pk, user.id):
                         return
-                    async with ctx.event_scope():
-                        rendered = await _render_chat_event(info, event, payload, pk)
-                        if rendered is not None:
-                            yield rendered
+                    rendered = await _render_chat_event(info, event, payload, pk)
+                    if rendered is not None:
+                        yield rendered
 
     @strawberry.subscription(
         description="Everything addressed to me, for one socket per client: messages in my "
@@ -178,7 +176,6 @@ class EventSubscription:
         async with ctx.listen(user_topic(user.id)) as events:
             async for event in events:
                 payload = decode(event.message)
-                async with ctx.event_scope():
-                    rendered = await _render_user_event(info, event, payload, user)
-                    if rendered is not None:
-                        yield rendered
+                rendered = await _render_user_event(info, event, payload, user)
+                if rendered is not None:
+                    yield rendered

@@ -1,7 +1,9 @@
 """The fan-out fixes over broadcaster 0.3.1; each defect is shown on the stock classes too."""
 
 import asyncio
+import gc
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -102,6 +104,29 @@ async def test_one_subscription_hears_several_channels_in_publish_order() -> Non
         assert set(fan_out._subscribers) == {"chat", "space"}
     assert fan_out._subscribers == {}
     assert fan_out._locks == {}  # nothing kept for channels nobody listens to
+
+
+async def test_work_shared_on_an_event_runs_once_and_goes_with_the_event() -> None:
+    """What the subscribers of one event share (an execution, a frame) is kept on the event,
+    and nothing holds the event once each of them has taken it: no result outlives it."""
+    fan_out = FanOut("memory://")
+    runs: list[str] = []
+
+    async def render() -> str:
+        runs.append("render")
+        await asyncio.sleep(0)
+        return "frame"
+
+    async with connected(fan_out), fan_out.subscribe("room") as a, fan_out.subscribe("room") as b:
+        await fan_out.publish("room", "1")
+        first, second = await asyncio.wait_for(asyncio.gather(a.get(), b.get()), 5)
+        assert first is second
+        results = await asyncio.gather(first.once("render", render), second.once("render", render))
+        assert results == ["frame", "frame"] and runs == ["render"]
+        gone = weakref.ref(first)
+        del first, second
+        gc.collect()
+        assert gone() is None
 
 
 async def test_stock_broadcast_queues_grow_without_bound() -> None:
