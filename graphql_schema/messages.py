@@ -16,6 +16,7 @@ from graphql_schema.loaded import when_loaded
 from graphql_schema.node import Node
 from graphql_schema.selection import fields_at
 from graphql_schema.users import User, user_from_row
+from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from loaders import messages as loaded_reactions
 from loaders.messages import REACTION_SAMPLE, reactions_and_mentions
 from resolvers import attachments, history, messages, reactions
@@ -63,7 +64,7 @@ class Attachment(Node):
 class ReactionGroup:
     emoji: str
     count: int
-    reacted_by_me: bool
+    reacted_by_me: bool = strawberry.field(metadata=DEPENDS_ON_VIEWER)
     sample: strawberry.Private[list[models.User]]
 
     @strawberry.field(description=f"The first to react, at most {REACTION_SAMPLE}.")

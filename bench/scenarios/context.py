@@ -3,6 +3,7 @@ gives back (figures, a one-line summary, pass/fail against its target, and probl
 INTERNAL or a crash, which fail the run whatever the profile)."""
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,8 @@ class Result:
     figures: dict[str, Any]
     passed: bool | None  # against the target; None when not judged (the quick profile)
     problems: list[str] = field(default_factory=list)
+    lost: int | None = None  # deliveries lost (None: the scenario delivers nothing live)
+    internal: int = 0  # INTERNAL errors (and HTTP 5xx) the server answered
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -63,6 +66,23 @@ def ms(value: float) -> str:
 
 def judged(profile: Profile, passed: bool) -> bool | None:
     return None if profile.quick else passed
+
+
+def internal_errors(*counts: Counter[str]) -> int:
+    """INTERNAL errors among error counts by code, with HTTP 5xx answers that had no
+    GraphQL body."""
+    return sum(
+        count
+        for counter in counts
+        for code, count in counter.items()
+        if code == "INTERNAL" or code.startswith("HTTP 5")
+    )
+
+
+def lost(tally: Tally, *, late_is_loss: bool) -> int:
+    """Deliveries lost: missing below a later message a subscriber got, and, where every
+    message should have arrived by the deadline (`late_is_loss`), the ones still missing."""
+    return tally.missing if late_is_loss else tally.gaps
 
 
 def delivery_problems(tally: Tally, *, late_is_loss: bool) -> list[str]:
