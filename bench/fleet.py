@@ -40,11 +40,14 @@ SUBSCRIBE = """subscription($chat: ID!, $after: String) {
         ... on MessageCreated { message { id content author { tag } } }
     }
 }"""
-# The slow consumer asks for each message's content ten times: its events are ten times as
-# large, so the buffers between it and the server fill within seconds once it stops reading
-# (on loopback the server's kernel alone takes most of a megabyte).
+# The slow consumer asks for each message's content 30 times (the most aliases a document
+# may have): its events are 30 times as large, so the buffers between it and the server
+# fill within seconds once it stops reading (on loopback the server's kernel alone may take
+# up to 4 MB), and its queue on the server overflows soon after.
+SLOW_ALIASES = 29
 SLOW_SUBSCRIBE = SUBSCRIBE.replace(
-    "content author", "content " + " ".join(f"c{n}: content" for n in range(1, 10)) + " author"
+    "content author",
+    "content " + " ".join(f"c{n}: content" for n in range(SLOW_ALIASES)) + " author",
 )
 CONNECTS_AT_ONCE = 25  # per process, unless the scenario is the storm itself
 SLOW_RECEIVE_BUFFER = 4096  # bytes: the slow consumer's kernel buffer fills at once
