@@ -11,13 +11,14 @@ and fix all four.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from broadcaster import Broadcast, Event
 from broadcaster._backends.base import BroadcastBackend
 from broadcaster._backends.memory import MemoryBackend
+from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
@@ -25,6 +26,8 @@ from app import redis_client
 from resolvers.errors import DomainError
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 SUBSCRIBER_QUEUE_SIZE = 1000
 SUBSCRIBE_TIMEOUT_SECONDS = 5.0
@@ -43,26 +46,64 @@ class BroadcastUnavailable(DomainError):
     """Redis did not acknowledge a subscription in time: it is down, or not answering."""
 
 
-class SubscriberOverflow(Exception):
-    """The subscriber fell too far behind; it should reconnect and replay what it missed."""
+class SubscriberCutOff(Exception):
+    """The subscriber may have missed events: it gets nothing more, and should resubscribe
+    and replay what it missed (with `after`). The message says why, for the client."""
+
+
+class SubscriberOverflow(SubscriberCutOff):
+    def __init__(self) -> None:
+        super().__init__("Subscriber fell behind; resubscribe with after")
+
+
+class SubscriptionInterrupted(SubscriberCutOff):
+    """The Redis subscriber connection was lost: what was published meanwhile never came."""
+
+    def __init__(self) -> None:
+        super().__init__("Live updates were interrupted")
+
+
+# The fan-out tells a subscriber's owner at once that it was cut off (it must not block):
+# the subscriber may be stuck somewhere it would never notice otherwise.
+CutOffCallback = Callable[[SubscriberCutOff], None]
 
 
 class Published(Event):
     """One received event: the same object reaches every subscriber in this process, so
-    `shared` can hold work they do once between them (see loaders.per_event)."""
+    `shared` can hold work they do once between them (see loaders.per_event). It goes with
+    the event, once every subscriber has taken it."""
 
     def __init__(self, channel: str, message: Any) -> None:
         super().__init__(channel, message)
         self.shared: dict[Hashable, asyncio.Future[Any]] = {}
 
+    async def once(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> T:
+        """`work`'s result, started by the first caller for this event and key.
+
+        It runs as a task of its own, so a caller that goes away (its socket closed) does
+        not cancel it for the others.
+        """
+        future = self.shared.get(key)
+        if future is None:
+            future = self.shared[key] = asyncio.ensure_future(work())
+            future.add_done_callback(_retrieve)
+        result: T = await asyncio.shield(future)
+        return result
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a failure seen: the callers that were waiting got it already (or left)."""
+    if not future.cancelled():
+        future.exception()
+
 
 class Backlog(asyncio.Queue["Published | None"]):
-    """One subscriber's events not yet read, and whom to tell when it overflows."""
+    """One subscriber's events not yet read, and whom to tell when it is cut off."""
 
-    def __init__(self, size: int, on_overflow: Callable[[], None] | None) -> None:
-        super().__init__(maxsize=size + 1)  # room for the overflow marker
-        self.on_overflow = on_overflow
-        self.overflowed = False
+    def __init__(self, size: int, on_cut_off: CutOffCallback | None) -> None:
+        super().__init__(maxsize=size + 1)  # room for the cut-off marker
+        self.on_cut_off = on_cut_off
+        self.cut_off: SubscriberCutOff | None = None
 
 
 class Subscription:
@@ -73,8 +114,9 @@ class Subscription:
 
     async def get(self) -> Published:
         item = await self._queue.get()
-        if item is None:  # put in place of a backlog that grew too long
-            raise SubscriberOverflow
+        if item is None:  # put in place of the backlog when it was cut off
+            assert self._queue.cut_off is not None
+            raise self._queue.cut_off
         return item
 
     def __aiter__(self) -> "Subscription":
@@ -94,10 +136,14 @@ class FanOut(Broadcast):
         queue_size: int = SUBSCRIBER_QUEUE_SIZE,
         backend: BroadcastBackend | None = None,
         redis_timeout: float = redis_client.DEFAULT_TIMEOUT_SECONDS,
+        commands: Redis | None = None,
     ) -> None:
+        """`commands`: the process's shared Redis client to publish with (see RedisBackend)."""
         if backend is None:
-            is_redis = is_redis_url(url)
-            backend = RedisBackend(url, redis_timeout) if is_redis else MemoryBackend(url)
+            if is_redis_url(url):
+                backend = RedisBackend(url, redis_timeout, commands=commands)
+            else:
+                backend = MemoryBackend(url)
         super().__init__(backend=backend)
         self.queue_size = queue_size
         self._subscribers: dict[str, set[Backlog]] = {}  # type: ignore[assignment]
@@ -131,20 +177,26 @@ class FanOut(Broadcast):
     async def _listener(self) -> None:
         while True:
             received = await self._backend.next_published()
-            event = Published(received.channel, received.message)
-            for queue in list(self._subscribers.get(event.channel, ())):
-                _deliver(queue, event)
+            if received is INTERRUPTED:
+                for queue in {q for queues in self._subscribers.values() for q in queues}:
+                    _cut_off(queue, SubscriptionInterrupted())
+                continue
+            self._fan_out(received)
+
+    def _fan_out(self, received: Event) -> None:
+        """Only the subscribers' queues hold the event (and what they share on it)."""
+        event = Published(received.channel, received.message)
+        for queue in list(self._subscribers.get(event.channel, ())):
+            _deliver(queue, event)
 
     @asynccontextmanager
     async def subscribe(  # type: ignore[override]
-        self, *channels: str, on_overflow: Callable[[], None] | None = None
+        self, *channels: str, on_cut_off: CutOffCallback | None = None
     ) -> AsyncIterator[Subscription]:
-        """One bounded queue receiving what is published on any of `channels`, in order.
-
-        If it overflows, `on_overflow` is called at once from the fan-out (it must not
-        block): the subscriber may be stuck somewhere it would never notice otherwise.
-        """
-        queue = Backlog(self.queue_size, on_overflow)
+        """One bounded queue receiving what is published on any of `channels`, in order,
+        until it is cut off (then `get` raises why, and `on_cut_off` was called with it):
+        when it overflows, or when the Redis subscriber connection was lost and is back."""
+        queue = Backlog(self.queue_size, on_cut_off)
         registered: list[str] = []
         try:
             for channel in dict.fromkeys(channels):
@@ -194,29 +246,42 @@ class FanOut(Broadcast):
 
 
 def _deliver(queue: Backlog, event: Published) -> None:
-    """Never wait for a subscriber: one that is full loses its backlog, is told so (by the
-    marker and its callback) and gets nothing more."""
-    if queue.overflowed:
+    """Never wait for a subscriber: one that is full is cut off."""
+    if queue.cut_off is not None:
         return
     if queue.qsize() < queue.maxsize - 1:
         queue.put_nowait(event)
         return
+    _cut_off(queue, SubscriberOverflow())
+
+
+def _cut_off(queue: Backlog, cause: SubscriberCutOff) -> None:
+    """The subscriber loses its backlog, is told why (by the marker and its callback) and
+    gets nothing more."""
+    if queue.cut_off is not None:
+        return
     while not queue.empty():
         queue.get_nowait()
     queue.put_nowait(None)
-    queue.overflowed = True
-    if queue.on_overflow is not None:
+    queue.cut_off = cause
+    if queue.on_cut_off is not None:
         try:
-            queue.on_overflow()
+            queue.on_cut_off(cause)
         except Exception:  # the fan-out serves every other subscriber: it must go on
-            logger.exception("broadcast: overflow callback failed")
+            logger.exception("broadcast: cut-off callback failed")
+
+
+# Handed on by RedisBackend.next_published when its connection is back after a loss.
+INTERRUPTED = Event(channel="", message="")
 
 
 class RedisBackend(BroadcastBackend):
     """Redis pub/sub that confirms each SUBSCRIBE and reconnects (re-subscribing) on loss."""
 
-    def __init__(self, url: str, timeout: float) -> None:
-        self._client = redis_client.client(url, timeout)  # publishes
+    def __init__(self, url: str, timeout: float, *, commands: Redis | None = None) -> None:
+        """Publishes with `commands` (its owner closes it), or a client of its own if None."""
+        self._owns_client = commands is None
+        self._client = redis_client.client(url, timeout) if commands is None else commands
         # The subscriber's connection is not retried: `_run` reconnects it and re-subscribes.
         # Its reads wait POLL_SECONDS each, whatever `timeout` says.
         self._subscriber = redis_client.client(url, timeout, retries=0)
@@ -242,7 +307,8 @@ class RedisBackend(BroadcastBackend):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self._client.aclose()
+        if self._owns_client:
+            await self._client.aclose()
         await self._subscriber.aclose()
 
     async def subscribe(self, channel: str) -> None:
@@ -286,6 +352,7 @@ class RedisBackend(BroadcastBackend):
 
     async def _run(self) -> None:
         attempt = 0
+        lost = False  # a connection we listened on dropped (not: the first one failed)
         while not self._closing:
             pubsub = self._subscriber.pubsub()
             try:
@@ -294,13 +361,17 @@ class RedisBackend(BroadcastBackend):
                     await pubsub.subscribe(*self._channels)
                 self._pubsub = pubsub
                 self.connected.set()
-                if attempt:
-                    logger.info("broadcast: reconnected to Redis")
+                if lost:
+                    # Whatever was published while we were away is gone for us.
+                    logger.info("broadcast: reconnected to Redis; cutting off subscribers")
+                    self._published.put_nowait(INTERRUPTED)
+                lost = False
                 attempt = 0
                 await self._read(pubsub)
             except (OSError, RedisError) as exc:
                 if self.connected.is_set() or attempt == 0:
                     logger.warning("broadcast: Redis connection lost (%s); reconnecting", exc)
+                lost = lost or self.connected.is_set()
                 self.connected.clear()
                 for confirmed in self._confirmed.values():
                     confirmed.clear()

@@ -6,14 +6,22 @@ carrying `extensions.code`, leaving the socket open (Strawberry's own cap says o
 "Subscription limit reached"). The legacy handler also refuses a second connection_init,
 as graphql-transport-ws does (each one would count the socket for presence again), and a
 message missing a field it needs (4400, where Strawberry's handler crashed the socket).
+
+A result shared between subscribers goes out as its payload encoded once, with this
+socket's operation id spliced in (app.frames).
 """
 
 from graphql import GraphQLError, GraphQLFormattedError
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.async_base_view import AsyncWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    Message,
     SubscribeMessage,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
@@ -25,8 +33,10 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 from strawberry.subscriptions.protocols.graphql_ws.types import (
     ConnectionInitMessage as LegacyConnectionInitMessage,
 )
+from strawberry.types import ExecutionResult
 
 from app.context import Context
+from app.frames import EncodedData, data_frame, next_frame
 from app.sockets import SocketRefused
 from graphql_schema.extensions.errors import coded_error
 from resolvers.errors import BadUserInput, DomainError, RateLimited
@@ -50,6 +60,15 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await self.send_message({"id": message["id"], "type": "error", "payload": [error]})
                 return
         await super().handle_subscribe(message)
+
+    async def send_message(self, message: Message) -> None:
+        if message["type"] == "next":
+            payload = message["payload"]
+            data = payload.get("data")
+            if isinstance(data, EncodedData) and payload.keys() <= {"data", "errors"}:
+                await _send_text(self.websocket, next_frame(message["id"], data.payload))
+                return
+        await super().send_message(message)
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
@@ -84,6 +103,22 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
                 await self.send_message({"type": "error", "id": message["id"], "payload": error})
                 return
         await super().handle_start(message)
+
+    async def send_data_message(self, execution_result: ExecutionResult, operation_id: str) -> None:
+        data = execution_result.data
+        if isinstance(data, EncodedData) and not execution_result.extensions:
+            await _send_text(self.websocket, data_frame(operation_id, data.payload))
+            return
+        await super().send_data_message(execution_result, operation_id)
+
+
+async def _send_text(websocket: AsyncWebSocketAdapter, text: str) -> None:
+    """Send an encoded frame as Strawberry's adapter sends what it encodes."""
+    assert isinstance(websocket, ASGIWebSocketAdapter)
+    try:
+        await websocket.ws.send_text(text)
+    except WebSocketDisconnect as exc:
+        raise WebSocketDisconnected from exc
 
 
 async def _refusal(context: Context, running: int) -> GraphQLFormattedError | None:

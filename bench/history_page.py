@@ -180,7 +180,7 @@ def main() -> None:
         "MESSAGE_RATE_LIMIT": "1000/second",
         "REACTION_RATE_LIMIT": "1000/second",
     }
-    with running_server(**production) as server:
+    with running_server(production) as server:
         if len(os.sched_getaffinity(0)) > 1:
             os.sched_setaffinity(server.pid, {SERVER_CORE})
         chat, tokens = asyncio.run(prepare(server.http_url))

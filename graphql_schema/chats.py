@@ -12,6 +12,7 @@ from graphql_schema.ids import pk_from_global_id, to_global_id
 from graphql_schema.info import Info
 from graphql_schema.node import Node
 from graphql_schema.users import User
+from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from resolvers import chats, history
 from resolvers.outbox import chat_topic
 from resolvers.pagination import encode_cursor, page_request
@@ -57,15 +58,17 @@ class Chat(Node):
     async def _readable(self, info: Info) -> bool:
         return self.known_readable or await info.context.loaders.readable_chats.load(self.row.id)
 
-    @strawberry.field(description="Channels and groups; null for DIRECT.")
+    @strawberry.field(
+        description="Channels and groups; null for DIRECT.", metadata=DEPENDS_ON_VIEWER
+    )
     async def title(self, info: Info) -> str | None:
         return self.row.title if await self._readable(info) else None
 
-    @strawberry.field
+    @strawberry.field(metadata=DEPENDS_ON_VIEWER)
     async def topic(self, info: Info) -> str | None:
         return self.row.topic if await self._readable(info) else None
 
-    @strawberry.field(description="CHANNEL only.")
+    @strawberry.field(description="CHANNEL only.", metadata=DEPENDS_ON_VIEWER)
     async def space(
         self, info: Info
     ) -> Annotated["Space", strawberry.lazy("graphql_schema.spaces")] | None:
@@ -75,7 +78,9 @@ class Chat(Node):
             return None
         return Space.from_row(await info.context.session.get_one(models.Space, self.row.space_id))
 
-    @strawberry.field(description="Oldest to newest; see Query.messages.")
+    @strawberry.field(
+        description="Oldest to newest; see Query.messages.", metadata=DEPENDS_ON_VIEWER
+    )
     async def messages(
         self,
         info: Info,
@@ -88,7 +93,7 @@ class Chat(Node):
 
         return await message_page(info, self.row.id, first, after, last, before)
 
-    @strawberry.field
+    @strawberry.field(metadata=DEPENDS_ON_VIEWER)
     async def last_message(
         self, info: Info
     ) -> Annotated["Message", strawberry.lazy("graphql_schema.messages")] | None:
@@ -99,13 +104,17 @@ class Chat(Node):
         row = await info.context.loaders.last_messages.load(self.row.id)
         return Message.from_row(row) if row else None
 
-    @strawberry.field(description="Messages after my read marker, not my own.")
+    @strawberry.field(
+        description="Messages after my read marker, not my own.", metadata=DEPENDS_ON_VIEWER
+    )
     async def unread_count(self, info: Info) -> int:
         if not await self._readable(info):
             return 0
         return await info.context.loaders.unread_counts.load(self.row.id)
 
-    @strawberry.field(description="DIRECT and GROUP; empty for channels.")
+    @strawberry.field(
+        description="DIRECT and GROUP; empty for channels.", metadata=DEPENDS_ON_VIEWER
+    )
     async def participants(self, info: Info) -> list[User]:
         if self.row.space_id is not None or not await self._readable(info):
             return []

@@ -1,8 +1,9 @@
-"""The events subscriptions deliver, rendered from their published form for one subscriber.
+"""The events subscriptions deliver, rendered from their published form.
 
-A published event holds ids (see resolvers.outbox). The message it names is loaded once for
-all the subscribers it woke in this process (loaders.per_event); every other field is
-resolved in the subscriber's own event unit, with the subscriber's rights.
+A published event holds ids (see resolvers.outbox). The rows it names are loaded once for
+all the subscribers it woke in this process (loaders.per_event). Each rendered event keeps
+its `source`, the published event, by which the subscribers that select the same fields
+share one execution of their selection (graphql_schema.event_execution).
 """
 
 from typing import Any
@@ -19,21 +20,27 @@ from graphql_schema.notifications import Notification
 from graphql_schema.spaces import Space
 from graphql_schema.users import User
 
+# The published event a rendered one came from; None for one replayed from history.
+Source = strawberry.Private[Published | None]
+
 
 @strawberry.type
 class MessageCreated:
     message: Message
+    source: Source = None
 
 
 @strawberry.type
 class MessageUpdated:
     message: Message
+    source: Source = None
 
 
 @strawberry.type
 class MessageDeleted:
     message_id: strawberry.ID
     chat_id: strawberry.ID
+    source: Source = None
 
 
 @strawberry.type
@@ -42,17 +49,20 @@ class ReactionChanged:
     emoji: str
     user: User
     added: bool
+    source: Source = None
 
 
 @strawberry.type
 class TypingStarted:
     chat_id: strawberry.ID
     user: User
+    source: Source = None
 
 
 @strawberry.type
 class NotificationCreated:
     notification: Notification
+    source: Source = None
 
 
 @strawberry.type
@@ -63,6 +73,7 @@ class MembershipChanged:
     )
     user: User = strawberry.field(description="Whose membership changed.")
     change: str = strawberry.field(description="JOINED, LEFT, KICKED, BANNED or ROLES_CHANGED.")
+    source: Source = None
 
 
 MessageEvent = MessageCreated | MessageUpdated | MessageDeleted
@@ -72,19 +83,13 @@ async def shared_user(info: Info, event: Published, user_id: int) -> User:
     """A user the event names, loaded once for every subscriber it woke."""
     row = await info.context.per_event.user(event, user_id)
     assert row is not None, f"user {user_id} is referenced but missing"
-    info.context.loaders.users.prime(row.id, row)
     return User.from_row(row)
 
 
 async def _shared_message(info: Info, event: Published, message_id: int) -> Message | None:
     """The event's message as loaded once for every subscriber; None if it is gone."""
     found = await info.context.per_event.message(event, message_id)
-    if found is None:
-        return None
-    row, author = found
-    if author is not None:
-        info.context.loaders.users.prime(author.id, author)
-    return Message.from_row(row)
+    return Message.from_row(found[0]) if found is not None else None
 
 
 async def render_message_event(
@@ -96,11 +101,13 @@ async def render_message_event(
         return MessageDeleted(
             message_id=strawberry.ID(to_global_id("Message", payload["messageId"])),
             chat_id=strawberry.ID(to_global_id("Chat", payload["chatId"])),
+            source=event,
         )
     message = await _shared_message(info, event, payload["messageId"])
     if message is None:
         return None
-    return (MessageCreated if kind == "MessageCreated" else MessageUpdated)(message=message)
+    kind_type = MessageCreated if kind == "MessageCreated" else MessageUpdated
+    return kind_type(message=message, source=event)
 
 
 async def render_reaction_changed(
@@ -114,6 +121,7 @@ async def render_reaction_changed(
         emoji=payload["emoji"],
         user=await shared_user(info, event, payload["userId"]),
         added=payload["added"],
+        source=event,
     )
 
 
@@ -123,19 +131,22 @@ async def render_typing_started(
     return TypingStarted(
         chat_id=strawberry.ID(to_global_id("Chat", payload["chatId"])),
         user=await shared_user(info, event, payload["userId"]),
+        source=event,
     )
 
 
 async def render_membership_changed(
-    info: Info, event: Published, payload: dict[str, Any], *, channel: models.Chat | None = None
+    info: Info, event: Published, payload: dict[str, Any], *, channel_id: int | None = None
 ) -> MembershipChanged | None:
-    """`channel`: the channel whose stream reports a change in its space."""
-    session = info.context.session
+    """`channel_id`: the channel whose stream reports a change in its space."""
+    per_event = info.context.per_event
     space = chat = None
-    if "spaceId" in payload and (space := await session.get(models.Space, payload["spaceId"])):
-        chat = channel
+    if "spaceId" in payload and (
+        space := await per_event.row(event, models.Space, payload["spaceId"])
+    ):
+        chat = await per_event.row(event, models.Chat, channel_id) if channel_id else None
     elif "chatId" in payload:
-        chat = await session.get(models.Chat, payload["chatId"])
+        chat = await per_event.row(event, models.Chat, payload["chatId"])
     if space is None and chat is None:
         return None  # deleted since
     return MembershipChanged(
@@ -143,13 +154,14 @@ async def render_membership_changed(
         chat=Chat.from_row(chat) if chat else None,
         user=await shared_user(info, event, payload["userId"]),
         change=payload["change"],
+        source=event,
     )
 
 
 async def render_notification_created(
-    info: Info, payload: dict[str, Any], user_id: int
+    info: Info, event: Published, payload: dict[str, Any], user_id: int
 ) -> NotificationCreated | None:
-    row = await info.context.session.get(models.Notification, payload["notificationId"])
+    row = await info.context.per_event.row(event, models.Notification, payload["notificationId"])
     if row is None or row.user_id != user_id:  # deleted since (its message's chat went)
         return None
-    return NotificationCreated(notification=Notification.from_row(row))
+    return NotificationCreated(notification=Notification.from_row(row), source=event)

@@ -14,6 +14,7 @@ from graphql_schema.messages import Message
 from graphql_schema.node import Node
 from graphql_schema.spaces import Space
 from graphql_schema.users import User, load_user
+from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from resolvers import notifications
 from resolvers.pagination import encode_cursor, page_request
 
@@ -51,7 +52,10 @@ class Notification(Node):
     async def actor(self, info: Info) -> User | None:
         return await load_user(info, self.row.actor_id) if self.row.actor_id else None
 
-    @strawberry.field(description="Null when the message's chat is no longer readable.")
+    @strawberry.field(
+        description="Null when the message's chat is no longer readable.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
     async def message(self, info: Info) -> Message | None:
         if self.row.message_id is None:
             return None

@@ -7,7 +7,7 @@ import strawberry
 
 from app.broadcast import Published
 from app.events import decode
-from graphql_schema.events import shared_user
+from graphql_schema.events import Source, shared_user
 from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
 from graphql_schema.users import PresenceStatus, User
@@ -19,6 +19,7 @@ from resolvers.outbox import presence_topic, space_topic, user_topic
 class PresenceChanged:
     user: User
     status: PresenceStatus = strawberry.field(description="The status others see.")
+    source: Source = None
 
 
 async def render_presence_changed(
@@ -26,7 +27,7 @@ async def render_presence_changed(
 ) -> PresenceChanged:
     """The event from its published form: {"userId": int, "status": "<PresenceStatus>"}."""
     user = await shared_user(info, event, payload["userId"])
-    return PresenceChanged(user=user, status=PresenceStatus(payload["status"]))
+    return PresenceChanged(user=user, status=PresenceStatus(payload["status"]), source=event)
 
 
 @strawberry.type
@@ -75,8 +76,7 @@ class PresenceSubscription:
                     payload = decode(event.message)
                     if payload["kind"] != "PresenceChanged":
                         continue  # the user topic carries other kinds too
-                    async with ctx.event_scope():
-                        yield await render_presence_changed(info, event, payload)
+                    yield await render_presence_changed(info, event, payload)
             return
         pk = pk_from_global_id(space_id, "Space", field="spaceId")
         async with ctx.event_scope():
@@ -89,5 +89,4 @@ class PresenceSubscription:
                     if not await ctx.per_event.is_member(event, pk, user.id):
                         return
                     if payload["kind"] == "PresenceChanged":
-                        async with ctx.event_scope():
-                            yield await render_presence_changed(info, event, payload)
+                        yield await render_presence_changed(info, event, payload)

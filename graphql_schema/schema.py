@@ -18,6 +18,7 @@ from strawberry.tools import merge_types
 from app.settings import DEFAULT_MAX_QUERY_COST
 from graphql_schema.accounts import AccountMutation
 from graphql_schema.chats import ChatMutation, ChatQuery
+from graphql_schema.event_execution import EventExecutor
 from graphql_schema.extensions.aliases import alias_limit
 from graphql_schema.extensions.depth import depth_limit
 from graphql_schema.extensions.documents import CachedDocuments, DocumentCache
@@ -104,6 +105,7 @@ def create_schema(
         subscription=Subscription,
         extensions=extensions,
         scalar_overrides={datetime: DateTime},
+        execution_context_class=EventExecutor,
     )
 
 

@@ -16,6 +16,7 @@ from graphql_schema.node import Node
 from graphql_schema.permissions import Permission, permission_names
 from graphql_schema.roles import Role
 from graphql_schema.users import User, load_user, media_url
+from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from resolvers import chats, moderation, roles, spaces
 from resolvers.pagination import encode_cursor, page_request
 from resolvers.permissions import Permission as PermissionFlag
@@ -88,18 +89,25 @@ class Space(Node):
     async def member_count(self, info: Info) -> int:
         return await info.context.loaders.member_counts.load(self.row.id)
 
-    @strawberry.field(description="What the caller may do here; empty for non-members.")
+    @strawberry.field(
+        description="What the caller may do here; empty for non-members.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
     async def my_permissions(self, info: Info) -> list[Permission]:
         return permission_names((await _standing(info, self.row)).permissions)
 
-    @strawberry.field(description="Channels the caller may view (VIEW_CHANNELS).")
+    @strawberry.field(
+        description="Channels the caller may view (VIEW_CHANNELS).", metadata=DEPENDS_ON_VIEWER
+    )
     async def channels(self, info: Info) -> list[Chat]:
         if not (await _standing(info, self.row)).has(PermissionFlag.VIEW_CHANNELS):
             return []
         rows = await chats.channels_of_space(info.context.session, self.row.id)
         return [Chat.from_row(row, readable=True) for row in rows]
 
-    @strawberry.field(description="Members only; an empty list for others.")
+    @strawberry.field(
+        description="Members only; an empty list for others.", metadata=DEPENDS_ON_VIEWER
+    )
     async def members(
         self,
         info: Info,
@@ -114,13 +122,16 @@ class Space(Node):
         pairs = [(Member.from_row(row), encode_cursor(row.id)) for row in rows]
         return Connection[Member].build(pairs, has_next=has_next, has_previous=after is not None)
 
-    @strawberry.field(description="Active bans; BAN_MEMBERS only.")
+    @strawberry.field(description="Active bans; BAN_MEMBERS only.", metadata=DEPENDS_ON_VIEWER)
     async def bans(self, info: Info) -> list[Ban]:
         ctx = info.context
         rows = await moderation.active_bans(ctx.session, ctx.require_user(), self.row.id)
         return [Ban.from_row(row) for row in rows]
 
-    @strawberry.field(description="Highest first; members only (empty for others).")
+    @strawberry.field(
+        description="Highest first; members only (empty for others).",
+        metadata=DEPENDS_ON_VIEWER,
+    )
     async def roles(self, info: Info) -> list[Role]:
         if not (await _standing(info, self.row)).is_member:
             return []

@@ -2,8 +2,9 @@
 
 For every event the subscriber's rights are read anew: whoever can no longer read a chat
 stops receiving at once. The subscriptions one event wakes in this process share that check
-and the loading of its message (loaders.per_event); the rest is rendered in each one's own
-unit (a fresh session and loaders).
+and the loading of its rows (loaders.per_event), and those that select the same fields one
+execution of their selection (graphql_schema.event_execution): no subscriber opens a
+database session of its own for an event.
 """
 
 from collections.abc import AsyncGenerator
@@ -34,7 +35,6 @@ from graphql_schema.info import Info
 from graphql_schema.messages import Message
 from graphql_schema.presence import PresenceChanged, render_presence_changed
 from resolvers.chat_access import chat_access
-from resolvers.chats import find_visible_chat
 from resolvers.history import message_cursor
 from resolvers.outbox import chat_topic, space_topic, user_topic
 
@@ -61,10 +61,18 @@ UserEvent = Annotated[
 ]
 
 
-def _not_news(payload: dict[str, Any], user_id: int, replayed_up_to: int) -> bool:
-    """A message the replay already sent, or the subscriber's own typing."""
+def _not_news(payload: dict[str, Any], user_id: int, replayed: set[int]) -> bool:
+    """A message the replay already sent, or the subscriber's own typing.
+
+    Exactly the replayed ids, not every id up to the last one: ids are handed out before
+    commit, so a message may commit (and be published) after a later one was replayed.
+    Each message is announced once, so its id is forgotten once its event has come.
+    """
     if payload["kind"] == "MessageCreated":
-        return bool(payload["messageId"] <= replayed_up_to)
+        if payload["messageId"] in replayed:
+            replayed.discard(payload["messageId"])
+            return True
+        return False
     return payload["kind"] == "TypingStarted" and bool(payload["userId"] == user_id)
 
 
@@ -79,8 +87,7 @@ async def _render_chat_event(
     if kind == "TypingStarted":
         return await render_typing_started(info, event, payload)
     if kind == "MembershipChanged":
-        channel = await info.context.session.get(models.Chat, chat_id)
-        return await render_membership_changed(info, event, payload, channel=channel)
+        return await render_membership_changed(info, event, payload, channel_id=chat_id)
     return None  # AccessChanged: the re-check was the point
 
 
@@ -89,11 +96,11 @@ async def _render_user_event(
 ) -> UserEvent | None:
     kind = payload["kind"]
     if kind in MESSAGE_KINDS:
-        if await find_visible_chat(info.context.session, user, payload["chatId"]) is None:
+        if not await info.context.per_event.may_read(event, payload["chatId"], user.id):
             return None
         return await render_message_event(info, event, payload)
     if kind == "NotificationCreated":
-        return await render_notification_created(info, payload, user.id)
+        return await render_notification_created(info, event, payload, user.id)
     if kind == "MembershipChanged":
         return await render_membership_changed(info, event, payload)
     if kind == "PresenceChanged":
@@ -142,21 +149,20 @@ class EventSubscription:
         # Listen (buffering) before reading history, so nothing falls between the two.
         with ctx.per_event.watching_chat(pk, user.id):
             async with ctx.listen(*topics) as events:
-                replayed_up_to = 0
+                replayed: set[int] = set()
                 if replay_from is not None:
                     async for message in _replay(info, pk, replay_from):
-                        replayed_up_to = message.row.id
+                        replayed.add(message.row.id)
                         yield MessageCreated(message=message)
                 async for event in events:
                     payload = decode(event.message)
-                    if _not_news(payload, user.id, replayed_up_to):
+                    if _not_news(payload, user.id, replayed):
                         continue
                     if not await ctx.per_event.may_read(event, pk, user.id):
                         return
-                    async with ctx.event_scope():
-                        rendered = await _render_chat_event(info, event, payload, pk)
-                        if rendered is not None:
-                            yield rendered
+                    rendered = await _render_chat_event(info, event, payload, pk)
+                    if rendered is not None:
+                        yield rendered
 
     @strawberry.subscription(
         description="Everything addressed to me, for one socket per client: messages in my "
@@ -170,7 +176,6 @@ class EventSubscription:
         async with ctx.listen(user_topic(user.id)) as events:
             async for event in events:
                 payload = decode(event.message)
-                async with ctx.event_scope():
-                    rendered = await _render_user_event(info, event, payload, user)
-                    if rendered is not None:
-                        yield rendered
+                rendered = await _render_user_event(info, event, payload, user)
+                if rendered is not None:
+                    yield rendered

@@ -10,6 +10,7 @@ from db import models
 from graphql_schema.ids import to_global_id
 from graphql_schema.info import Info
 from graphql_schema.node import Node
+from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from resolvers import presence
 from resolvers.accounts import AuthResult
 
@@ -48,7 +49,10 @@ class User(Node):
             is_self=is_self,
         )
 
-    @strawberry.field(description="Visible to the user themself only; null for others.")
+    @strawberry.field(
+        description="Visible to the user themself only; null for others.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
     def email(self, info: Info) -> str | None:
         viewer = info.context.user
         is_self = self.is_self or (viewer is not None and viewer.id == self.row.id)
@@ -64,7 +68,8 @@ class User(Node):
 
     @strawberry.field(
         description="Live presence: OFFLINE without a connection; others see INVISIBLE as "
-        "OFFLINE, the user themself sees the status they chose."
+        "OFFLINE, the user themself sees the status they chose.",
+        metadata=DEPENDS_ON_VIEWER,
     )
     async def status(self, info: Info) -> PresenceStatus:
         online = await info.context.loaders.online.load(self.row.id)
@@ -79,8 +84,12 @@ def media_url(info: Info, key: str | None) -> str | None:
 
 async def load_user(info: Info, user_id: int) -> User:
     """A user another row points at (by foreign key, so it exists), through the loader."""
-    row = await info.context.loaders.users.load(user_id)
-    assert row is not None, f"user {user_id} is referenced but missing"
+    return user_from_row(await info.context.loaders.users.load(user_id))
+
+
+def user_from_row(row: models.User | None) -> User:
+    """A user a loader found for a row that points at it (by foreign key, so it exists)."""
+    assert row is not None, "a referenced user is missing"
     return User.from_row(row)
 
 

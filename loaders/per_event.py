@@ -10,27 +10,27 @@ event (the answers hang off it, see app.broadcast.Published), so rights are stil
 for every event.
 """
 
-import asyncio
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.broadcast import Published
+from db.base import Base
 from db.models import Chat, Message, User
+from loaders import Loaders
 from loaders.messages import load_with_authors
 from resolvers.chat_access import viewers_among
 from resolvers.permissions import memberships
-
-T = TypeVar("T")
 
 # Users per statement: PostgreSQL takes at most 32,767 parameters in one, and a busy channel
 # can have more watchers than that in one process.
 CHECK_CHUNK = 5000
 
 
+Row = TypeVar("Row", bound=Base)
 Scope = tuple[str, int]  # ("chat", chat id) or ("space", space id)
 Check = Callable[[AsyncSession, int, list[int]], Awaitable[set[int]]]
 
@@ -65,11 +65,27 @@ class PerEvent:
 
         The rows are detached and shared: read them, never change them.
         """
-        return await _once(event, ("message", message_id), lambda: self._message(message_id))
+        return await event.once(("message", message_id), lambda: self._message(message_id))
 
     async def user(self, event: Published, user_id: int) -> User | None:
         """A user row loaded once for every subscriber (detached and shared: read only)."""
-        return await _once(event, ("user", user_id), lambda: self._user(user_id))
+        return await event.once(("user", user_id), lambda: self._row(User, user_id))
+
+    async def row(self, event: Published, model: type[Row], pk: int) -> Row | None:
+        """A row by primary key, loaded once for every subscriber (detached: read only)."""
+        return await event.once((model.__name__, pk), lambda: self._row(model, pk))
+
+    def prime(self, event: Published, loaders: Loaders) -> None:
+        """Give `loaders` the users this event loaded already, so that rendering it does not
+        load them again."""
+        for key, future in event.shared.items():
+            if not future.done() or future.cancelled() or future.exception() is not None:
+                continue
+            kind, found = key[0] if isinstance(key, tuple) else None, future.result()
+            if kind == "message" and found is not None and found[1] is not None:
+                loaders.users.prime(found[1].id, found[1])
+            elif kind == "user" and found is not None:
+                loaders.users.prime(found.id, found)
 
     @contextmanager
     def _watching(self, scope: Scope, user_id: int) -> Iterator[None]:
@@ -90,7 +106,7 @@ class PerEvent:
             watchers = {*self._watchers.get(scope, ()), user_id}
             return self._check(check, scope, watchers)
 
-        asked, passed = await _once(event, scope, everyone)
+        asked, passed = await event.once(scope, everyone)
         if user_id not in asked:  # began watching after the batch was asked for
             _, passed = await self._check(check, scope, {user_id})
         return user_id in passed
@@ -111,9 +127,9 @@ class PerEvent:
             found = await load_with_authors(session, Message.id == message_id)
         return found[0] if found else None
 
-    async def _user(self, user_id: int) -> User | None:
+    async def _row(self, model: type[Row], pk: int) -> Row | None:
         async with self.sessionmaker() as session:
-            return await session.get(User, user_id)
+            return await session.get(model, pk)
 
 
 async def _readers(session: AsyncSession, chat_id: int, user_ids: list[int]) -> set[int]:
@@ -123,23 +139,3 @@ async def _readers(session: AsyncSession, chat_id: int, user_ids: list[int]) -> 
 
 async def _members(session: AsyncSession, space_id: int, user_ids: list[int]) -> set[int]:
     return {user_id for _, user_id in await memberships(session, [space_id], user_ids)}
-
-
-async def _once(event: Published, key: Hashable, work: Callable[[], Awaitable[T]]) -> T:
-    """`work`'s result, started by the first caller for this event and key.
-
-    It runs as a task of its own, so a caller that goes away (its socket closed) does not
-    cancel it for the others.
-    """
-    future: asyncio.Future[Any] | None = event.shared.get(key)
-    if future is None:
-        future = event.shared[key] = asyncio.ensure_future(work())
-        future.add_done_callback(_retrieve)
-    result: T = await asyncio.shield(future)
-    return result
-
-
-def _retrieve(future: asyncio.Future[Any]) -> None:
-    """Mark a failure seen: the callers that were waiting got it already (or left)."""
-    if not future.cancelled():
-        future.exception()

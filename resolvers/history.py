@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.base import utcnow
 from db.models import Chat, Message, ReadMarker, User
@@ -18,10 +19,11 @@ MAX_PAGE = 100
 
 @dataclass(frozen=True)
 class MessagePage:
-    """Messages oldest first, with the authors loaded alongside."""
+    """Messages oldest first, with what they reply to and both's authors loaded alongside."""
 
     messages: list[Message]
-    authors: list[User]
+    replies: list[Message]  # the messages that those of the page reply to
+    authors: list[User]  # of the page's messages and of their replies
     has_next: bool
     has_previous: bool
 
@@ -46,9 +48,12 @@ async def history(
     cursor = after if forward else before
     bound = message_cursor(cursor, "after" if forward else "before") if cursor else None
 
+    reply, reply_author = aliased(Message), aliased(User)
     statement = (
-        select(Message, User)
+        select(Message, User, reply, reply_author)
         .outerjoin(User, User.id == Message.author_id)
+        .outerjoin(reply, reply.id == Message.reply_to_id)
+        .outerjoin(reply_author, reply_author.id == reply.author_id)
         .where(Message.chat_id == chat_id)
     )
     if forward:
@@ -62,12 +67,15 @@ async def history(
     rows = (await session.execute(statement.limit(size + 1))).all()
     more = len(rows) > size
     rows = rows[:size] if forward else list(reversed(rows[:size]))
-    messages = [message for message, _ in rows]
-    authors = [author for _, author in rows if author is not None]
+    messages = [message for message, *_ in rows]
+    replies = [replied for _, _, replied, _ in rows if replied is not None]
+    authors = [user for _, author, _, replied_by in rows for user in (author, replied_by) if user]
     # A cursor always names a message, so there is something on its other side.
     if forward:
-        return MessagePage(messages, authors, has_next=more, has_previous=bound is not None)
-    return MessagePage(messages, authors, has_next=bound is not None, has_previous=more)
+        return MessagePage(
+            messages, replies, authors, has_next=more, has_previous=bound is not None
+        )
+    return MessagePage(messages, replies, authors, has_next=bound is not None, has_previous=more)
 
 
 async def mark_read(

@@ -29,11 +29,20 @@ _REQUEST_FAULTS = (
 )
 
 
+class CodedError(GraphQLError):
+    """An error in its client-facing form already (see coded_error)."""
+
+
 def coded_error(
     error: GraphQLError, document: DocumentNode | None = None, *, hide_suggestions: bool = False
 ) -> GraphQLError:
     """The client-facing form of `error`: its code, and nothing internal; an error in the
-    request names the argument or input field it is about, when it is about one."""
+    request names the argument or input field it is about, when it is about one.
+
+    One in that form already is returned as it is: a subscription event executed once for
+    many subscribers is coded (and logged) once, then passes here for each of them."""
+    if isinstance(error, CodedError):
+        return error
     original = error.original_error
     if isinstance(original, DomainError):
         extensions = {"code": original.code.value, **original.extensions}
@@ -65,7 +74,7 @@ def _in_request(error: GraphQLError) -> bool:
 
 
 def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
-    return GraphQLError(
+    return CodedError(
         message,
         nodes=error.nodes,
         source=error.source,

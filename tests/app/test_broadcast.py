@@ -1,7 +1,9 @@
 """The fan-out fixes over broadcaster 0.3.1; each defect is shown on the stock classes too."""
 
 import asyncio
+import gc
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,7 +13,7 @@ from broadcaster import Broadcast
 from broadcaster._backends.memory import MemoryBackend
 from broadcaster._backends.redis import RedisBackend as StockRedisBackend
 
-from app.broadcast import FanOut, RedisBackend, SubscriberOverflow
+from app.broadcast import FanOut, RedisBackend, SubscriberOverflow, SubscriptionInterrupted
 from tests.backends import REDIS_URL
 from tests.redis_server import RedisServer, own_redis_server
 
@@ -74,8 +76,8 @@ async def test_a_subscriber_that_stops_reading_is_cut_off_without_slowing_others
     overflows: list[str] = []
     async with (
         connected(fan_out),
-        fan_out.subscribe("room", on_overflow=lambda: overflows.append("stalled")) as stalled,
-        fan_out.subscribe("room", on_overflow=lambda: overflows.append("reader")) as reader,
+        fan_out.subscribe("room", on_cut_off=lambda _: overflows.append("stalled")) as stalled,
+        fan_out.subscribe("room", on_cut_off=lambda _: overflows.append("reader")) as reader,
     ):
         received = []
         for number in range(25):
@@ -102,6 +104,29 @@ async def test_one_subscription_hears_several_channels_in_publish_order() -> Non
         assert set(fan_out._subscribers) == {"chat", "space"}
     assert fan_out._subscribers == {}
     assert fan_out._locks == {}  # nothing kept for channels nobody listens to
+
+
+async def test_work_shared_on_an_event_runs_once_and_goes_with_the_event() -> None:
+    """What the subscribers of one event share (an execution, a frame) is kept on the event,
+    and nothing holds the event once each of them has taken it: no result outlives it."""
+    fan_out = FanOut("memory://")
+    runs: list[str] = []
+
+    async def render() -> str:
+        runs.append("render")
+        await asyncio.sleep(0)
+        return "frame"
+
+    async with connected(fan_out), fan_out.subscribe("room") as a, fan_out.subscribe("room") as b:
+        await fan_out.publish("room", "1")
+        first, second = await asyncio.wait_for(asyncio.gather(a.get(), b.get()), 5)
+        assert first is second
+        results = await asyncio.gather(first.once("render", render), second.once("render", render))
+        assert results == ["frame", "frame"] and runs == ["render"]
+        gone = weakref.ref(first)
+        del first, second
+        gc.collect()
+        assert gone() is None
 
 
 async def test_stock_broadcast_queues_grow_without_bound() -> None:
@@ -227,8 +252,26 @@ async def delivered_after_restart(broadcast: Broadcast, server: RedisServer) -> 
             await publisher.aclose()
 
 
-async def test_subscriptions_resume_when_redis_comes_back(own_redis: RedisServer) -> None:
-    assert await delivered_after_restart(FanOut(own_redis.url), own_redis)
+async def test_subscribers_are_cut_off_when_redis_comes_back_and_new_ones_hear_again(
+    own_redis: RedisServer,
+) -> None:
+    """What was published while the subscriber connection was down never reaches us: every
+    subscriber then is cut off, to resume with `after`, rather than go on with a gap."""
+    fan_out = FanOut(own_redis.url)
+    causes: list[str] = []
+    async with connected(fan_out):
+        async with fan_out.subscribe("room", on_cut_off=lambda c: causes.append(str(c))) as old:
+            await fan_out.publish("room", "before")
+            assert await receive(old) == "before"
+            own_redis.stop()
+            await asyncio.sleep(0.5)
+            own_redis.start()
+            with pytest.raises(SubscriptionInterrupted):
+                await asyncio.wait_for(old.get(), 10)
+            assert causes == ["Live updates were interrupted"]
+        async with fan_out.subscribe("room") as new:
+            await fan_out.publish("room", "after")
+            assert await receive(new) == "after"
 
 
 async def test_stock_redis_backend_never_reconnects(own_redis: RedisServer) -> None:
