@@ -208,6 +208,30 @@ async def test_each_change_is_one_round_trip_even_on_a_redis_new_to_the_scripts(
             await store.close()
 
 
+async def test_a_burst_of_changes_takes_one_connection_not_the_whole_pool() -> None:
+    """The pool is shared with publishing and rate limits: a thousand sockets connecting
+    (or closing) together must not hold all of it, or those wait (and, past 2 s, fail)."""
+    with own_redis_server() as server:
+        commands = redis_client.client(server.url, redis_client.DEFAULT_TIMEOUT_SECONDS)
+        store = RedisPresenceStore(server.url, "test-burst", ttl_seconds=60, commands=commands)
+        try:
+            await store.online([0])  # connected
+            before = connections_received(server)
+            came = await asyncio.gather(*(store.touch(user, "ws") for user in range(1000)))
+            assert all(came)
+            assert connections_received(server) - before <= 1  # the INFO's own
+        finally:
+            await commands.aclose()
+
+
+def connections_received(server: RedisServer) -> int:
+    client = SyncRedis.from_url(server.url)
+    try:
+        return int(client.info("stats")["total_connections_received"])
+    finally:
+        client.close()
+
+
 async def test_unreachable_redis_fails_open(caplog: pytest.LogCaptureFixture) -> None:
     store = RedisPresenceStore("redis://127.0.0.1:1/0", "test-unreachable", TTL)
     try:
