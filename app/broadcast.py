@@ -87,6 +87,9 @@ class Published(Event):
         if future is None:
             future = self.shared[key] = asyncio.ensure_future(work())
             future.add_done_callback(_retrieve)
+        elif future.done():  # most subscribers come after the first one's work is done
+            done: T = future.result()
+            return done
         result: T = await asyncio.shield(future)
         return result
 
