@@ -40,17 +40,22 @@ SUBSCRIBE = """subscription($chat: ID!, $after: String) {
         ... on MessageCreated { message { id content author { tag } } }
     }
 }"""
-# The slow consumer asks for each message's content ten times: its events are ten times as
-# large, so the buffers between it and the server fill within seconds once it stops reading
-# (on loopback the server's kernel alone takes most of a megabyte).
+# The slow consumer asks for each message's content 30 times (the most aliases a document
+# may have): its events are 30 times as large, so the buffers between it and the server
+# fill within seconds once it stops reading (on loopback the server's kernel alone may take
+# up to 4 MB), and its queue on the server overflows soon after.
+SLOW_ALIASES = 29
 SLOW_SUBSCRIBE = SUBSCRIBE.replace(
-    "content author", "content " + " ".join(f"c{n}: content" for n in range(1, 10)) + " author"
+    "content author",
+    "content " + " ".join(f"c{n}: content" for n in range(SLOW_ALIASES)) + " author",
 )
 CONNECTS_AT_ONCE = 25  # per process, unless the scenario is the storm itself
 SLOW_RECEIVE_BUFFER = 4096  # bytes: the slow consumer's kernel buffer fills at once
 SLOW_SEGMENT = 536  # bytes: TCP's minimum default segment size
 SLOW_CLIENT_QUEUE = 4  # frames the slow consumer's client takes in before it stops reading
 RESULT_TIMEOUT = 60.0
+RETRY_DELAY = 1.0  # seconds before reconnecting after a close other than 1013
+TRY_AGAIN_LATER = 1013  # the server's "fell behind: resume with `after`" (app.sockets)
 MEANWHILE_EVERY = 0.5  # seconds between probes while waiting for subscriptions to be live
 
 
@@ -131,9 +136,12 @@ class _Subscriber:
                 try:
                     await self._connection()
                 except websockets.ConnectionClosed as closed:
-                    self.tally.closes[closed.rcvd.code if closed.rcvd else 1006] += 1
+                    code = closed.rcvd.code if closed.rcvd else 1006
+                    self.tally.closes[code] += 1
                     if not self._done():
                         self.tally.resumes += 1  # reconnect, resume with `after`
+                        if code != TRY_AGAIN_LATER:  # refused or dropped: as a client backs off
+                            await asyncio.sleep(RETRY_DELAY)
                     continue
                 break  # an error or complete ended the subscription
         except (OSError, TimeoutError, websockets.InvalidHandshake, AssertionError) as exc:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.backend import Backend
-from bench.fleet import Tally
+from bench.fleet import TRY_AGAIN_LATER, Tally
 from bench.load import Answers
 from bench.profile import Profile
 from bench.seed import Seeded
@@ -99,6 +99,9 @@ def delivery_problems(tally: Tally, *, late_is_loss: bool) -> list[str]:
         problems.append(f"{tally.out_of_order} out of order")
     for code, count in tally.errors.items():
         problems.append(f"{count} subscription errors {code}")
+    for close, count in tally.closes.items():
+        if close != TRY_AGAIN_LATER:  # 1013 is resumed from, and loses nothing if all arrive
+            problems.append(f"{count} sockets closed with {close}")
     problems.extend(f"client failed: {failure}" for failure in tally.failures[:5])
     return problems
 
