@@ -22,7 +22,7 @@ SCENARIOS = [
     Scenario(
         "sql-per-page",
         "SQL statements per history page",
-        "≤ 3",
+        "≤ 3 for the page, besides authentication's read of the caller",
         "7 SELECT + 2 BEGIN/ROLLBACK",
         statements.statements,
     ),
