@@ -56,8 +56,3 @@ class Events:
     async def publish_committed(self, session: AsyncSession) -> None:
         """Publish, in order, what the session's committed transactions announced."""
         await self.publish_all(take_committed(session))
-
-
-def decode(message: str) -> dict[str, Any]:
-    payload: dict[str, Any] = json.loads(message)
-    return payload
