@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from broadcaster import Broadcast, Event
 from broadcaster._backends.base import BroadcastBackend
 from broadcaster._backends.memory import MemoryBackend
+from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
@@ -47,8 +48,26 @@ class BroadcastUnavailable(DomainError):
     """Redis did not acknowledge a subscription in time: it is down, or not answering."""
 
 
-class SubscriberOverflow(Exception):
-    """The subscriber fell too far behind; it should reconnect and replay what it missed."""
+class SubscriberCutOff(Exception):
+    """The subscriber may have missed events: it gets nothing more, and should resubscribe
+    and replay what it missed (with `after`). The message says why, for the client."""
+
+
+class SubscriberOverflow(SubscriberCutOff):
+    def __init__(self) -> None:
+        super().__init__("Subscriber fell behind; resubscribe with after")
+
+
+class SubscriptionInterrupted(SubscriberCutOff):
+    """The Redis subscriber connection was lost: what was published meanwhile never came."""
+
+    def __init__(self) -> None:
+        super().__init__("Live updates were interrupted")
+
+
+# The fan-out tells a subscriber's owner at once that it was cut off (it must not block):
+# the subscriber may be stuck somewhere it would never notice otherwise.
+CutOffCallback = Callable[[SubscriberCutOff], None]
 
 
 class Published(Event):
@@ -90,12 +109,12 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
 
 
 class Backlog(asyncio.Queue["Published | None"]):
-    """One subscriber's events not yet read, and whom to tell when it overflows."""
+    """One subscriber's events not yet read, and whom to tell when it is cut off."""
 
-    def __init__(self, size: int, on_overflow: Callable[[], None] | None) -> None:
-        super().__init__(maxsize=size + 1)  # room for the overflow marker
-        self.on_overflow = on_overflow
-        self.overflowed = False
+    def __init__(self, size: int, on_cut_off: CutOffCallback | None) -> None:
+        super().__init__(maxsize=size + 1)  # room for the cut-off marker
+        self.on_cut_off = on_cut_off
+        self.cut_off: SubscriberCutOff | None = None
 
 
 class Subscription:
@@ -106,8 +125,9 @@ class Subscription:
 
     async def get(self) -> Published:
         item = await self._queue.get()
-        if item is None:  # put in place of a backlog that grew too long
-            raise SubscriberOverflow
+        if item is None:  # put in place of the backlog when it was cut off
+            assert self._queue.cut_off is not None
+            raise self._queue.cut_off
         return item
 
     def __aiter__(self) -> "Subscription":
@@ -127,10 +147,14 @@ class FanOut(Broadcast):
         queue_size: int = SUBSCRIBER_QUEUE_SIZE,
         backend: BroadcastBackend | None = None,
         redis_timeout: float = redis_client.DEFAULT_TIMEOUT_SECONDS,
+        commands: Redis | None = None,
     ) -> None:
+        """`commands`: the process's shared Redis client to publish with (see RedisBackend)."""
         if backend is None:
-            is_redis = is_redis_url(url)
-            backend = RedisBackend(url, redis_timeout) if is_redis else MemoryBackend(url)
+            if is_redis_url(url):
+                backend = RedisBackend(url, redis_timeout, commands=commands)
+            else:
+                backend = MemoryBackend(url)
         super().__init__(backend=backend)
         self.queue_size = queue_size
         self._subscribers: dict[str, set[Backlog]] = {}  # type: ignore[assignment]
@@ -152,18 +176,27 @@ class FanOut(Broadcast):
             await asyncio.wait_for(connected.wait(), wait)
         return connected.is_set()
 
-    async def publish_all(self, messages: Sequence[tuple[str, str]]) -> None:
+    async def publish_all(self, messages: Sequence[tuple[str, str]], once_key: str = "") -> None:
         """Publish each (channel, message), in order: over Redis in one round trip, so that
-        a Redis that does not answer holds the caller for one timeout, not one per event."""
+        a Redis that does not answer holds the caller for one timeout, not one per event.
+
+        Over Redis, a second call with the same `once_key` within a minute publishes
+        nothing: a retry of a call whose answer was lost (it timed out) may not repeat it.
+        """
         if isinstance(self._backend, RedisBackend):
-            await self._backend.publish_all(messages)
+            await self._backend.publish_all(messages, once_key)
             return
         for channel, message in messages:
             await self._backend.publish(channel, message)
 
     async def _listener(self) -> None:
         while True:
-            self._fan_out(await self._backend.next_published())
+            received = await self._backend.next_published()
+            if received is INTERRUPTED:
+                for queue in {q for queues in self._subscribers.values() for q in queues}:
+                    _cut_off(queue, SubscriptionInterrupted())
+                continue
+            self._fan_out(received)
 
     def _fan_out(self, received: Event) -> None:
         """Only the subscribers' queues hold the event (and what they share on it)."""
@@ -173,14 +206,12 @@ class FanOut(Broadcast):
 
     @asynccontextmanager
     async def subscribe(  # type: ignore[override]
-        self, *channels: str, on_overflow: Callable[[], None] | None = None
+        self, *channels: str, on_cut_off: CutOffCallback | None = None
     ) -> AsyncIterator[Subscription]:
-        """One bounded queue receiving what is published on any of `channels`, in order.
-
-        If it overflows, `on_overflow` is called at once from the fan-out (it must not
-        block): the subscriber may be stuck somewhere it would never notice otherwise.
-        """
-        queue = Backlog(self.queue_size, on_overflow)
+        """One bounded queue receiving what is published on any of `channels`, in order,
+        until it is cut off (then `get` raises why, and `on_cut_off` was called with it):
+        when it overflows, or when the Redis subscriber connection was lost and is back."""
+        queue = Backlog(self.queue_size, on_cut_off)
         registered: list[str] = []
         try:
             for channel in dict.fromkeys(channels):
@@ -230,29 +261,51 @@ class FanOut(Broadcast):
 
 
 def _deliver(queue: Backlog, event: Published) -> None:
-    """Never wait for a subscriber: one that is full loses its backlog, is told so (by the
-    marker and its callback) and gets nothing more."""
-    if queue.overflowed:
+    """Never wait for a subscriber: one that is full is cut off."""
+    if queue.cut_off is not None:
         return
     if queue.qsize() < queue.maxsize - 1:
         queue.put_nowait(event)
         return
+    _cut_off(queue, SubscriberOverflow())
+
+
+def _cut_off(queue: Backlog, cause: SubscriberCutOff) -> None:
+    """The subscriber loses its backlog, is told why (by the marker and its callback) and
+    gets nothing more."""
+    if queue.cut_off is not None:
+        return
     while not queue.empty():
         queue.get_nowait()
     queue.put_nowait(None)
-    queue.overflowed = True
-    if queue.on_overflow is not None:
+    queue.cut_off = cause
+    if queue.on_cut_off is not None:
         try:
-            queue.on_overflow()
+            queue.on_cut_off(cause)
         except Exception:  # the fan-out serves every other subscriber: it must go on
-            logger.exception("broadcast: overflow callback failed")
+            logger.exception("broadcast: cut-off callback failed")
+
+
+# KEYS: the once key; ARGV: its lifetime (s), then channel, message, channel, message, ...
+# Publishes them all unless the key was set already (by an earlier attempt that got through).
+_PUBLISH_ONCE = """
+if not redis.call('SET', KEYS[1], 1, 'NX', 'EX', tonumber(ARGV[1])) then return 0 end
+for i = 2, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
+return 1
+"""
+ONCE_SECONDS = 60  # longer than anyone retries (app.events: 30 s)
+
+# Handed on by RedisBackend.next_published when its connection is back after a loss.
+INTERRUPTED = Event(channel="", message="")
 
 
 class RedisBackend(BroadcastBackend):
     """Redis pub/sub that confirms each SUBSCRIBE and reconnects (re-subscribing) on loss."""
 
-    def __init__(self, url: str, timeout: float) -> None:
-        self._client = redis_client.client(url, timeout)  # publishes
+    def __init__(self, url: str, timeout: float, *, commands: Redis | None = None) -> None:
+        """Publishes with `commands` (its owner closes it), or a client of its own if None."""
+        self._owns_client = commands is None
+        self._client = redis_client.client(url, timeout) if commands is None else commands
         # The subscriber's connection is not retried: `_run` reconnects it and re-subscribes.
         # Its reads wait POLL_SECONDS each, whatever `timeout` says.
         self._subscriber = redis_client.client(url, timeout, retries=0)
@@ -278,7 +331,8 @@ class RedisBackend(BroadcastBackend):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self._client.aclose()
+        if self._owns_client:
+            await self._client.aclose()
         await self._subscriber.aclose()
 
     async def subscribe(self, channel: str) -> None:
@@ -311,17 +365,22 @@ class RedisBackend(BroadcastBackend):
     async def publish(self, channel: str, message: Any) -> None:
         await self._client.publish(channel, message)
 
-    async def publish_all(self, messages: Sequence[tuple[str, str]]) -> None:
-        pipeline = self._client.pipeline(transaction=False)  # one connection: kept in order
-        for channel, message in messages:
-            pipeline.publish(channel, message)
-        await pipeline.execute()
+    async def publish_all(self, messages: Sequence[tuple[str, str]], once_key: str = "") -> None:
+        if not once_key:
+            pipeline = self._client.pipeline(transaction=False)  # one connection: in order
+            for channel, message in messages:
+                pipeline.publish(channel, message)
+            await pipeline.execute()
+            return
+        flat = [part for pair in messages for part in pair]
+        await self._client.eval(_PUBLISH_ONCE, 1, once_key, ONCE_SECONDS, *flat)
 
     async def next_published(self) -> Event:
         return await self._published.get()
 
     async def _run(self) -> None:
         attempt = 0
+        lost = False  # a connection we listened on dropped (not: the first one failed)
         while not self._closing:
             pubsub = self._subscriber.pubsub()
             try:
@@ -330,13 +389,17 @@ class RedisBackend(BroadcastBackend):
                     await pubsub.subscribe(*self._channels)
                 self._pubsub = pubsub
                 self.connected.set()
-                if attempt:
-                    logger.info("broadcast: reconnected to Redis")
+                if lost:
+                    # Whatever was published while we were away is gone for us.
+                    logger.info("broadcast: reconnected to Redis; cutting off subscribers")
+                    self._published.put_nowait(INTERRUPTED)
+                lost = False
                 attempt = 0
                 await self._read(pubsub)
             except (OSError, RedisError) as exc:
                 if self.connected.is_set() or attempt == 0:
                     logger.warning("broadcast: Redis connection lost (%s); reconnecting", exc)
+                lost = lost or self.connected.is_set()
                 self.connected.clear()
                 for confirmed in self._confirmed.values():
                     confirmed.clear()

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from app.broadcast import SubscriberOverflow, Subscription
+from app.broadcast import SubscriberCutOff, Subscription
 from app.events import Events
 from app.presence import PresenceStore
 from app.settings import Settings
@@ -89,17 +89,18 @@ class Context:
     async def listen(self, *topics: str) -> AsyncIterator[Subscription]:
         """Events published on any of `topics` (see resolvers.outbox) from now on, in order.
 
-        A socket whose subscriber falls too far behind is closed (1013, see app.sockets):
-        its task may be stuck sending to a client that stopped reading. The client resumes
-        with `after`; the subscription ends with the socket, never as if complete.
+        A socket whose subscriber is cut off (it fell too far behind, or Redis was away) is
+        closed (1013, see app.sockets): its task may be stuck sending to a client that
+        stopped reading. The client resumes with `after`; the subscription ends with the
+        socket, never as if complete.
         """
         channels = [self.events.channel(topic) for topic in topics]
         socket = socket_in(self.request.scope)
-        on_overflow = socket.fell_behind if socket is not None else None
-        async with self.events.fan_out.subscribe(*channels, on_overflow=on_overflow) as events:
+        on_cut_off = socket.missed_events if socket is not None else None
+        async with self.events.fan_out.subscribe(*channels, on_cut_off=on_cut_off) as events:
             try:
                 yield events
-            except SubscriberOverflow:
+            except SubscriberCutOff:
                 if socket is None:
                     raise
                 await asyncio.Event().wait()  # until the socket's end cancels this task

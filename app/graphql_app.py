@@ -1,16 +1,21 @@
 """The Strawberry ASGI app: one database session and one context per HTTP request."""
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import cast
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -21,6 +26,8 @@ from app.presence_tracker import SocketPresence
 from app.services import Services
 from app.socket_protocols import LegacyWSHandler, TransportWSHandler
 from app.sockets import SOCKETS_RATE_LIMITED, TOKEN_EXPIRED, Socket, SocketRefused, socket_in
+from db.models import User
+from db.session import read_without_transaction
 from loaders import Loaders
 from resolvers.errors import RateLimited, Unauthenticated
 from resolvers.tokens import seconds_left
@@ -70,6 +77,18 @@ class GraphQLApp(GraphQL[Context, None]):
             scope.setdefault("state", {})["db_session"] = session
             await super().__call__(scope, receive, send)
 
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        """Strawberry's response with the body encoded by orjson (WebSocket frames, which
+        go through `encode_json`, are left as they are: they must stay text)."""
+        response = Response(json_bytes(response_data), media_type="application/json")
+        response.headers.raw.extend(sub_response.headers.raw)
+        response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
+
     def decode_json(self, data: str | bytes) -> object:
         return request_parsing.decode_json(data)
 
@@ -108,16 +127,33 @@ class GraphQLApp(GraphQL[Context, None]):
             self.services.sockets.open(request)  # discarded when __call__ ends
             return context  # identified in on_ws_connect; each event gets its own unit
         session = request.state.db_session
+        await read_without_transaction(session)  # a mutation commits this phase first
         credential = request.headers.get("authorization")
         if credential:
             try:
-                context.user = await authenticate(session, self.services.settings, credential)
+                context.user = await self._authenticate(session, credential)
             except Unauthenticated as error:
                 context.auth_error = error
         viewer = context.user.id if context.user else None
         loaders = Loaders(session, viewer, presence=self.services.presence.store)
         context.unit = Unit(session, loaders)
         return context
+
+    async def _authenticate(self, session: AsyncSession, credential: str) -> User:
+        """`authenticate`, again on a fresh connection if the pooled one had been dropped.
+
+        Pooled connections are not pinged at each check-out (see db.session), and a
+        request's first statement is usually this one: a database restart is noticed here,
+        which invalidates the pool, and the request goes on.
+        """
+        try:
+            return await authenticate(session, self.services.settings, credential)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        await session.rollback()
+        await read_without_transaction(session)
+        return await authenticate(session, self.services.settings, credential)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Identify the socket from connection_init, like an HTTP request (4403 if not), and
@@ -127,8 +163,9 @@ class GraphQLApp(GraphQL[Context, None]):
         if not isinstance(credential, str) or not credential:
             raise ConnectionRejectionError({"reason": "connection_init needs a token"})
         async with self.services.sessionmaker() as session:
+            await read_without_transaction(session)
             try:
-                context.user = await authenticate(session, self.services.settings, credential)
+                context.user = await self._authenticate(session, credential)
             except Unauthenticated as error:
                 raise ConnectionRejectionError({"reason": error.message}) from error
         user_id = context.user.id
@@ -147,6 +184,15 @@ class GraphQLApp(GraphQL[Context, None]):
             context.request.state.presence = presence  # released when __call__ ends
             await self.services.presence.socket_opened(presence, user_id)
         return cast(UnsetType, UNSET)
+
+
+def json_bytes(data: object) -> bytes:
+    """UTF-8 JSON by orjson; the standard library for what orjson refuses (integers past
+    64 bits, unpaired surrogates), which it encodes with escapes."""
+    try:
+        return orjson.dumps(data)
+    except orjson.JSONEncodeError:
+        return json.dumps(data, separators=(",", ":")).encode()
 
 
 def _close_when_expired(socket: Socket, delay: float) -> None:

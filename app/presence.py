@@ -15,8 +15,9 @@ mutations keep working.
 import logging
 import time
 from collections.abc import Callable, Collection
-from typing import Protocol
+from typing import Any, Protocol
 
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app import redis_client
@@ -185,7 +186,12 @@ return online
 
 
 class RedisPresenceStore:
-    """Shared by every process using the same Redis and namespace."""
+    """Shared by every process using the same Redis and namespace.
+
+    Each operation is one EVAL, one round trip: Redis keeps the compiled script by its
+    hash anyway, and EVALSHA costs three round trips (NOSCRIPT, SCRIPT LOAD, EVALSHA) for
+    every call made before a new or restarted Redis has the script, as a whole burst is.
+    """
 
     def __init__(
         self,
@@ -193,21 +199,22 @@ class RedisPresenceStore:
         namespace: str,
         ttl_seconds: float,
         timeout: float = redis_client.DEFAULT_TIMEOUT_SECONDS,
+        *,
+        commands: Redis | None = None,
     ) -> None:
-        self._client = redis_client.client(url, timeout)
+        """`commands`: the process's shared client (its owner closes it); None: one of its own."""
+        self._owns_client = commands is None
+        self._client = redis_client.client(url, timeout) if commands is None else commands
         self._ttl_ms = max(1, round(ttl_seconds * 1000))
         self._online_key = f"{namespace}:presence:online"
         self._user_prefix = f"{namespace}:presence:user:"
-        self._touch = self._client.register_script(_TOUCH)
-        self._disconnect = self._client.register_script(_DISCONNECT)
-        self._sweep = self._client.register_script(_SWEEP)
-        self._online = self._client.register_script(_ONLINE)
 
     async def touch(self, user_id: int, connection: str) -> bool:
         try:
-            came_online = await self._touch(
-                keys=[self._user_key(user_id), self._online_key],
-                args=[user_id, connection, self._ttl_ms],
+            came_online = await self._eval(
+                _TOUCH,
+                [self._user_key(user_id), self._online_key],
+                [user_id, connection, self._ttl_ms],
             )
         except (RedisError, OSError) as exc:
             logger.warning("presence: Redis unreachable (%s); connection not recorded", exc)
@@ -216,8 +223,8 @@ class RedisPresenceStore:
 
     async def disconnect(self, user_id: int, connection: str) -> bool:
         try:
-            went_offline = await self._disconnect(
-                keys=[self._user_key(user_id), self._online_key], args=[user_id, connection]
+            went_offline = await self._eval(
+                _DISCONNECT, [self._user_key(user_id), self._online_key], [user_id, connection]
             )
         except (RedisError, OSError) as exc:
             logger.warning("presence: Redis unreachable (%s); disconnect not recorded", exc)
@@ -226,7 +233,7 @@ class RedisPresenceStore:
 
     async def sweep(self) -> list[int]:
         try:
-            gone = await self._sweep(keys=[self._online_key], args=[self._user_prefix, SWEEP_BATCH])
+            gone = await self._eval(_SWEEP, [self._online_key], [self._user_prefix, SWEEP_BATCH])
         except (RedisError, OSError) as exc:
             logger.warning("presence: Redis unreachable (%s); sweep skipped", exc)
             return []
@@ -236,23 +243,28 @@ class RedisPresenceStore:
         if not user_ids:
             return set()
         try:
-            found = await self._online(keys=[self._online_key], args=list(user_ids))
+            found = await self._eval(_ONLINE, [self._online_key], list(user_ids))
         except (RedisError, OSError) as exc:
             logger.warning("presence: Redis unreachable (%s); showing users offline", exc)
             return set()
         return {int(user_id) for user_id in found}
 
     async def close(self) -> None:
-        await self._client.aclose()
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def _eval(self, script: str, keys: list[str], args: list[str | int]) -> Any:
+        return await self._client.eval(script, len(keys), *keys, *args)
 
     def _user_key(self, user_id: int) -> str:
         return f"{self._user_prefix}{user_id}"
 
 
 def create_store(
-    broadcast_url: str, namespace: str, ttl_seconds: float, redis_timeout: float
+    broadcast_url: str, namespace: str, ttl_seconds: float, commands: Redis | None
 ) -> PresenceStore:
-    """Redis when the broadcast backend is Redis (shared by all processes), else memory."""
+    """Redis when the broadcast backend is Redis (shared by all processes, through the
+    process's `commands` client), else memory."""
     if is_redis_url(broadcast_url):
-        return RedisPresenceStore(broadcast_url, namespace, ttl_seconds, redis_timeout)
+        return RedisPresenceStore(broadcast_url, namespace, ttl_seconds, commands=commands)
     return MemoryPresenceStore(ttl_seconds)

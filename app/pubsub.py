@@ -1,19 +1,15 @@
 """Whether the broadcast backend is reachable, for /readyz."""
 
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from app import redis_client
-from app.broadcast import is_redis_url
 
-
-async def broadcast_reachable(url: str, redis_timeout: float) -> bool:
-    """Whether the backend behind `url` answers now (the in-memory one always does)."""
-    if not is_redis_url(url):
+async def broadcast_reachable(commands: Redis | None) -> bool:
+    """Whether Redis answers now, through the process's shared client (None: the in-memory
+    backend, which always does)."""
+    if commands is None:
         return True
-    client = redis_client.client(url, redis_timeout)
     try:
-        return bool(await client.ping())
+        return bool(await commands.ping())
     except (OSError, RedisError):
         return False
-    finally:
-        await client.aclose()

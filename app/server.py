@@ -13,6 +13,7 @@ from uvicorn.supervisors import ChangeReload
 
 from app.body_limit import JSON_BODY_LIMIT
 from app.sockets import GOING_AWAY
+from app.uvicorn_websocket import WebSocketProtocol
 
 APP = "app.asgi:app"
 STARTUP_FAILURE = 3  # uvicorn's exit code when the application fails to start
@@ -43,6 +44,7 @@ def config(
         # is refused (1009) before it is read, let alone parsed.
         ws_max_size=JSON_BODY_LIMIT,
         ws_per_message_deflate=compression,
+        ws=WebSocketProtocol,
     )
 
 

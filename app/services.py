@@ -3,10 +3,12 @@
 import logging
 from dataclasses import dataclass, field
 
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.broadcast import FanOut
+from app import redis_client
+from app.broadcast import FanOut, is_redis_url
 from app.events import Events
 from app.presence import create_store
 from app.presence_tracker import PresenceTracker
@@ -35,6 +37,7 @@ class Services:
     events: Events
     presence: PresenceTracker
     per_event: PerEvent
+    redis: Redis | None  # the commands of every Redis use here (app.redis_client), if Redis
     sockets: Sockets = field(default_factory=Sockets)
 
     @classmethod
@@ -43,11 +46,21 @@ class Services:
         writer_engine = create_writer_engine(settings.database_url_resolved)
         url, namespace = settings.broadcast_url, settings.redis_namespace
         timeout = settings.redis_timeout_seconds  # every Redis client's
-        broadcast = FanOut(url, queue_size=settings.subscriber_queue_size, redis_timeout=timeout)
+        redis = (
+            redis_client.client(url, timeout, pool_size=settings.redis_pool_size)
+            if is_redis_url(url)
+            else None
+        )
+        broadcast = FanOut(
+            url,
+            queue_size=settings.subscriber_queue_size,
+            redis_timeout=timeout,
+            commands=redis,
+        )
         sessionmaker = create_sessionmaker(engine, writer_engine)
         events = Events(broadcast, namespace)
         ttl = settings.presence_ttl_seconds
-        presence_store = create_store(url, namespace, ttl, timeout)
+        presence_store = create_store(url, namespace, ttl, redis)
         return cls(
             settings=settings,
             engine=engine,
@@ -56,10 +69,13 @@ class Services:
             storage=LocalStorage(settings.media_path, settings.public_base_url),
             attachments=LocalStorage(settings.attachments_path, settings.public_base_url),
             broadcast=broadcast,
-            rate_limiter=RateLimiter(url, namespace, per_user_rules(settings), timeout),
+            rate_limiter=RateLimiter(
+                url, namespace, per_user_rules(settings), timeout, commands=redis
+            ),
             events=events,
             presence=PresenceTracker(presence_store, ttl, sessionmaker, events),
             per_event=PerEvent(sessionmaker),
+            redis=redis,
         )
 
     async def start(self) -> None:
@@ -72,7 +88,10 @@ class Services:
         # Sockets first, while what their subscriptions clean up with is still there.
         await self.sockets.close_all(GOING_AWAY, "Server shutting down")
         await self.presence.stop()
+        await self.events.stop()
         await self.broadcast.disconnect()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.engine.dispose()
         if self.writer_engine is not None:
             await self.writer_engine.dispose()
@@ -80,9 +99,9 @@ class Services:
     async def readiness(self) -> dict[str, bool]:
         """Which backing services answer right now; the broadcast once events flow both
         ways again (Redis answers, and this process's subscriber connection is back)."""
-        url, timeout = self.settings.broadcast_url, self.settings.redis_timeout_seconds
+        timeout = self.settings.redis_timeout_seconds
         broadcast = await self.broadcast.listening(timeout) and await broadcast_reachable(
-            url, timeout
+            self.redis
         )
         return {"database": await self._database_reachable(), "broadcast": broadcast}
 

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # way the README's "When Redis fails" describes: a frozen Redis costs a request this long
     # per call, not redis-py's 5 s.
     redis_timeout_seconds: float = Field(default=redis_client.DEFAULT_TIMEOUT_SECONDS, gt=0)
+    # Connections one process keeps for its Redis commands (the pub/sub subscriber has one
+    # of its own); a call that finds them all busy waits up to 2 s for one.
+    redis_pool_size: int = Field(default=redis_client.DEFAULT_POOL_SIZE, gt=0)
     secret_key: SecretStr = SecretStr("")
     access_token_ttl_seconds: int = Field(default=15 * 60, gt=0)
     refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)

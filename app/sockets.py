@@ -1,12 +1,13 @@
 """The WebSockets one process serves, so that they can be closed from outside their own tasks
 (and counted per user, who may have only so many open).
 
-Three things close a socket from outside: its access token expiring, a subscriber that fell
-too far behind (its task may be stuck in a send the client never reads, so it can't notice),
-and the server shutting down.
-A close frame waits for the client to drain what was sent before it; if that takes longer
-than CLOSE_TIMEOUT_SECONDS, the socket's task is ended anyway and the server drops the
-connection without the frame.
+Three things close a socket from outside: its access token expiring, a subscriber that was
+cut off (it fell too far behind: its task may be stuck in a send the client never reads, so
+it can't notice; or live updates were interrupted), and the server shutting down.
+A close frame is written at once, behind whatever the client has not read yet (see
+app.uvicorn_websocket), so a client that stopped reading still learns why it was closed;
+if closing takes longer than CLOSE_TIMEOUT_SECONDS all the same, the socket's task is ended
+anyway and the server drops the connection.
 """
 
 import asyncio
@@ -21,7 +22,7 @@ logger = logging.getLogger(__name__)
 CLOSE_TIMEOUT_SECONDS = 2.0
 GOING_AWAY = 1001  # the server shuts down: reconnect (to another process)
 TOKEN_EXPIRED = 4403  # reconnect with a fresh access token
-TRY_AGAIN_LATER = 1013  # fell too far behind: reconnect and resume with `after`
+TRY_AGAIN_LATER = 1013  # missed events (fell behind, Redis away): resume with `after`
 # Refused in connection_init. Codes of their own, beside graphql-transport-ws's 4429 (which
 # its client treats as fatal): graphql-ws's client retries these with a backoff.
 TOO_MANY_SOCKETS = 4430  # the user has MAX_SOCKETS_PER_USER open here: close one first
@@ -53,10 +54,11 @@ class Socket:
             self._closing = asyncio.create_task(self._close(code, reason))
         return self._closing
 
-    def fell_behind(self) -> None:
-        """A subscription of this socket overflowed: the client resumes with `after`."""
-        logger.info("closing a WebSocket whose subscriber fell too far behind")
-        self.close(TRY_AGAIN_LATER, "Subscriber fell behind; resubscribe with after")
+    def missed_events(self, cause: Exception) -> None:
+        """A subscription of this socket was cut off (it fell behind, or live updates were
+        interrupted): the client resumes with `after`; `cause` says why."""
+        logger.info("closing a WebSocket whose subscriber was cut off: %s", cause)
+        self.close(TRY_AGAIN_LATER, str(cause))
 
     async def _close(self, code: int, reason: str) -> None:
         try:

@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 import uvloop
 import websockets
 
+from bench.processes import context as processes_context
+from bench.processes import kill
 from graphql_schema.ids import parse_global_id
 from resolvers.pagination import encode_cursor
 
@@ -38,9 +40,22 @@ SUBSCRIBE = """subscription($chat: ID!, $after: String) {
         ... on MessageCreated { message { id content author { tag } } }
     }
 }"""
+# The slow consumer asks for each message's content 30 times (the most aliases a document
+# may have): its events are 30 times as large, so the buffers between it and the server
+# fill within seconds once it stops reading (on loopback the server's kernel alone may take
+# up to 4 MB), and its queue on the server overflows soon after.
+SLOW_ALIASES = 29
+SLOW_SUBSCRIBE = SUBSCRIBE.replace(
+    "content author",
+    "content " + " ".join(f"c{n}: content" for n in range(SLOW_ALIASES)) + " author",
+)
 CONNECTS_AT_ONCE = 25  # per process, unless the scenario is the storm itself
 SLOW_RECEIVE_BUFFER = 4096  # bytes: the slow consumer's kernel buffer fills at once
+SLOW_SEGMENT = 536  # bytes: TCP's minimum default segment size
+SLOW_CLIENT_QUEUE = 4  # frames the slow consumer's client takes in before it stops reading
 RESULT_TIMEOUT = 60.0
+RETRY_DELAY = 1.0  # seconds before reconnecting after a close other than 1013
+TRY_AGAIN_LATER = 1013  # the server's "fell behind: resume with `after`" (app.sockets)
 MEANWHILE_EVERY = 0.5  # seconds between probes while waiting for subscriptions to be live
 
 
@@ -48,7 +63,7 @@ MEANWHILE_EVERY = 0.5  # seconds between probes while waiting for subscriptions 
 class Watch:
     token: str
     chat: str  # global id
-    pause: float = 0.0  # seconds it stops reading once its subscription is live (slow consumer)
+    pause: float = 0.0  # seconds it stops reading at its first measured message (slow consumer)
 
 
 @dataclass
@@ -109,6 +124,7 @@ class _Subscriber:
         self.seen: set[int] = set()
         self.highest = -1
         self.cursor: str | None = None
+        self.paused = False  # the slow consumer paused already (it does so once)
 
     def _done(self) -> bool:
         finished = self.expected > 0 and len(self.seen) >= self.expected
@@ -120,9 +136,12 @@ class _Subscriber:
                 try:
                     await self._connection()
                 except websockets.ConnectionClosed as closed:
-                    self.tally.closes[closed.rcvd.code if closed.rcvd else 1006] += 1
+                    code = closed.rcvd.code if closed.rcvd else 1006
+                    self.tally.closes[code] += 1
                     if not self._done():
                         self.tally.resumes += 1  # reconnect, resume with `after`
+                        if code != TRY_AGAIN_LATER:  # refused or dropped: as a client backs off
+                            await asyncio.sleep(RETRY_DELAY)
                     continue
                 break  # an error or complete ended the subscription
         except (OSError, TimeoutError, websockets.InvalidHandshake, AssertionError) as exc:
@@ -141,6 +160,10 @@ class _Subscriber:
         address = urlsplit(self.url)
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SLOW_RECEIVE_BUFFER)
+        # A small segment size, as over a slow link: the server's kernel sizes the socket's
+        # send buffer by it (on loopback, 64 KB segments give it megabytes to fill before
+        # the server notices that this client stopped reading).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, SLOW_SEGMENT)
         sock.setblocking(False)
         await asyncio.get_running_loop().sock_connect(sock, (address.hostname, address.port))
         return sock
@@ -152,14 +175,15 @@ class _Subscriber:
             subprotocols=[websockets.Subprotocol(PROTOCOL)],
             ping_interval=None,  # a paused reader must not time itself out
             open_timeout=120,
-            max_queue=16 if self.watch.pause else None,
+            max_queue=SLOW_CLIENT_QUEUE if self.watch.pause else None,
         ) as ws:
             await ws.send(json.dumps({"type": "connection_init", "payload": {"token": self.token}}))
             while (frame := json.loads(await ws.recv()))["type"] == "ping":
                 await ws.send(json.dumps({"type": "pong"}))
             assert frame["type"] == "connection_ack", frame
             variables = {"chat": self.watch.chat, "after": self.cursor}
-            payload = {"query": SUBSCRIBE, "variables": variables}
+            query = SLOW_SUBSCRIBE if self.watch.pause else SUBSCRIBE
+            payload = {"query": query, "variables": variables}
             await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
             self.subscribed.set()
             while not self._done():
@@ -191,10 +215,7 @@ class _Subscriber:
             return True
         self.cursor = cursor_of(message["id"])
         if message["content"] == PROBE:
-            if not self.live.is_set():
-                self.live.set()
-                if self.watch.pause:
-                    await asyncio.sleep(self.watch.pause)  # stops reading
+            self.live.set()
             return True
         now = time.time()
         head, sent, *_ = message["content"].split(" ", 2)
@@ -212,6 +233,11 @@ class _Subscriber:
             tally.out_of_order += 1
         self.seen.add(seq)
         self.highest = max(self.highest, seq)
+        if self.watch.pause and not self.paused:
+            # The slow consumer stops reading at its first measured message: the frames
+            # behind it fill its client's queue, then the kernel buffers, then the server's.
+            self.paused = True
+            await asyncio.sleep(self.watch.pause)
         return True
 
 
@@ -271,7 +297,7 @@ class Fleet:
     def __init__(
         self, url: str, watches: list[Watch], expected: int, processes: int, at_once: bool = False
     ) -> None:
-        context = multiprocessing.get_context("spawn")
+        context = processes_context()
         self.events: multiprocessing.Queue[tuple[Any, ...]] = context.Queue()
         self.stop_at: Synchronized[float] = context.Value("d", math.inf, lock=False)
         count = max(1, min(processes, len(watches)))
@@ -329,7 +355,4 @@ class Fleet:
         return total
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.is_alive():
-                process.kill()
-            process.join()
+        kill(self.processes)

@@ -4,18 +4,23 @@ sends. Every answer is checked: an error is counted by its `extensions.code`."""
 
 import asyncio
 import multiprocessing
+import queue
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 import httpx
 import uvloop
 
 from bench.fleet import PROBE, content
+from bench.processes import context as processes_context
+from bench.processes import kill
 
 SEND = "mutation($c: ID!, $t: String!) { sendMessage(input: {chatId: $c, content: $t}) { id } }"
 TIMEOUT = 60.0
+PACED_SLACK = 5 * TIMEOUT  # seconds a paced sender may run past its schedule
 
 
 @dataclass
@@ -125,25 +130,38 @@ def _closed_loop_process(queue: Any, *args: Any) -> None:
     queue.put(uvloop.run(_closed_loop(*args)))
 
 
-def _in_processes(target: Any, jobs: list[tuple[Any, ...]]) -> Answers:
-    context = multiprocessing.get_context("spawn")
+def _in_processes(target: Any, jobs: list[tuple[Any, ...]], seconds: float) -> Answers:
+    """Each job in a process of its own; their answers added up. A process that has not
+    answered `seconds` + TIMEOUT after the start is killed (and the run fails)."""
+    context = processes_context()
     results: multiprocessing.Queue[Answers] = context.Queue()
-    processes = [context.Process(target=target, args=(results, *job)) for job in jobs]
-    for process in processes:
-        process.start()
-    total = Answers()
-    for _ in processes:
-        total.add(results.get(timeout=TIMEOUT * 10))
-    for process in processes:
-        process.join()
-    return total
+    processes: list[BaseProcess] = [
+        context.Process(target=target, args=(results, *job)) for job in jobs
+    ]
+    deadline = time.monotonic() + seconds + TIMEOUT
+    try:
+        for process in processes:
+            process.start()
+        total = Answers()
+        for _ in processes:
+            try:
+                total.add(results.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                message = f"load not done {seconds + TIMEOUT:.0f} s after it began"
+                raise TimeoutError(message) from None
+        return total
+    finally:
+        kill(processes)
 
 
 def paced_sends(
     url: str, sends: list[tuple[str, str]], count: int, rate: float, pad: int = 0
 ) -> Answers:
     """Blocks while a process of its own sends; see `_paced`."""
-    return _in_processes(_paced_process, [(url, sends, count, rate, pad)])
+    # A saturated server answers each send late, which holds the next ones back: the
+    # sender may take minutes longer than the schedule before it is taken for hung.
+    budget = count / rate + PACED_SLACK
+    return _in_processes(_paced_process, [(url, sends, count, rate, pad)], budget)
 
 
 def closed_loop(
@@ -158,7 +176,7 @@ def closed_loop(
     """`tokens` clients (one each) split over `processes` processes, for `seconds`."""
     count = max(1, min(processes, len(tokens)))
     jobs = [(url, query, variables, tokens[n::count], seconds, edges) for n in range(count)]
-    return _in_processes(_closed_loop_process, jobs)
+    return _in_processes(_closed_loop_process, jobs, seconds)
 
 
 def probe(http: httpx.Client, chats: list[tuple[str, str]]) -> None:

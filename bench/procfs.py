@@ -1,7 +1,8 @@
-"""CPU time and resident memory of a process and all its descendants, read from /proc.
+"""The server's CPU time and memory, read from /proc.
 
-The server may run worker processes (`thespace serve --workers N`): what it costs is the
-sum over the whole tree, and the load generators are never part of that tree.
+The server may run worker processes (`thespace serve --workers N`): its CPU is the sum over
+its whole process tree, its memory the sum over the workers (the supervisor that spawned
+them only waits). The load generators are never part of that tree.
 """
 
 import os
@@ -47,14 +48,33 @@ def cpu_seconds(root: int) -> float:
     return total / TICKS
 
 
-def rss_kib(root: int) -> int:
-    """Resident memory of the tree (VmRSS summed; shared pages of forked workers count
-    once per process)."""
-    total = 0
-    for pid in tree(root):
+def workers(root: int) -> list[int]:
+    """The processes that serve: with `--workers N`, the N workers the supervisor `root`
+    spawned (not the supervisor, which only waits); otherwise `root` itself."""
+    spawned = []
+    for pid in tree(root)[1:]:
         try:
-            lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+            arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        total += next((int(line.split()[1]) for line in lines if line.startswith("VmRSS:")), 0)
-    return total
+        if b"--multiprocessing-fork" in arguments:  # multiprocessing's spawned children
+            spawned.append(pid)
+    return spawned or [root]
+
+
+def _memory_field(path: str, name: str) -> int:
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return 0  # ended while we looked
+    return next((int(line.split()[1]) for line in lines if line.startswith(name)), 0)
+
+
+def rss_kib(root: int) -> int:
+    """Resident memory of the serving processes (VmRSS summed over the workers)."""
+    return sum(_memory_field(f"/proc/{pid}/status", "VmRSS:") for pid in workers(root))
+
+
+def pss_kib(root: int) -> int:
+    """Proportional memory of the serving processes: what they share is counted once."""
+    return sum(_memory_field(f"/proc/{pid}/smaps_rollup", "Pss:") for pid in workers(root))

@@ -1,5 +1,5 @@
-"""bench/results.md (one table: target, the issue's earlier figure, measured now, pass/fail)
-and the raw figures as bench/results.json."""
+"""bench/results.md (one table: target, the issue's earlier figure, measured now, losses,
+INTERNAL errors, pass/fail) and the raw figures as bench/results.json."""
 
 import json
 import math
@@ -26,33 +26,46 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _load(values: list[float]) -> str:
+    return " / ".join(f"{v:.2f}" for v in values)
+
+
+def _lost(entry: dict[str, Any]) -> str:
+    return "—" if entry.get("lost") is None else str(entry["lost"])
+
+
 def write(path: Path, run: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.with_suffix(".json").write_text(json.dumps(_clean(run), indent=2) + "\n")
     backend = "SQLite + memory (--embedded)" if run["backend"] == "sqlite" else "PostgreSQL + Redis"
-    load_before, load_after = run["load_average_before"], run["load_average_after"]
+    processes = run["server_processes"]
     lines = [
         "# Benchmark results",
         "",
         f"`{run['command']}` at commit `{run['commit']}`, {run['started']}: {backend}, server in "
-        f"production mode ({run['server_processes']}), profile `{run['profile']}`. "
-        f"Machine: {run['cores']} cores, load average (1/5/15 min) "
-        f"{' / '.join(f'{v:.2f}' for v in load_before)} before and "
-        f"{' / '.join(f'{v:.2f}' for v in load_after)} after. Seeding took "
-        f"{run['seed_seconds']:.1f} s; server memory {run['rss_start_mib']:.0f} MiB at the "
-        f"start, {run['rss_end_mib']:.0f} MiB at the end; server log: "
-        f"{run['log_warnings']} warnings, {run['log_errors']} errors. Raw figures: "
-        "`results.json`.",
+        f"production mode ({processes} process{'es' if processes > 1 else ''}), profile "
+        f"`{run['profile']}`. Machine: {run['cores']} cores, load average (1/5/15 min) "
+        f"{_load(run['load_average_before'])} before and {_load(run['load_average_after'])} "
+        f"after. Seeding took {run['seed_seconds']:.1f} s. Server memory (summed over its "
+        f"worker processes) RSS {run['rss_start_mib']:.0f} MiB at the start, "
+        f"{run['rss_end_mib']:.0f} MiB at the end (PSS {run['pss_start_mib']:.0f} and "
+        f"{run['pss_end_mib']:.0f} MiB); server log: {run['log_warnings']} warnings, "
+        f"{run['log_errors']} errors. Raw figures: `{path.with_suffix('.json').name}`.",
         "",
-        "| scenario | target (issue 11) | earlier (issue 11) | measured now | server CPU | verdict"
-        " |",
-        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    if run.get("note"):
+        lines += [f"Note: {run['note']}", ""]
+    lines += [
+        "| scenario | target (issue 11) | earlier (issue 11) | measured now | lost | INTERNAL "
+        "| server CPU | load average at start | verdict |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for entry in run["scenarios"]:
-        earlier = entry["earlier"]
         cpu = f"{entry['server_cpu_share']:.0%} of a core" if entry.get("seconds") else "—"
         lines.append(
-            f"| **{entry['name']}**: {entry['what']} | {entry['target']} | {earlier} | "
-            f"{entry['summary']} | {cpu} | {_verdict(entry)} |"
+            f"| **{entry['name']}**: {entry['what']} | {entry['target']} | {entry['earlier']} | "
+            f"{entry['summary']} | {_lost(entry)} | {entry['internal']} | {cpu} | "
+            f"{_load(entry['load_average'][:1])} | {_verdict(entry)} |"
         )
     lines.append("")
     path.write_text("\n".join(lines))

@@ -22,7 +22,7 @@ from bench.scenarios import BY_NAME, SCENARIOS, Scenario
 from bench.scenarios.context import Result, Run
 from bench.scenarios.statements import settings_of
 from bench.seed import seed
-from bench.server import running_server
+from bench.server import START_TIMEOUT, running_server
 from resolvers.tokens import issue_access_token
 
 RESULTS = Path(__file__).parent / "results.md"
@@ -35,27 +35,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--embedded", action="store_true", help="SQLite + in-memory broadcast")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, no speed verdicts")
     parser.add_argument("--only", nargs="+", choices=list(BY_NAME), metavar="NAME")
-    parser.add_argument("--workers", type=int, help="passed to `thespace serve` if it has it")
+    parser.add_argument(
+        "--workers", type=int, help="server processes (default: `thespace serve`'s own)"
+    )
     parser.add_argument("--seconds", type=float, help="how long sustained scenarios send")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="server to create a db on")
     parser.add_argument("--redis", default=DEFAULT_REDIS)
     parser.add_argument("--results", type=Path, default=RESULTS, help="where results.md goes")
+    parser.add_argument("--note", default="", help="a line of text for the top of results.md")
     return parser.parse_args(argv)
-
-
-def _serve_args(workers: int | None) -> list[str]:
-    if workers is None:
-        return []
-    usage = subprocess.run(
-        [sys.executable, "-m", "app.cli", "serve", "--help"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    if "--workers" not in usage:
-        print("bench: `thespace serve` has no --workers yet; running one process", file=sys.stderr)
-        return []
-    return ["--workers", str(workers)]
 
 
 def _server_environment(backend: Backend, profile: Profile) -> dict[str, str]:
@@ -78,7 +66,7 @@ def _migrate(environment: dict[str, str]) -> None:
 
 
 def _ready(url: str) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + START_TIMEOUT
     while httpx.get(f"{url}/readyz", timeout=5).status_code != 200:
         if time.monotonic() > deadline:
             raise RuntimeError("the server never became ready")
@@ -106,6 +94,7 @@ def _alive(pid: int) -> bool:
 def _scenario(run: Run, scenario: Scenario) -> dict[str, Any]:
     pid = run.server.pid
     _settle(pid)
+    load = os.getloadavg()
     cpu, rss, started = procfs.cpu_seconds(pid), procfs.rss_kib(pid), time.monotonic()
     print(f"bench: {scenario.name} ...", file=sys.stderr, flush=True)
     try:
@@ -127,7 +116,10 @@ def _scenario(run: Run, scenario: Scenario) -> dict[str, Any]:
         "summary": result.summary,
         "passed": result.passed,
         "problems": result.problems,
+        "lost": result.lost,
+        "internal": result.internal,
         "figures": result.figures,
+        "load_average": load,
         "seconds": seconds,
         "server_cpu_share": (procfs.cpu_seconds(pid) - cpu) / seconds,
         "rss_kib_before": rss,
@@ -160,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     profile = with_seconds(QUICK if args.quick else FULL, args.seconds)
     chosen = [s for s in SCENARIOS if args.only is None or s.name in args.only]
-    serve_args = _serve_args(args.workers)
+    serve_args = [] if args.workers is None else ["--workers", str(args.workers)]
     load_before = os.getloadavg()
     started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     with _backend(args) as backend:
@@ -174,9 +166,10 @@ def main(argv: list[str] | None = None) -> int:
         with running_server(environment, *serve_args, log=log) as server:
             _ready(server.http_url)
             run = Run(server, backend, seeded, profile, tokens, environment)
-            rss_start = procfs.rss_kib(server.pid)
+            processes = len(procfs.workers(server.pid))
+            memory_start = procfs.rss_kib(server.pid), procfs.pss_kib(server.pid)
             entries = [_scenario(run, scenario) for scenario in chosen]
-            rss_end = procfs.rss_kib(server.pid)
+            memory_end = procfs.rss_kib(server.pid), procfs.pss_kib(server.pid)
         warnings, errors = _log_counts(log)
         if errors:
             print(log.read_text(errors="replace")[-5000:], file=sys.stderr)
@@ -186,13 +179,17 @@ def main(argv: list[str] | None = None) -> int:
         "started": started,
         "backend": backend.name,
         "profile": profile.name,
-        "server_processes": f"--workers {args.workers}" if serve_args else "one process",
+        "note": args.note,
+        "server_processes": processes,
         "cores": os.cpu_count(),
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
         "seed_seconds": seeded.seconds,
-        "rss_start_mib": rss_start / 1024,
-        "rss_end_mib": rss_end / 1024,
+        # Summed over the server's worker processes.
+        "rss_start_mib": memory_start[0] / 1024,
+        "rss_end_mib": memory_end[0] / 1024,
+        "pss_start_mib": memory_start[1] / 1024,
+        "pss_end_mib": memory_end[1] / 1024,
         "log_warnings": warnings,
         "log_errors": errors,
         "scenarios": entries,

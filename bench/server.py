@@ -15,6 +15,8 @@ from typing import IO, Any
 
 import httpx
 
+# Two PostgreSQL workers on a loaded machine have been seen to take half a minute to answer.
+START_TIMEOUT = 60.0
 REGISTER = "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }"
 
 
@@ -70,7 +72,7 @@ def running_server(
             stderr=output,
         )
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + START_TIMEOUT
             while True:
                 try:
                     if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:

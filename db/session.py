@@ -2,10 +2,11 @@
 
 import asyncio
 import functools
+import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -17,13 +18,18 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.dml import UpdateBase
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A pooled connection idle this long is pinged before use: the server may have dropped it.
+IDLE_PING_SECONDS = 10.0
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine for `url`; SQLite gets foreign keys, WAL and a busy timeout."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_async_engine(url, **kwargs)
+        event.listen(engine.sync_engine.pool, "checkin", _note_idle_since)
+        event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, **kwargs)
@@ -49,12 +55,47 @@ def create_writer_engine(url: str) -> AsyncEngine | None:
     return create_engine(url, pool_size=1, max_overflow=0)
 
 
+def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection that sat idle in the pool (the pool replaces it if that fails).
+
+    `pool_pre_ping` pings at every check-out, which on asyncpg is three round trips (BEGIN,
+    the ping, ROLLBACK) per request; a connection taken again within IDLE_PING_SECONDS
+    is used as it is. One that broke meanwhile fails its statement, which SQLAlchemy turns
+    into an invalidated pool (every older connection is replaced) and the caller into an
+    INTERNAL error, the case pre-pinging could not prevent either.
+    """
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as error:
+        raise exc.DisconnectionError("a pooled connection no longer answers") from error
+
+
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+READ_WITHOUT_TRANSACTION = {"isolation_level": "AUTOCOMMIT"}
+
+
+async def read_without_transaction(session: AsyncSession) -> None:
+    """Let `session` read, until it next commits, on a connection in autocommit mode.
+
+    A read then costs no BEGIN and no ROLLBACK round trip. SQLite is left as it is: its
+    driver begins a transaction only before a write anyway.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        await session.connection(execution_options=READ_WITHOUT_TRANSACTION)
 
 
 class SerialSession(AsyncSession):

@@ -1,8 +1,9 @@
 """Message, Attachment, ReactionGroup, and the message queries and mutations."""
 
 import enum
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Self, cast
+from typing import TYPE_CHECKING, Annotated, Optional, Self, cast
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -11,10 +12,13 @@ from db import models
 from graphql_schema.connections import Connection
 from graphql_schema.ids import pk_from_global_id, to_global_id
 from graphql_schema.info import Info
+from graphql_schema.loaded import when_loaded
 from graphql_schema.node import Node
-from graphql_schema.users import User, load_user
+from graphql_schema.selection import fields_at
+from graphql_schema.users import User, user_from_row
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
-from loaders.messages import REACTION_SAMPLE
+from loaders import messages as loaded_reactions
+from loaders.messages import REACTION_SAMPLE, reactions_and_mentions
 from resolvers import attachments, history, messages, reactions
 from resolvers.pagination import encode_cursor
 from resolvers.uploads import UploadFile
@@ -101,40 +105,56 @@ class Message(Node):
         row = await info.context.session.get_one(models.Chat, self.row.chat_id)
         return Chat.from_row(row, readable=True)
 
-    @strawberry.field(description="Null for SYSTEM messages.")
-    async def author(self, info: Info) -> User | None:
+    # The fields below read loaders that a history page has already filled (message_page):
+    # plain functions, so that they cost no coroutine then (see graphql_schema.loaded).
+
+    @strawberry.field(graphql_type=User | None, description="Null for SYSTEM messages.")
+    def author(self, info: Info) -> User | Awaitable[User | None] | None:
         if self.row.author_id is None:
             return None
-        return await load_user(info, self.row.author_id)
+        return when_loaded(info.context.loaders.users.load(self.row.author_id), user_from_row)
 
-    @strawberry.field
-    async def reply_to(self, info: Info) -> "Message | None":
+    @strawberry.field(graphql_type=Optional["Message"])
+    def reply_to(self, info: Info) -> "Message | Awaitable[Message | None] | None":
         if self.row.reply_to_id is None:
             return None
-        row = await info.context.loaders.messages.load(self.row.reply_to_id)
-        return Message.from_row(row) if row else None
+        return when_loaded(info.context.loaders.messages.load(self.row.reply_to_id), _message)
 
-    @strawberry.field
-    async def attachments(self, info: Info) -> list[Attachment]:
-        rows = await info.context.loaders.attachments.load(self.row.id)
-        return [Attachment.from_row(row) for row in rows]
+    @strawberry.field(graphql_type=list[Attachment])
+    def attachments(self, info: Info) -> list[Attachment] | Awaitable[list[Attachment]]:
+        return when_loaded(info.context.loaders.attachments.load(self.row.id), _attachments)
 
-    @strawberry.field
-    async def reactions(self, info: Info) -> list[ReactionGroup]:
-        groups = await info.context.loaders.reactions.load(self.row.id)
-        return [
-            ReactionGroup(
-                emoji=group.emoji,
-                count=group.count,
-                reacted_by_me=group.reacted_by_me,
-                sample=group.users,
-            )
-            for group in groups
-        ]
+    @strawberry.field(graphql_type=list[ReactionGroup])
+    def reactions(self, info: Info) -> list[ReactionGroup] | Awaitable[list[ReactionGroup]]:
+        return when_loaded(info.context.loaders.reactions.load(self.row.id), _reaction_groups)
 
-    @strawberry.field
-    async def mentions(self, info: Info) -> list[User]:
-        return [User.from_row(row) for row in await info.context.loaders.mentions.load(self.row.id)]
+    @strawberry.field(graphql_type=list[User])
+    def mentions(self, info: Info) -> list[User] | Awaitable[list[User]]:
+        return when_loaded(info.context.loaders.mentions.load(self.row.id), _users)
+
+
+def _message(row: models.Message | None) -> Message | None:
+    return Message.from_row(row) if row else None
+
+
+def _attachments(rows: list[models.Attachment]) -> list[Attachment]:
+    return [Attachment.from_row(row) for row in rows]
+
+
+def _reaction_groups(groups: list[loaded_reactions.ReactionGroup]) -> list[ReactionGroup]:
+    return [
+        ReactionGroup(
+            emoji=group.emoji,
+            count=group.count,
+            reacted_by_me=group.reacted_by_me,
+            sample=group.users,
+        )
+        for group in groups
+    ]
+
+
+def _users(rows: list[models.User]) -> list[User]:
+    return [User.from_row(row) for row in rows]
 
 
 @strawberry.type
@@ -156,8 +176,34 @@ async def message_page(
     )
     for author in page.authors:
         ctx.loaders.users.prime(author.id, author)
+    for reply in page.replies:
+        ctx.loaders.messages.prime(reply.id, reply)
+    for message_id, files in page.attachments.items():
+        ctx.loaders.attachments.prime(message_id, files)
+    await _load_for_page(info, [row.id for row in page.messages])
     pairs = [(Message.from_row(row), encode_cursor(row.id)) for row in page.messages]
     return MessageConnection.build(pairs, has_next=page.has_next, has_previous=page.has_previous)
+
+
+async def _load_for_page(info: Info, message_ids: list[int]) -> None:
+    """Fill the loaders of what the query selects on the page's messages and the page's
+    own statement did not bring (reactions and mentions, in one statement if both), before
+    their fields are resolved, so that those need no coroutine."""
+    loaders = info.context.loaders
+    selected = fields_at(info.selected_fields, info.field_name, "edges", "node")
+    if not message_ids or not selected & {"reactions", "mentions"}:
+        return
+    if "mentions" not in selected:
+        await loaders.reactions.load_many(message_ids)
+    elif "reactions" not in selected:
+        await loaders.mentions.load_many(message_ids)
+    else:
+        groups, mentioned = await reactions_and_mentions(
+            info.context.session, loaders.users, loaders.viewer_id, message_ids
+        )
+        for message_id in message_ids:
+            loaders.reactions.prime(message_id, groups[message_id])
+            loaders.mentions.prime(message_id, mentioned[message_id])
 
 
 @strawberry.input

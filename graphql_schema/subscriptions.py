@@ -60,10 +60,18 @@ UserEvent = Annotated[
 ]
 
 
-def _not_news(payload: dict[str, Any], user_id: int, replayed_up_to: int) -> bool:
-    """A message the replay already sent, or the subscriber's own typing."""
+def _not_news(payload: dict[str, Any], user_id: int, replayed: set[int]) -> bool:
+    """A message the replay already sent, or the subscriber's own typing.
+
+    Exactly the replayed ids, not every id up to the last one: ids are handed out before
+    commit, so a message may commit (and be published) after a later one was replayed.
+    Each message is announced once, so its id is forgotten once its event has come.
+    """
     if payload["kind"] == "MessageCreated":
-        return bool(payload["messageId"] <= replayed_up_to)
+        if payload["messageId"] in replayed:
+            replayed.discard(payload["messageId"])
+            return True
+        return False
     return payload["kind"] == "TypingStarted" and bool(payload["userId"] == user_id)
 
 
@@ -140,14 +148,14 @@ class EventSubscription:
         # Listen (buffering) before reading history, so nothing falls between the two.
         with ctx.per_event.watching_chat(pk, user.id):
             async with ctx.listen(*topics) as events:
-                replayed_up_to = 0
+                replayed: set[int] = set()
                 if replay_from is not None:
                     async for message in _replay(info, pk, replay_from):
-                        replayed_up_to = message.row.id
+                        replayed.add(message.row.id)
                         yield MessageCreated(message=message)
                 async for event in events:
                     payload = event.payload
-                    if _not_news(payload, user.id, replayed_up_to):
+                    if _not_news(payload, user.id, replayed):
                         continue
                     if not await ctx.per_event.may_read(event, pk, user.id):
                         return

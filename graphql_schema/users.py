@@ -84,8 +84,12 @@ def media_url(info: Info, key: str | None) -> str | None:
 
 async def load_user(info: Info, user_id: int) -> User:
     """A user another row points at (by foreign key, so it exists), through the loader."""
-    row = await info.context.loaders.users.load(user_id)
-    assert row is not None, f"user {user_id} is referenced but missing"
+    return user_from_row(await info.context.loaders.users.load(user_id))
+
+
+def user_from_row(row: models.User | None) -> User:
+    """A user a loader found for a row that points at it (by foreign key, so it exists)."""
+    assert row is not None, "a referenced user is missing"
     return User.from_row(row)
 
 

@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Chat, ChatParticipant, Message, Space
+from db.models import Chat, ChatParticipant, Message, Role, Space, SpaceMember
 from resolvers.errors import Forbidden, NotFound
 from resolvers.permissions import (
     Permission,
     Standing,
     effective_permissions,
     granted_among,
+    held_roles,
     memberships,
+    memberships_from,
     standing_from,
 )
 
@@ -50,22 +52,39 @@ class ChatAccess:
 
 
 async def chat_access(session: AsyncSession, chat_id: int, user_id: int) -> ChatAccess:
-    """The caller's access to a chat it may read; NOT_FOUND for any other chat."""
-    row = (
+    """The caller's access to a chat it may read; NOT_FOUND for any other chat.
+
+    One statement: the chat, its space, and the caller's part in it (taking part in a
+    DIRECT or GROUP chat; membership and roles held in the space of a channel).
+    """
+    rows = (
         await session.execute(
-            select(Chat, Space)
+            select(
+                Chat, Space, ChatParticipant.user_id, SpaceMember, Role.permissions, Role.position
+            )
             .outerjoin(Space, Space.id == Chat.space_id)
+            .outerjoin(
+                ChatParticipant,
+                (ChatParticipant.chat_id == Chat.id) & (ChatParticipant.user_id == user_id),
+            )
+            .outerjoin(
+                SpaceMember,
+                (SpaceMember.space_id == Chat.space_id) & (SpaceMember.user_id == user_id),
+            )
+            .outerjoin(Role, held_roles())
             .where(Chat.id == chat_id)
         )
-    ).first()
-    if row is None:
+    ).all()
+    if not rows:
         raise NotFound("Chat not found")
-    chat, space = row
+    chat, space, participant = rows[0][:3]
     if space is None:
-        if await session.get(ChatParticipant, (chat.id, user_id)) is None:
+        if participant is None:
             raise NotFound("Chat not found")
         return ChatAccess(chat, user_id, None)
-    found = await memberships(session, [space.id], [user_id])
+    found = memberships_from(
+        (member, bits, position) for *_, member, bits, position in rows if member is not None
+    )
     standing = standing_from(space, user_id, found.get((space.id, user_id)))
     if not standing.has(Permission.VIEW_CHANNELS):
         raise NotFound("Chat not found")

@@ -2,10 +2,12 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.settings import Settings
 from app.storage import Storage
@@ -231,9 +233,36 @@ async def _insert(
         replied = None  # they can no longer read this chat
     await _notify(session, access.chat, message, user, mentioned, replied_author=replied)
     await message_event(session, access.chat, "MessageCreated", message.id)
-    access.chat.last_activity_at = message.created_at
+    await _mark_activity(session, access.chat, message.created_at)
     await session.commit()
     return message
+
+
+async def _mark_activity(session: AsyncSession, chat: Chat, at: datetime) -> None:
+    """Move the chat up its readers' chat lists, unless another send holds its row.
+
+    Every send updating the chat's row would make concurrent sends into one chat queue on
+    that row's lock, each for the rest of the other's transaction (measured: 50 clients in
+    one channel managed 99 sends a second, most of them waiting on the lock). A send that
+    finds the row locked skips the update instead: the holder is a send that is writing a
+    time a few milliseconds older. NO KEY UPDATE, because each inserted message holds a KEY
+    SHARE lock on its chat (the foreign key), which must not count as a holder. SQLite has
+    no row locks (it writes one transaction at a time) and renders no locking clause.
+    """
+    free = (
+        select(Chat.id)
+        .where(Chat.id == chat.id, Chat.last_activity_at < at)
+        .with_for_update(skip_locked=True, key_share=True)
+        .scalar_subquery()
+    )
+    moved = await session.execute(
+        update(Chat)
+        .where(Chat.id == free)
+        .values(last_activity_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount:  # type: ignore[attr-defined]
+        set_committed_value(chat, "last_activity_at", at)
 
 
 async def _mention(session: AsyncSession, access: ChatAccess, message: Message) -> list[User]:

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio import Redis
 
 from app import redis_client
 from app.broadcast import is_redis_url
@@ -75,11 +76,18 @@ class RateLimiter:
         namespace: str,
         per_user: Mapping[Write, RateLimitItem] | None = None,
         redis_timeout: float = redis_client.DEFAULT_TIMEOUT_SECONDS,
+        commands: Redis | None = None,
     ) -> None:
+        """Counts in Redis through `commands`, the process's shared client (or a pool of
+        its own if None)."""
         self._per_user = dict(per_user or {})
         storage: Storage
         if is_redis_url(broadcast_url):
-            pool = redis_client.connection_pool(broadcast_url, redis_timeout)
+            pool = (
+                redis_client.connection_pool(broadcast_url, redis_timeout)
+                if commands is None
+                else commands.connection_pool
+            )
             storage = RedisStorage(
                 f"async+{broadcast_url}",
                 implementation="redispy",

@@ -106,7 +106,7 @@ SCENARIOS = [
     ),
     Scenario(
         "slow",
-        "slow consumer: one client stops reading for 60 s, 50 others, 20 msg/s",
+        "slow consumer: one client stops reading for 60 s, 50 others, 50 msg/s",
         "it is cut off (1013) and resumes with no loss; the others' p99 ≤ 50 ms",
         "—",
         fanout.slow,

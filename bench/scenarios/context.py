@@ -3,11 +3,12 @@ gives back (figures, a one-line summary, pass/fail against its target, and probl
 INTERNAL or a crash, which fail the run whatever the profile)."""
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from bench.backend import Backend
-from bench.fleet import Tally
+from bench.fleet import TRY_AGAIN_LATER, Tally
 from bench.load import Answers
 from bench.profile import Profile
 from bench.seed import Seeded
@@ -44,6 +45,8 @@ class Result:
     figures: dict[str, Any]
     passed: bool | None  # against the target; None when not judged (the quick profile)
     problems: list[str] = field(default_factory=list)
+    lost: int | None = None  # deliveries lost (None: the scenario delivers nothing live)
+    internal: int = 0  # INTERNAL errors (and HTTP 5xx) the server answered
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -65,6 +68,23 @@ def judged(profile: Profile, passed: bool) -> bool | None:
     return None if profile.quick else passed
 
 
+def internal_errors(*counts: Counter[str]) -> int:
+    """INTERNAL errors among error counts by code, with HTTP 5xx answers that had no
+    GraphQL body."""
+    return sum(
+        count
+        for counter in counts
+        for code, count in counter.items()
+        if code == "INTERNAL" or code.startswith("HTTP 5")
+    )
+
+
+def lost(tally: Tally, *, late_is_loss: bool) -> int:
+    """Deliveries lost: missing below a later message a subscriber got, and, where every
+    message should have arrived by the deadline (`late_is_loss`), the ones still missing."""
+    return tally.missing if late_is_loss else tally.gaps
+
+
 def delivery_problems(tally: Tally, *, late_is_loss: bool) -> list[str]:
     """Loss and errors among deliveries; messages still on their way at the deadline count
     as lost only where every message should have arrived (`late_is_loss`)."""
@@ -79,6 +99,9 @@ def delivery_problems(tally: Tally, *, late_is_loss: bool) -> list[str]:
         problems.append(f"{tally.out_of_order} out of order")
     for code, count in tally.errors.items():
         problems.append(f"{count} subscription errors {code}")
+    for close, count in tally.closes.items():
+        if close != TRY_AGAIN_LATER:  # 1013 is resumed from, and loses nothing if all arrive
+            problems.append(f"{count} sockets closed with {close}")
     problems.extend(f"client failed: {failure}" for failure in tally.failures[:5])
     return problems
 

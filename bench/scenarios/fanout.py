@@ -9,14 +9,16 @@ from typing import Any
 import httpx
 
 from bench import procfs
-from bench.fleet import Fleet, Tally, Watch
+from bench.fleet import TRY_AGAIN_LATER, Fleet, Tally, Watch
 from bench.load import Answers, paced_sends, probe
 from bench.scenarios.context import (
     Result,
     Run,
     answer_problems,
     delivery_problems,
+    internal_errors,
     judged,
+    lost,
     ms,
     percentile,
 )
@@ -68,6 +70,19 @@ class Delivery:
             self.answers, "sends"
         )
 
+    def result(
+        self, summary: str, figures: dict[str, Any], passed: bool | None, *, late_is_loss: bool
+    ) -> Result:
+        """The scenario's result: its problems, losses and INTERNAL errors from this run."""
+        return Result(
+            summary,
+            figures,
+            passed,
+            self.problems(late_is_loss),
+            lost=lost(self.tally, late_is_loss=late_is_loss),
+            internal=internal_errors(self.tally.errors, self.answers.errors),
+        )
+
 
 def deliver(
     run: Run,
@@ -116,8 +131,8 @@ def _summary(delivery: Delivery) -> str:
 def _sustained(run: Run, name: str, rate: float, seconds: float, goal: Any) -> Result:
     delivery = _channel(run, name, run.profile.subscribers, rate, seconds)
     figures = delivery.figures()
-    problems = delivery.problems(late_is_loss=run.profile.quick)
-    return Result(_summary(delivery), figures, judged(run.profile, goal(figures)), problems)
+    passed = judged(run.profile, goal(figures))
+    return delivery.result(_summary(delivery), figures, passed, late_is_loss=run.profile.quick)
 
 
 def fanout_5(run: Run) -> Result:
@@ -172,10 +187,8 @@ def single(run: Run) -> Result:
         f"last socket after {ms(percentile(last, 0.5))} (median of {len(last)} messages), "
         f"worst {ms(worst)}; {figures['missing']} missing"
     )
-    problems = delivery.problems(late_is_loss=True)
-    return Result(
-        summary, figures, judged(profile, worst <= 20 and not figures["missing"]), problems
-    )
+    passed = judged(profile, worst <= 20 and not figures["missing"])
+    return delivery.result(summary, figures, passed, late_is_loss=True)
 
 
 def chats(run: Run) -> Result:
@@ -189,13 +202,8 @@ def chats(run: Run) -> Result:
     count = max(1, round(profile.chat_rate * profile.seconds))
     delivery = deliver(run, watches, sends, count, profile.chat_rate)
     figures = delivery.figures()
-    passed = figures["p99_ms"] <= 50 and not figures["missing"]
-    return Result(
-        _summary(delivery),
-        figures,
-        judged(profile, passed),
-        delivery.problems(late_is_loss=profile.quick),
-    )
+    passed = judged(profile, figures["p99_ms"] <= 50 and not figures["missing"])
+    return delivery.result(_summary(delivery), figures, passed, late_is_loss=profile.quick)
 
 
 def storm(run: Run) -> Result:
@@ -215,13 +223,14 @@ def storm(run: Run) -> Result:
         f"(the last {figures['all_received_after_s']:.1f} s after the first send), "
         f"p99 {ms(figures['p99_ms'])}"
     )
-    passed = tally.complete == len(watches)
-    return Result(summary, figures, judged(profile, passed), delivery.problems(late_is_loss=True))
+    passed = judged(profile, tally.complete == len(watches))
+    return delivery.result(summary, figures, passed, late_is_loss=True)
 
 
 def slow(run: Run) -> Result:
-    """One subscriber stops reading for 60 s while messages flow: the server cuts it off
-    (1013, or the connection ended when even that frame could not be sent); it resumes with
+    """One subscriber stops reading for 60 s at its first measured message while messages
+    flow: its queue on the server overflows and the server cuts it off with 1013 (before
+    uvicorn's keepalive, 20 s ping + 20 s timeout, would close it with 1011); it resumes with
     `after` and gets everything; the other subscribers' p99 holds."""
     profile = run.profile
     chat = run.chat("slow")
@@ -257,15 +266,19 @@ def slow(run: Run) -> Result:
         "lost": slowest.gaps,
         "duplicates": slowest.duplicates,
     }
-    cut_off = sum(slowest.closes.values()) > 0
+    cut_off = slowest.closes.get(TRY_AGAIN_LATER, 0) > 0
     summary = (
         f"the slow one: closed {dict(slowest.closes) or 'never'}, resumed {slowest.resumes}x, "
         f"{'got all' if slowest.complete else f'{slowest.missing} missing'}; the others "
         f"p50 {ms(figures['p50_ms'])}, p99 {ms(figures['p99_ms'])}, {figures['missing']} missing"
     )
-    problems = delivery.problems(late_is_loss=profile.quick)
-    problems += [f"slow consumer: {p}" for p in delivery_problems(slowest, late_is_loss=True)]
+    problems = [f"slow consumer: {p}" for p in delivery_problems(slowest, late_is_loss=True)]
     if not cut_off:
-        problems.append("the slow consumer was never cut off")
+        how = f"closed only {dict(slowest.closes)}" if slowest.closes else "never closed"
+        problems.append(f"the slow consumer was not cut off with 1013 ({how})")
     passed = cut_off and bool(slowest.complete) and figures["p99_ms"] <= 50
-    return Result(summary, figures, judged(profile, passed), problems)
+    result = delivery.result(summary, figures, judged(profile, passed), late_is_loss=profile.quick)
+    result.problems += problems
+    result.lost = (result.lost or 0) + lost(slowest, late_is_loss=True)
+    result.internal += internal_errors(slowest.errors)
+    return result

@@ -8,7 +8,7 @@ import httpx
 from bench import procfs
 from bench.fleet import Fleet, Watch
 from bench.load import probe
-from bench.scenarios.context import Result, Run, delivery_problems, judged
+from bench.scenarios.context import Result, Run, delivery_problems, internal_errors, judged
 from bench.scenarios.fanout import READY_TIMEOUT
 
 SETTLE = 3.0  # seconds for the server to release what closed sockets held
@@ -20,6 +20,7 @@ def memory(run: Run) -> Result:
     watches = [Watch(token, chat) for token in run.readers(profile.memory_sockets)]
     rounds = []
     problems: list[str] = []
+    internal = 0
     for _ in range(profile.memory_cycles):
         before = procfs.rss_kib(run.server.pid)
         fleet = Fleet(run.server.ws_url, watches, 0, profile.processes)
@@ -36,6 +37,7 @@ def memory(run: Run) -> Result:
         finally:
             fleet.stop()
         problems += delivery_problems(tally, late_is_loss=False)
+        internal += internal_errors(tally.errors)
         time.sleep(SETTLE)
         closed = procfs.rss_kib(run.server.pid)
         rounds.append({"before_kib": before, "open_kib": opened, "closed_kib": closed})
@@ -57,4 +59,4 @@ def memory(run: Run) -> Result:
         f"{growth:+.1f} KB per socket from the first round to the last"
     )
     passed = max(per_socket) <= 30 and max(kept) <= 3 and growth <= 1
-    return Result(summary, figures, judged(profile, passed), problems)
+    return Result(summary, figures, judged(profile, passed), problems, internal=internal)

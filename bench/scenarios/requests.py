@@ -4,7 +4,15 @@ import math
 from typing import Any
 
 from bench.load import SEND, Answers, closed_loop
-from bench.scenarios.context import Result, Run, answer_problems, judged, ms, percentile
+from bench.scenarios.context import (
+    Result,
+    Run,
+    answer_problems,
+    internal_errors,
+    judged,
+    ms,
+    percentile,
+)
 from resolvers.pagination import encode_cursor
 
 PAGE = 50
@@ -38,7 +46,18 @@ def _summary(figures: dict[str, Any], unit: str) -> str:
     )
 
 
-def _pages(run: Run, chat: str, clients: int, before: str | None = None) -> dict[str, Any]:
+def _result(run: Run, answers: Answers, clients: int, unit: str, goal: Any) -> Result:
+    figures = _figures(answers, clients)
+    return Result(
+        _summary(figures, unit),
+        figures,
+        judged(run.profile, goal(figures)),
+        answer_problems(answers, unit),
+        internal=internal_errors(answers.errors),
+    )
+
+
+def _pages(run: Run, chat: str, clients: int, goal: Any, before: str | None = None) -> Result:
     answers = closed_loop(
         run.server.http_url,
         HISTORY,
@@ -48,45 +67,34 @@ def _pages(run: Run, chat: str, clients: int, before: str | None = None) -> dict
         run.profile.processes,
         edges=PAGE,
     )
-    figures = _figures(answers, clients)
-    figures["problems"] = answer_problems(answers, "pages")
-    return figures
-
-
-def _history(run: Run, clients: int, goal: Any) -> Result:
-    figures = _pages(run, run.chat("history"), clients)
-    problems = figures.pop("problems")
-    return Result(_summary(figures, "pages"), figures, judged(run.profile, goal(figures)), problems)
+    return _result(run, answers, clients, "pages", goal)
 
 
 def history_1(run: Run) -> Result:
     """`messages(last: 50)` with authors, reactions, attachments and replies, one client."""
-    return _history(run, run.profile.history_clients[0], lambda f: f["p50_ms"] <= 3)
+    clients = run.profile.history_clients[0]
+    return _pages(run, run.chat("history"), clients, lambda f: f["p50_ms"] <= 3)
 
 
 def history_50(run: Run) -> Result:
-    return _history(
+    clients = run.profile.history_clients[-1]
+    return _pages(
         run,
-        run.profile.history_clients[-1],
+        run.chat("history"),
+        clients,
         lambda f: f["per_s"] >= 1000 and f["p99_ms"] <= 50,
     )
 
 
 def history_big_newest(run: Run) -> Result:
     """The newest page of a 1,000,000-message chat, one client."""
-    figures = _pages(run, run.chat("big"), 1)
-    problems = figures.pop("problems")
-    passed = figures["p50_ms"] <= 3
-    return Result(_summary(figures, "pages"), figures, judged(run.profile, passed), problems)
+    return _pages(run, run.chat("big"), 1, lambda f: f["p50_ms"] <= 3)
 
 
 def history_big_deep(run: Run) -> Result:
     """A page deep in the 1,000,000-message chat: `before` a cursor near its start."""
     before = encode_cursor(run.seeded.big_first_message + DEEP)
-    figures = _pages(run, run.chat("big"), 1, before)
-    problems = figures.pop("problems")
-    passed = figures["p50_ms"] <= 3
-    return Result(_summary(figures, "pages"), figures, judged(run.profile, passed), problems)
+    return _pages(run, run.chat("big"), 1, lambda f: f["p50_ms"] <= 3, before)
 
 
 def send_50(run: Run) -> Result:
@@ -100,11 +108,6 @@ def send_50(run: Run) -> Result:
         run.profile.request_seconds,
         run.profile.processes,
     )
-    figures = _figures(answers, clients)
-    passed = figures["per_s"] >= 1500 and figures["p99_ms"] <= 50
-    return Result(
-        _summary(figures, "messages"),
-        figures,
-        judged(run.profile, passed),
-        answer_problems(answers, "sends"),
+    return _result(
+        run, answers, clients, "messages", lambda f: f["per_s"] >= 1500 and f["p99_ms"] <= 50
     )

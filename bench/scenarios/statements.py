@@ -3,7 +3,9 @@
 The project's own application (`create_app` with the run's settings, the same database and
 Redis) answers history pages through httpx's ASGI transport while SQLAlchemy's engine
 events count what reaches the driver: each statement, and each transaction's BEGIN, COMMIT
-and ROLLBACK; pool check-outs are counted apart (on PostgreSQL each runs a pre-ping).
+and ROLLBACK (not on a connection in autocommit mode, where the driver sends none); pool
+check-outs are counted apart. (On SQLite the driver sends BEGIN only before a write, so a
+read's BEGIN and ROLLBACK counted there never reach the database either.)
 """
 
 import asyncio
@@ -12,7 +14,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import Pool
 
 from app.main import create_app
@@ -35,11 +37,17 @@ async def _count(run: Run, pages: int) -> Counter[str]:
     def statement(_c: Any, _cursor: Any, text: str, *_: Any) -> None:
         counts[text.split(None, 1)[0].upper()] += 1
 
+    def transaction(kind: str) -> Any:
+        def count(connection: Connection) -> None:
+            options = connection.get_execution_options()
+            if options.get("isolation_level") != "AUTOCOMMIT":
+                counts[kind] += 1
+
+        return count
+
     hooks: list[tuple[Any, str, Any]] = [
         (Engine, "before_cursor_execute", statement),
-        (Engine, "begin", lambda _c: counts.update(["BEGIN"])),
-        (Engine, "commit", lambda _c: counts.update(["COMMIT"])),
-        (Engine, "rollback", lambda _c: counts.update(["ROLLBACK"])),
+        *((Engine, kind.lower(), transaction(kind)) for kind in ("BEGIN", "COMMIT", "ROLLBACK")),
         (Pool, "checkout", lambda *_: counts.update(["pool checkout"])),
     ]
     body = {"query": HISTORY, "variables": {"c": run.chat("history"), "before": None}}
@@ -69,7 +77,6 @@ def statements(run: Run) -> Result:
     checkouts = per_page.pop("pool checkout", 0.0)
     total = sum(per_page.values())
     listed = ", ".join(f"{count:g} {kind}" for kind, count in per_page.items())
-    ping = " (each with a pre-ping)" if run.backend.name == "postgres" else ""
-    summary = f"{total:g} per page: {listed}; {checkouts:g} pool check-outs{ping}"
+    summary = f"{total:g} per page: {listed}; {checkouts:g} pool check-outs"
     figures = {"per_page": per_page, "total": total, "pool_checkouts": checkouts}
     return Result(summary, figures, judged(run.profile, total <= 3), [])

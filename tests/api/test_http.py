@@ -1,5 +1,6 @@
 """The HTTP surface: health checks, GraphQL over GET/POST, errors, request ids, body limits."""
 
+import json
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from app.body_limit import JSON_BODY_LIMIT
+from app.graphql_app import json_bytes
 from app.main import create_app
 from app.services import Services
 from graphql_schema.schema import MAX_DEPTH
@@ -107,6 +109,30 @@ async def test_get_refuses_a_mutation(client: GraphQLClient) -> None:
     response = await client.http.get("/graphql", params={"query": mutation})
     assert response.status_code in (400, 405), response.text
     assert "mutations are not allowed" in response.text
+
+
+async def test_a_response_is_utf8_json_with_non_ascii_text_intact(
+    client: GraphQLClient,
+) -> None:
+    alice = await client.register("alice")
+    name = 'Zoë 🎉 日本語 \u2028 "quoted" \\ end'
+    update = "mutation($n: String!) { updateProfile(input: {displayName: $n}) { displayName } }"
+    await client.data(update, {"n": name}, token=alice.access_token)
+    response = await client.http.post(
+        "/graphql",
+        json={"query": "{ me { displayName } }"},
+        headers={"Authorization": f"Bearer {alice.access_token}"},
+    )
+    assert response.headers["content-type"] == "application/json"
+    assert json.loads(response.content.decode("utf-8")) == {"data": {"me": {"displayName": name}}}
+    assert "Zoë 🎉 日本語".encode() in response.content  # as UTF-8, not escaped
+
+
+def test_what_orjson_refuses_is_encoded_by_the_standard_library() -> None:
+    assert json.loads(json_bytes({"big": 2**70, "text": "\ud800"})) == {
+        "big": 2**70,
+        "text": "\ud800",
+    }
 
 
 async def test_graphiql_is_served_in_development(client: GraphQLClient) -> None:

@@ -24,6 +24,19 @@ PAGE = """query($chat: ID!) {
         pageInfo { hasNextPage hasPreviousPage }
     }
 }"""
+# The same page, its fields spread through fragments.
+FRAGMENTED_PAGE = """query($chat: ID!) {
+    messages(chatId: $chat, first: 50) { ...Page pageInfo { hasNextPage hasPreviousPage } }
+}
+fragment Page on MessageConnection { edges { node { ...Everything } } }
+fragment Everything on Message {
+    id content createdAt
+    author { tag avatarUrl }
+    ... on Message { reactions { emoji count reactedByMe users { tag } } }
+    attachments { id filename contentType url }
+    mentions { tag }
+    replyTo { id content author { tag } }
+}"""
 SEND = """mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }"""
 REACT = "mutation($m: ID!, $e: String!) { addReaction(messageId: $m, emoji: $e) { id } }"
 
@@ -57,10 +70,15 @@ async def grow(
 
 
 async def cost(
-    client: GraphQLClient, counter: StatementCounter, chat: str, viewer: Account, size: int
+    client: GraphQLClient,
+    counter: StatementCounter,
+    chat: str,
+    viewer: Account,
+    size: int,
+    query: str = PAGE,
 ) -> int:
     counter.count, counter.counting = 0, True
-    page = (await client.data(PAGE, {"chat": chat}, token=viewer.access_token))["messages"]
+    page = (await client.data(query, {"chat": chat}, token=viewer.access_token))["messages"]
     counter.counting = False
     nodes = [edge["node"] for edge in page["edges"]]
     assert len(nodes) == size
@@ -95,4 +113,38 @@ async def test_message_page_costs_the_same_for_5_and_50_messages(
     await grow(client, app, chat, alice, bob, 50)
     large = await cost(client, sql_statements, chat, bob, 50)
     assert large == small
-    assert small <= 8
+    assert await cost(client, sql_statements, chat, bob, 50, FRAGMENTED_PAGE) == small
+    # Authentication, then three: the chat's access check, the page (authors, replies and
+    # theirs, attachments), reactions and mentions.
+    assert small <= 4
+
+
+async def test_reactions_and_mentions_read_together_match_each_read_alone(
+    client: GraphQLClient, app: Starlette
+) -> None:
+    alice, bob = await client.register("alice"), await client.register("bob")
+    space = await create_space(client, alice, public=True)
+    await join(client, bob, space)
+    channels = await client.data(
+        "query($id: ID!) { space(id: $id) { channels { id } } }",
+        {"id": space},
+        token=alice.access_token,
+    )
+    chat = channels["space"]["channels"][0]["id"]
+    await grow(client, app, chat, alice, bob, 3)
+    reactions = "reactions { emoji count reactedByMe users { tag } }"
+    mentions = "mentions { tag }"
+
+    async def nodes(fields: str) -> list[dict[str, object]]:
+        query = f"query($c: ID!) {{ messages(chatId: $c) {{ edges {{ node {{ {fields} }} }} }} }}"
+        page = await client.data(query, {"c": chat}, token=bob.access_token)
+        return [edge["node"] for edge in page["messages"]["edges"]]
+
+    together = await nodes(f"{reactions} {mentions}")
+    alone = zip(await nodes(reactions), await nodes(mentions), strict=True)
+    assert together == [{**r, **m} for r, m in alone]
+    assert together[0]["reactions"] == [
+        {"emoji": "👍", "count": 1, "reactedByMe": True, "users": [{"tag": "bob"}]},
+        {"emoji": "🎉", "count": 1, "reactedByMe": False, "users": [{"tag": "alice"}]},
+    ]
+    assert together[0]["mentions"] == [{"tag": "bob"}]

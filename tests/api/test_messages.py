@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -394,6 +395,24 @@ async def test_sending_moves_the_chat_to_the_top_of_my_chats(client: GraphQLClie
     assert await order() == [dm, group]
     await send(client, carol, group, "pong")
     assert await order() == [group, dm]
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite has no row locks
+async def test_a_send_does_not_wait_for_another_transaction_holding_the_chat_row(
+    client: GraphQLClient, backend: Backend
+) -> None:
+    alice, bob = await client.register("alice"), await client.register("bob")
+    dm = await direct_chat(client, alice, bob)
+    holder = await asyncpg.connect(backend.database_url.replace("+asyncpg", ""))
+    try:
+        async with holder.transaction():  # as a concurrent send marking the chat active does
+            await holder.execute("SELECT id FROM chats FOR NO KEY UPDATE")
+            sent = await asyncio.wait_for(send(client, alice, dm, "not queued"), timeout=10)
+    finally:
+        await holder.close()
+    assert sent["content"] == "not queued"
+    [message] = await history(client, bob, dm)
+    assert message["id"] == sent["id"]
 
 
 # --- rate limit -----------------------------------------------------------------------------

@@ -8,10 +8,25 @@ from typing import Any
 
 import pytest
 import websockets
+from sqlalchemy import delete, insert, literal, select
 from websockets.exceptions import ConnectionClosed
 
+from db import models
+from db.session import create_engine
+from graphql_schema.ids import pk_from_global_id
 from tests.backends import Backend
-from tests.live import PROTOCOL, SEND, SETTLE, direct_chat, next_message, register, socket, start
+from tests.live import (
+    PROTOCOL,
+    SEND,
+    SETTLE,
+    direct_chat,
+    next_event,
+    next_message,
+    register,
+    send,
+    socket,
+    start,
+)
 from tests.servers import Server, running_server
 
 EVENTS = """subscription($chat: ID!) {
@@ -185,6 +200,43 @@ async def test_after_replays_then_streams_live_without_gap_or_duplicate(server: 
             received.append(message["payload"]["data"]["chatEvents"]["message"]["content"])
         assert received == ["m3", "m4", "m5", "n1", "n2", "n3"]
         assert await next_message(ws, 1.0) is None
+
+
+async def test_a_message_committed_after_a_later_one_was_replayed_is_still_delivered(
+    server: Server, backend: Backend
+) -> None:
+    """Ids are handed out before commit: on PostgreSQL a message can commit (and be
+    published) after one with a higher id was already replayed. The replay skips only the
+    ids it sent, not every id below the last one (which dropped such a message)."""
+    alice, _ = register(server, "alice")
+    bob, bob_id = register(server, "bob")
+    chat = direct_chat(server, alice, bob_id)
+    first = pk_from_global_id(send(server, alice, chat, "first"), "Message")
+    history = "query($c: ID!) { messages(chatId: $c, first: 1) { edges { cursor } } }"
+    cursor = server.graphql(history, {"c": chat}, bob)["messages"]["edges"][0]["cursor"]
+    later = first + 1000  # committed before the subscription, with an id above the next one
+    table = models.Message.__table__
+    copied = [column for column in table.columns if column.name not in ("id", "content")]
+    engine = create_engine(backend.database_url)
+    try:
+        async with engine.begin() as connection:
+            copy = select(literal(later), literal("replayed"), *copied).where(table.c.id == first)
+            await connection.execute(
+                insert(table).from_select(["id", "content", *(c.name for c in copied)], copy)
+            )
+        async with socket(server, bob) as ws:
+            variables = {"chat": chat, "after": cursor}
+            payload = {"query": REPLAY, "variables": variables}
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+            assert (await next_event(ws, "chatEvents"))["message"]["content"] == "replayed"
+            # Out of the way, so that SQLite too hands the next message a lower id.
+            async with engine.begin() as connection:
+                await connection.execute(delete(table).where(table.c.id == later))
+            late = await asyncio.to_thread(send, server, alice, chat, "committed late")
+            assert pk_from_global_id(late, "Message") < later
+            assert (await next_event(ws, "chatEvents"))["message"]["content"] == "committed late"
+    finally:
+        await engine.dispose()
 
 
 async def test_a_bad_after_cursor_is_bad_input(server: Server) -> None:

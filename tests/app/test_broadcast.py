@@ -13,7 +13,7 @@ from broadcaster import Broadcast
 from broadcaster._backends.memory import MemoryBackend
 from broadcaster._backends.redis import RedisBackend as StockRedisBackend
 
-from app.broadcast import FanOut, RedisBackend, SubscriberOverflow
+from app.broadcast import FanOut, RedisBackend, SubscriberOverflow, SubscriptionInterrupted
 from tests.backends import REDIS_URL
 from tests.redis_server import RedisServer, own_redis_server
 
@@ -76,8 +76,8 @@ async def test_a_subscriber_that_stops_reading_is_cut_off_without_slowing_others
     overflows: list[str] = []
     async with (
         connected(fan_out),
-        fan_out.subscribe("room", on_overflow=lambda: overflows.append("stalled")) as stalled,
-        fan_out.subscribe("room", on_overflow=lambda: overflows.append("reader")) as reader,
+        fan_out.subscribe("room", on_cut_off=lambda _: overflows.append("stalled")) as stalled,
+        fan_out.subscribe("room", on_cut_off=lambda _: overflows.append("reader")) as reader,
     ):
         received = []
         for number in range(25):
@@ -189,6 +189,20 @@ async def test_a_batch_published_together_is_heard_in_order_over_redis(redis_url
         assert [await receive(events) for _ in range(30)] == [str(n) for n in range(30)]
 
 
+async def test_a_batch_published_again_under_the_same_key_is_heard_once(redis_url: str) -> None:
+    """A publish that timed out may have reached Redis all the same (it was only slow to
+    answer, or our loop to read): its retry must not repeat it to every subscriber."""
+    fan_out = FanOut(redis_url)
+    channel = f"retried-{time.monotonic_ns()}"
+    key = f"test:published:{time.monotonic_ns()}"
+    async with connected(fan_out), fan_out.subscribe(channel) as events:
+        await fan_out.publish_all([(channel, "a"), (channel, "b")], once_key=key)
+        await fan_out.publish_all([(channel, "a"), (channel, "b")], once_key=key)  # the retry
+        await fan_out.publish_all([(channel, "c")], once_key=f"{key}-next")
+        assert [await receive(events) for _ in range(3)] == ["a", "b", "c"]
+        assert await receive(events, 0.5) is None
+
+
 async def subscribe_then_publish_loses_nothing(broadcast: Broadcast, redis_url: str) -> int:
     """How many of 30 fresh subscriptions miss a message published right after subscribing."""
     from redis import asyncio as redis
@@ -252,8 +266,26 @@ async def delivered_after_restart(broadcast: Broadcast, server: RedisServer) -> 
             await publisher.aclose()
 
 
-async def test_subscriptions_resume_when_redis_comes_back(own_redis: RedisServer) -> None:
-    assert await delivered_after_restart(FanOut(own_redis.url), own_redis)
+async def test_subscribers_are_cut_off_when_redis_comes_back_and_new_ones_hear_again(
+    own_redis: RedisServer,
+) -> None:
+    """What was published while the subscriber connection was down never reaches us: every
+    subscriber then is cut off, to resume with `after`, rather than go on with a gap."""
+    fan_out = FanOut(own_redis.url)
+    causes: list[str] = []
+    async with connected(fan_out):
+        async with fan_out.subscribe("room", on_cut_off=lambda c: causes.append(str(c))) as old:
+            await fan_out.publish("room", "before")
+            assert await receive(old) == "before"
+            own_redis.stop()
+            await asyncio.sleep(0.5)
+            own_redis.start()
+            with pytest.raises(SubscriptionInterrupted):
+                await asyncio.wait_for(old.get(), 10)
+            assert causes == ["Live updates were interrupted"]
+        async with fan_out.subscribe("room") as new:
+            await fan_out.publish("room", "after")
+            assert await receive(new) == "after"
 
 
 async def test_stock_redis_backend_never_reconnects(own_redis: RedisServer) -> None:

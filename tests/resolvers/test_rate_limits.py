@@ -7,7 +7,7 @@ import pytest
 from limits import parse
 from redis import Redis as SyncRedis
 
-from app.redis_client import POOL_SIZE
+from app.redis_client import DEFAULT_POOL_SIZE
 from resolvers.errors import RateLimited
 from resolvers.rate_limits import RateLimiter
 from tests.backends import REDIS_URL
@@ -99,4 +99,4 @@ async def test_a_burst_of_hits_shares_a_few_redis_connections() -> None:
             connected = int(clients.info("clients")["connected_clients"]) - 1  # (this one)
         finally:
             clients.close()
-    assert 1 <= connected <= POOL_SIZE
+    assert 1 <= connected <= DEFAULT_POOL_SIZE

@@ -1,0 +1,124 @@
+"""Publishing after commit: a publish that fails is retried in the background, in order."""
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from broadcaster._backends.memory import MemoryBackend
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from app.broadcast import FanOut, Subscription
+from app.events import Events
+from resolvers.outbox import Announcement, chat_topic
+
+WAIT = 10.0  # seconds for the background retry to get through (it needs far less)
+
+
+class FlakyBackend(MemoryBackend):
+    """The in-memory backend, refusing every publish while `down`."""
+
+    def __init__(self) -> None:
+        super().__init__("memory://")
+        self.down = False
+        self.refused = 0
+        self.refused_thrice = asyncio.Event()
+
+    async def publish(self, channel: str, message: Any) -> None:
+        if self.down:
+            self.refused += 1
+            if self.refused == 3:
+                self.refused_thrice.set()
+            raise RedisConnectionError("Connection refused")
+        await super().publish(channel, message)
+
+
+def created(chat_id: int, message_id: int) -> Announcement:
+    return Announcement(chat_topic(chat_id), "MessageCreated", {"messageId": message_id})
+
+
+async def received_ids(events: Subscription, count: int) -> list[int]:
+    ids: list[int] = []
+    async with asyncio.timeout(WAIT):
+        while len(ids) < count:
+            ids.append(json.loads((await events.get()).message)["messageId"])
+    return ids
+
+
+async def test_events_published_while_redis_refuses_arrive_in_order_once_it_is_back() -> None:
+    backend = FlakyBackend()
+    fan_out = FanOut("memory://", backend=backend)
+    events = Events(fan_out, "test")
+    await fan_out.connect()
+    try:
+        async with fan_out.subscribe(events.channel(chat_topic(1))) as subscription:
+            backend.down = True
+            await events.publish_all([created(1, 1), created(1, 2)])
+            await events.publish(chat_topic(1), "MessageCreated", messageId=3)
+            await events.publish_all([created(1, 4)])
+            # Once one batch failed, later ones queue behind it rather than overtake it.
+            async with asyncio.timeout(WAIT):  # the first attempt and two retries
+                await backend.refused_thrice.wait()
+            backend.down = False
+            assert await received_ids(subscription, 4) == [1, 2, 3, 4]
+            await events.publish_all([created(1, 5)])  # straight through again
+            assert await received_ids(subscription, 1) == [5]
+    finally:
+        await events.stop()
+        await fan_out.disconnect()
+
+
+class ErrorLogged(logging.Handler):
+    """Keeps the ERROR records it is handed, and says when the first came."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+        self.event = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        self.event.set()
+
+
+async def test_events_redis_never_takes_are_logged_as_lost_after_the_retry_window() -> None:
+    backend = FlakyBackend()
+    fan_out = FanOut("memory://", backend=backend)
+    events = Events(fan_out, "test", retry_for=0.5)
+    await fan_out.connect()
+    backend.down = True
+    try:
+        logged = ErrorLogged()
+        logging.getLogger("app.events").addHandler(logged)
+        try:
+            await events.publish(chat_topic(7), "MessageCreated", messageId=70, content="secret")
+            async with asyncio.timeout(WAIT):
+                await logged.event.wait()
+        finally:
+            logging.getLogger("app.events").removeHandler(logged)
+    finally:
+        await events.stop()
+        await fan_out.disconnect()
+    [record] = logged.records
+    assert record.levelno == logging.ERROR
+    assert "MessageCreated" in record.getMessage() and "chat:7" in record.getMessage()
+    assert "secret" not in record.getMessage()
+
+
+async def test_events_still_waiting_at_shutdown_are_logged_as_lost() -> None:
+    backend = FlakyBackend()
+    fan_out = FanOut("memory://", backend=backend)
+    events = Events(fan_out, "test")
+    await fan_out.connect()
+    backend.down = True
+    logged = ErrorLogged()
+    logging.getLogger("app.events").addHandler(logged)
+    try:
+        await events.publish_all([created(3, 30), created(3, 31)])
+        await events.stop()
+    finally:
+        logging.getLogger("app.events").removeHandler(logged)
+        await fan_out.disconnect()
+    [record] = logged.records
+    assert "MessageCreated on chat:3, MessageCreated on chat:3" in record.getMessage()
+    assert "shutdown" in record.getMessage()
