@@ -78,7 +78,7 @@ async def history(
     more = len(messages) > size
     # One message more than the page was asked for, to tell whether there are more: the
     # newest when walking forward, the oldest when walking backward.
-    messages = messages[:size] if forward else messages[len(messages) - size :]
+    messages = messages[:size] if forward else messages[max(len(messages) - size, 0) :]
     kept = {message.id: attachments[message.id] for message in messages}
     # A cursor always names a message, so there is something on its other side.
     if forward:
