@@ -10,9 +10,11 @@ and fix all four.
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager
+from functools import cached_property
 from typing import Any, TypeVar
 
 from broadcaster import Broadcast, Event
@@ -76,6 +78,12 @@ class Published(Event):
     def __init__(self, channel: str, message: Any) -> None:
         super().__init__(channel, message)
         self.shared: dict[Hashable, asyncio.Future[Any]] = {}
+
+    @cached_property
+    def payload(self) -> dict[str, Any]:
+        """The published event (app.events), decoded once for all its subscribers: read only."""
+        decoded: dict[str, Any] = json.loads(self.message)
+        return decoded
 
     async def once(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> T:
         """`work`'s result, started by the first caller for this event and key.

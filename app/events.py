@@ -130,8 +130,3 @@ def _named(announcements: Sequence[Announcement]) -> str:
     named = ", ".join(f"{each.kind} on {each.topic}" for each in announcements[:LOG_AT_MOST])
     more = len(announcements) - LOG_AT_MOST
     return named + (f" and {more} more" if more > 0 else "")
-
-
-def decode(message: str) -> dict[str, Any]:
-    payload: dict[str, Any] = json.loads(message)
-    return payload

@@ -1,11 +1,9 @@
 """The Strawberry ASGI app: one database session and one context per HTTP request."""
 
 import asyncio
-import json
 from datetime import timedelta
 from typing import cast
 
-import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +20,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from app import request_parsing
 from app.auth import authenticate, token_from_credential
 from app.context import Context, Unit
+from app.frames import json_bytes
 from app.presence_tracker import SocketPresence
 from app.services import Services
 from app.socket_protocols import LegacyWSHandler, TransportWSHandler
@@ -184,15 +183,6 @@ class GraphQLApp(GraphQL[Context, None]):
             context.request.state.presence = presence  # released when __call__ ends
             await self.services.presence.socket_opened(presence, user_id)
         return cast(UnsetType, UNSET)
-
-
-def json_bytes(data: object) -> bytes:
-    """UTF-8 JSON by orjson; the standard library for what orjson refuses (integers past
-    64 bits, unpaired surrogates), which it encodes with escapes."""
-    try:
-        return orjson.dumps(data)
-    except orjson.JSONEncodeError:
-        return json.dumps(data, separators=(",", ":")).encode()
 
 
 def _close_when_expired(socket: Socket, delay: float) -> None:

@@ -6,7 +6,6 @@ from typing import Any
 import strawberry
 
 from app.broadcast import Published
-from app.events import decode
 from graphql_schema.events import Source, shared_user
 from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
@@ -73,7 +72,7 @@ class PresenceSubscription:
         if space_id is None:
             async with ctx.listen(user_topic(user.id)) as events:
                 async for event in events:
-                    payload = decode(event.message)
+                    payload = event.payload
                     if payload["kind"] != "PresenceChanged":
                         continue  # the user topic carries other kinds too
                     yield await render_presence_changed(info, event, payload)
@@ -85,7 +84,7 @@ class PresenceSubscription:
         with ctx.per_event.watching_space(pk, user.id):
             async with ctx.listen(presence_topic(pk), space_topic(pk)) as events:
                 async for event in events:
-                    payload = decode(event.message)
+                    payload = event.payload
                     if not await ctx.per_event.is_member(event, pk, user.id):
                         return
                     if payload["kind"] == "PresenceChanged":

@@ -14,7 +14,6 @@ import strawberry
 from sqlalchemy import select
 
 from app.broadcast import Published
-from app.events import decode
 from db import models
 from graphql_schema.events import (
     MembershipChanged,
@@ -155,7 +154,7 @@ class EventSubscription:
                         replayed.add(message.row.id)
                         yield MessageCreated(message=message)
                 async for event in events:
-                    payload = decode(event.message)
+                    payload = event.payload
                     if _not_news(payload, user.id, replayed):
                         continue
                     if not await ctx.per_event.may_read(event, pk, user.id):
@@ -175,7 +174,7 @@ class EventSubscription:
         user = ctx.require_user()
         async with ctx.listen(user_topic(user.id)) as events:
             async for event in events:
-                payload = decode(event.message)
+                payload = event.payload
                 rendered = await _render_user_event(info, event, payload, user)
                 if rendered is not None:
                     yield rendered

@@ -5,6 +5,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import event as orm_events
+from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 
 from app.broadcast import Published
@@ -97,6 +99,26 @@ async def test_one_event_checks_every_watcher_in_a_constant_number_of_statements
     assert answers.pop("outsider") is False
     assert set(answers.values()) == {True} and len(answers) == members + 1
     assert statements <= most
+
+
+@pytest.mark.parametrize("scope", ["chat", "space"])
+async def test_the_check_of_every_watcher_loads_no_row_as_an_object(
+    client: GraphQLClient, app: Starlette, sql_statements: StatementCounter, scope: str
+) -> None:
+    """Columns only: thousands of watchers must not become thousands of ORM objects."""
+    room = await lounge(client, app, 3)
+    loaded: list[str] = []
+
+    def record(session: Session, instance: object) -> None:
+        loaded.append(type(instance).__name__)
+
+    orm_events.listen(Session, "loaded_as_persistent", record)
+    try:
+        answers, _ = await checked_by_all(per_event(app), room, sql_statements, scope)
+    finally:
+        orm_events.remove(Session, "loaded_as_persistent", record)
+    assert answers.pop("outsider") is False and set(answers.values()) == {True}
+    assert loaded == []
 
 
 @pytest.mark.parametrize("scope", ["chat", "space"])

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from app.body_limit import JSON_BODY_LIMIT
-from app.graphql_app import json_bytes
+from app.frames import json_bytes
 from app.main import create_app
 from app.services import Services
 from graphql_schema.schema import MAX_DEPTH
