@@ -87,6 +87,9 @@ class Published(Event):
         if future is None:
             future = self.shared[key] = asyncio.ensure_future(work())
             future.add_done_callback(_retrieve)
+        elif future.done():  # most subscribers come after the first one's work is done
+            done: T = future.result()
+            return done
         result: T = await asyncio.shield(future)
         return result
 
@@ -165,11 +168,15 @@ class FanOut(Broadcast):
             await asyncio.wait_for(connected.wait(), wait)
         return connected.is_set()
 
-    async def publish_all(self, messages: Sequence[tuple[str, str]]) -> None:
+    async def publish_all(self, messages: Sequence[tuple[str, str]], once_key: str = "") -> None:
         """Publish each (channel, message), in order: over Redis in one round trip, so that
-        a Redis that does not answer holds the caller for one timeout, not one per event."""
+        a Redis that does not answer holds the caller for one timeout, not one per event.
+
+        Over Redis, a second call with the same `once_key` within a minute publishes
+        nothing: a retry of a call whose answer was lost (it timed out) may not repeat it.
+        """
         if isinstance(self._backend, RedisBackend):
-            await self._backend.publish_all(messages)
+            await self._backend.publish_all(messages, once_key)
             return
         for channel, message in messages:
             await self._backend.publish(channel, message)
@@ -271,6 +278,15 @@ def _cut_off(queue: Backlog, cause: SubscriberCutOff) -> None:
             logger.exception("broadcast: cut-off callback failed")
 
 
+# KEYS: the once key; ARGV: its lifetime (s), then channel, message, channel, message, ...
+# Publishes them all unless the key was set already (by an earlier attempt that got through).
+_PUBLISH_ONCE = """
+if not redis.call('SET', KEYS[1], 1, 'NX', 'EX', tonumber(ARGV[1])) then return 0 end
+for i = 2, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
+return 1
+"""
+ONCE_SECONDS = 60  # longer than anyone retries (app.events: 30 s)
+
 # Handed on by RedisBackend.next_published when its connection is back after a loss.
 INTERRUPTED = Event(channel="", message="")
 
@@ -341,11 +357,15 @@ class RedisBackend(BroadcastBackend):
     async def publish(self, channel: str, message: Any) -> None:
         await self._client.publish(channel, message)
 
-    async def publish_all(self, messages: Sequence[tuple[str, str]]) -> None:
-        pipeline = self._client.pipeline(transaction=False)  # one connection: kept in order
-        for channel, message in messages:
-            pipeline.publish(channel, message)
-        await pipeline.execute()
+    async def publish_all(self, messages: Sequence[tuple[str, str]], once_key: str = "") -> None:
+        if not once_key:
+            pipeline = self._client.pipeline(transaction=False)  # one connection: in order
+            for channel, message in messages:
+                pipeline.publish(channel, message)
+            await pipeline.execute()
+            return
+        flat = [part for pair in messages for part in pair]
+        await self._client.eval(_PUBLISH_ONCE, 1, once_key, ONCE_SECONDS, *flat)
 
     async def next_published(self) -> Event:
         return await self._published.get()

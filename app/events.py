@@ -7,7 +7,8 @@ Publishing never fails the operation (its change is committed already). A batch 
 not take is retried in the background, and whatever is published after it waits behind it,
 so events keep their order; one still not taken after RETRY_FOR_SECONDS is logged as lost
 (an ERROR naming each event's kind and topic). A publish that timed out may have reached a
-Redis that was only slow, so after a freeze an event can arrive twice.
+Redis that was only slow to answer (or this process slow to read the answer, under load):
+each batch has a key of its own, and Redis publishes a batch once whatever the attempts.
 """
 
 import asyncio
@@ -15,6 +16,7 @@ import contextlib
 import json
 import logging
 import time
+import uuid
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,6 +38,7 @@ RETRY_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0)  # then every 2 s
 class _Batch:
     announcements: Sequence[Announcement]
     messages: list[tuple[str, str]]
+    once_key: str  # the same for every attempt: Redis publishes the batch at most once
     queued_at: float = field(default_factory=time.monotonic)
 
 
@@ -66,12 +69,12 @@ class Events:
             (self.channel(each.topic), json.dumps({"kind": each.kind, **each.payload}))
             for each in announcements
         ]
-        batch = _Batch(announcements, messages)
+        batch = _Batch(announcements, messages, f"{self.namespace}:published:{uuid.uuid4().hex}")
         if self._backlog:  # earlier events wait to be retried: these go after them
             self._backlog.append(batch)
             return
         try:
-            await self.fan_out.publish_all(messages)
+            await self.fan_out.publish_all(messages, batch.once_key)
         except Exception:
             logger.warning(
                 "could not publish %s; retrying in the background",
@@ -113,7 +116,7 @@ class Events:
                 )
                 continue
             try:
-                await self.fan_out.publish_all(batch.messages)
+                await self.fan_out.publish_all(batch.messages, batch.once_key)
             except Exception:
                 failures += 1
                 continue

@@ -12,6 +12,8 @@ unreachable it logs a warning and reports nobody online and no transition, so qu
 mutations keep working.
 """
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Collection
@@ -188,9 +190,10 @@ return online
 class RedisPresenceStore:
     """Shared by every process using the same Redis and namespace.
 
-    Each operation is one EVAL, one round trip: Redis keeps the compiled script by its
-    hash anyway, and EVALSHA costs three round trips (NOSCRIPT, SCRIPT LOAD, EVALSHA) for
-    every call made before a new or restarted Redis has the script, as a whole burst is.
+    Each operation is one EVAL: Redis keeps the compiled script by its hash anyway, and
+    EVALSHA costs three round trips (NOSCRIPT, SCRIPT LOAD, EVALSHA) for every call made
+    before a new or restarted Redis has the script, as a whole burst is. Operations called
+    while others are on their way go together in the next pipeline (see `_Pipelined`).
     """
 
     def __init__(
@@ -205,6 +208,7 @@ class RedisPresenceStore:
         """`commands`: the process's shared client (its owner closes it); None: one of its own."""
         self._owns_client = commands is None
         self._client = redis_client.client(url, timeout) if commands is None else commands
+        self._calls = _Pipelined(self._client)
         self._ttl_ms = max(1, round(ttl_seconds * 1000))
         self._online_key = f"{namespace}:presence:online"
         self._user_prefix = f"{namespace}:presence:user:"
@@ -250,14 +254,63 @@ class RedisPresenceStore:
         return {int(user_id) for user_id in found}
 
     async def close(self) -> None:
+        await self._calls.close()
         if self._owns_client:
             await self._client.aclose()
 
     async def _eval(self, script: str, keys: list[str], args: list[str | int]) -> Any:
-        return await self._client.eval(script, len(keys), *keys, *args)
+        return await self._calls.eval(script, [*keys, *args], len(keys))
 
     def _user_key(self, user_id: int) -> str:
         return f"{self._user_prefix}{user_id}"
+
+
+class _Pipelined:
+    """Script calls sent one pipeline at a time: whatever is called while one is on its way
+    goes in the next. A thousand sockets connecting together then take one connection and
+    a few round trips, not the whole pool that publishing and rate limits share (whose
+    calls would wait, and past its 2 s fail).
+    """
+
+    def __init__(self, client: Redis) -> None:
+        self._client = client
+        self._pending: list[tuple[str, list[str | int], int, asyncio.Future[Any]]] = []
+        self._sending: asyncio.Task[None] | None = None
+
+    async def eval(self, script: str, arguments: list[str | int], key_count: int) -> Any:
+        """EVAL `script` with `arguments`, the first `key_count` of them keys."""
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((script, arguments, key_count, answer))
+        if self._sending is None or self._sending.done():
+            self._sending = asyncio.create_task(self._send(), name="presence-pipeline")
+        return await answer
+
+    async def close(self) -> None:
+        if self._sending is not None:
+            self._sending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sending
+        for *_, answer in self._pending:
+            answer.cancel()
+        self._pending = []
+
+    async def _send(self) -> None:
+        while self._pending:
+            calls, self._pending = self._pending, []
+            pipeline = self._client.pipeline(transaction=False)
+            for script, arguments, key_count, _ in calls:
+                pipeline.eval(script, key_count, *arguments)
+            try:
+                results = await pipeline.execute(raise_on_error=False)
+            except Exception as exc:  # each caller says what failed for it
+                results = [exc] * len(calls)
+            for (*_, answer), result in zip(calls, results, strict=True):
+                if answer.done():  # its caller went away
+                    continue
+                if isinstance(result, Exception):
+                    answer.set_exception(result)
+                else:
+                    answer.set_result(result)
 
 
 def create_store(

@@ -19,6 +19,7 @@ import time
 import httpx
 import websockets
 
+from bench.procfs import cpu_seconds
 from bench.server import account, graphql, rss_mib, running_server
 
 SUBSCRIBE = """subscription($chat: ID!) {
@@ -56,7 +57,7 @@ async def subscriber(
             received += 1
 
 
-async def run(port: int, subscribers: int, messages: int) -> dict[str, float]:
+async def run(port: int, pid: int, subscribers: int, messages: int) -> dict[str, float]:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
         owner = await account(http, "owner")
         space = await graphql(
@@ -83,11 +84,13 @@ async def run(port: int, subscribers: int, messages: int) -> dict[str, float]:
         await asyncio.gather(*(r.wait() for r in readies))
         await asyncio.sleep(1.0)  # let every subscription reach the broadcast
         sent_at: dict[str, float] = {}
+        cpu_before = cpu_seconds(pid)
         for number in range(messages):
             content = f"m{number}"
             sent_at[content] = time.perf_counter()
             await graphql(http, SEND, {"c": chat, "t": content}, owner)
         await asyncio.wait_for(asyncio.gather(*tasks), 120)
+        cpu = cpu_seconds(pid) - cpu_before
     latencies = sorted(
         (arrival - sent_at[content]) * 1000
         for content, times in arrivals.items()
@@ -100,6 +103,8 @@ async def run(port: int, subscribers: int, messages: int) -> dict[str, float]:
         "p95_ms": quantiles[94],
         "p99_ms": quantiles[98],
         "max_ms": latencies[-1],
+        # Sending the messages included: the server's (all its processes') CPU for the burst.
+        "server_cpu_ms_per_delivery": cpu * 1000 / len(latencies),
     }
 
 
@@ -111,7 +116,7 @@ def main() -> None:
     # Measures delivery, not the per-user send limit.
     with running_server({"MESSAGE_RATE_LIMIT": "1000/second"}) as server:
         before = rss_mib(server.pid)
-        result = asyncio.run(run(server.port, args.subscribers, args.messages))
+        result = asyncio.run(run(server.port, server.pid, args.subscribers, args.messages))
         result["rss_before_mib"] = before
         result["rss_after_mib"] = rss_mib(server.pid)
     expected = args.subscribers * args.messages

@@ -53,32 +53,35 @@ TIMEOUT = 10.0
 async def prepare(url: str) -> tuple[str, list[str]]:
     """A public channel with 50 messages with everything, and its two members' tokens."""
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-        tokens = [await account(http, tag, number) for number, tag in enumerate(("ann", "bob"))]
-        create = (
-            'mutation { createSpace(input: {name: "B", isPublic: true}) { id channels { id } } }'
+        return await seed(http)
+
+
+async def seed(http: httpx.AsyncClient) -> tuple[str, list[str]]:
+    """`prepare` through `http`."""
+    tokens = [await account(http, tag, number) for number, tag in enumerate(("ann", "bob"))]
+    create = 'mutation { createSpace(input: {name: "B", isPublic: true}) { id channels { id } } }'
+    created = (await graphql(http, create, {}, tokens[0]))["createSpace"]
+    chat = created["channels"][0]["id"]
+    join = "mutation($s: ID!) { joinSpace(spaceId: $s) { id } }"
+    await graphql(http, join, {"s": created["id"]}, tokens[1])
+    previous = None
+    for number in range(50):
+        token = tokens[number % 2]
+        variables = {"c": chat, "t": f"message {number} for @bob", "r": previous, "f": [None]}
+        operations = json.dumps({"query": SEND, "variables": variables})
+        files_map = json.dumps({"0": ["variables.f.0"]})
+        response = await http.post(
+            "/graphql",
+            data={"operations": operations, "map": files_map},
+            files={"0": ("notes.txt", b"notes " * 20, "text/plain")},
+            headers={"Authorization": f"Bearer {token}"},
         )
-        created = (await graphql(http, create, {}, tokens[0]))["createSpace"]
-        chat = created["channels"][0]["id"]
-        join = "mutation($s: ID!) { joinSpace(spaceId: $s) { id } }"
-        await graphql(http, join, {"s": created["id"]}, tokens[1])
-        previous = None
-        for number in range(50):
-            token = tokens[number % 2]
-            variables = {"c": chat, "t": f"message {number} for @bob", "r": previous, "f": [None]}
-            operations = json.dumps({"query": SEND, "variables": variables})
-            files_map = json.dumps({"0": ["variables.f.0"]})
-            response = await http.post(
-                "/graphql",
-                data={"operations": operations, "map": files_map},
-                files={"0": ("notes.txt", b"notes " * 20, "text/plain")},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            body = response.json()
-            if body.get("errors"):
-                raise RuntimeError(body["errors"])
-            previous = body["data"]["sendMessage"]["id"]
-            for who, emoji in ((tokens[0], "👍"), (tokens[1], "🎉")):
-                await graphql(http, REACT, {"m": previous, "e": emoji}, who)
+        body = response.json()
+        if body.get("errors"):
+            raise RuntimeError(body["errors"])
+        previous = body["data"]["sendMessage"]["id"]
+        for who, emoji in ((tokens[0], "👍"), (tokens[1], "🎉")):
+            await graphql(http, REACT, {"m": previous, "e": emoji}, who)
     return chat, tokens
 
 
@@ -180,7 +183,8 @@ def main() -> None:
         "MESSAGE_RATE_LIMIT": "1000/second",
         "REACTION_RATE_LIMIT": "1000/second",
     }
-    with running_server(production) as server:
+    # One process, so that its CPU is the server's (PostgreSQL + Redis would get one a core).
+    with running_server(production, "--workers", "1") as server:
         if len(os.sched_getaffinity(0)) > 1:
             os.sched_setaffinity(server.pid, {SERVER_CORE})
         chat, tokens = asyncio.run(prepare(server.http_url))

@@ -18,7 +18,7 @@ from graphql_schema.selection import fields_at
 from graphql_schema.users import User, user_from_row
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from loaders import messages as loaded_reactions
-from loaders.messages import REACTION_SAMPLE
+from loaders.messages import REACTION_SAMPLE, reactions_and_mentions
 from resolvers import attachments, history, messages, reactions
 from resolvers.pagination import encode_cursor
 from resolvers.uploads import UploadFile
@@ -178,23 +178,32 @@ async def message_page(
         ctx.loaders.users.prime(author.id, author)
     for reply in page.replies:
         ctx.loaders.messages.prime(reply.id, reply)
+    for message_id, files in page.attachments.items():
+        ctx.loaders.attachments.prime(message_id, files)
     await _load_for_page(info, [row.id for row in page.messages])
     pairs = [(Message.from_row(row), encode_cursor(row.id)) for row in page.messages]
     return MessageConnection.build(pairs, has_next=page.has_next, has_previous=page.has_previous)
 
 
 async def _load_for_page(info: Info, message_ids: list[int]) -> None:
-    """Fill the loaders of what the query selects on the page's messages, one statement
-    each, before their fields are resolved (so that those need no coroutine)."""
+    """Fill the loaders of what the query selects on the page's messages and the page's
+    own statement did not bring (reactions and mentions, in one statement if both), before
+    their fields are resolved, so that those need no coroutine."""
     loaders = info.context.loaders
     selected = fields_at(info.selected_fields, info.field_name, "edges", "node")
-    for name, loader in (
-        ("reactions", loaders.reactions),
-        ("attachments", loaders.attachments),
-        ("mentions", loaders.mentions),
-    ):
-        if name in selected and message_ids:
-            await loader.load_many(message_ids)
+    if not message_ids or not selected & {"reactions", "mentions"}:
+        return
+    if "mentions" not in selected:
+        await loaders.reactions.load_many(message_ids)
+    elif "reactions" not in selected:
+        await loaders.mentions.load_many(message_ids)
+    else:
+        groups, mentioned = await reactions_and_mentions(
+            info.context.session, loaders.users, loaders.viewer_id, message_ids
+        )
+        for message_id in message_ids:
+            loaders.reactions.prime(message_id, groups[message_id])
+            loaders.mentions.prime(message_id, mentioned[message_id])
 
 
 @strawberry.input

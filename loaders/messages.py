@@ -5,12 +5,14 @@ users loader, so resolving them costs nothing more.
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiodataloader import DataLoader
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.models import Attachment, Mention, Message, Reaction, ReadMarker, User
 from loaders.users import UserLoader
@@ -103,40 +105,100 @@ class ReactionsLoader(DataLoader[int, list[ReactionGroup]]):
         self.session, self.users, self.viewer_id = session, users, viewer_id
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[list[ReactionGroup]]:
-        group = (Reaction.message_id, Reaction.emoji)
-        ranked = select(
+        sampled = _sampled_reactions(keys, self.viewer_id).subquery()
+        user = aliased(User, sampled)
+        rows = await self.session.execute(
+            select(
+                sampled.c.message_id, sampled.c.emoji, sampled.c.count, sampled.c.rank, user
+            ).order_by(*_reaction_order(sampled))
+        )
+        groups = _grouped(rows, self.users, self.viewer_id)
+        return [list(groups[key].values()) for key in keys]
+
+
+async def reactions_and_mentions(
+    session: AsyncSession, users: UserLoader, viewer_id: int | None, keys: Sequence[int]
+) -> tuple[dict[int, list[ReactionGroup]], dict[int, list[User]]]:
+    """What ReactionsLoader and MentionsLoader give for `keys`, in one statement (a history
+    page asks for both): the mention rows are those without an emoji."""
+    mentioned = (
+        select(
+            Mention.message_id,
+            null().label("emoji"),
+            null().label("count"),
+            null().label("rank"),
+            null().label("first_at"),
+            Mention.user_id,
+            *User.__table__.c,
+        )
+        .join(User, User.id == Mention.user_id)
+        .where(Mention.message_id.in_(keys))
+    )
+    both = union_all(_sampled_reactions(keys, viewer_id), mentioned).subquery()
+    user = aliased(User, both)
+    rows = (
+        await session.execute(
+            select(both.c.message_id, both.c.emoji, both.c.count, both.c.rank, user).order_by(
+                *_reaction_order(both), user.tag
+            )
+        )
+    ).all()
+    mentions: dict[int, list[User]] = defaultdict(list)
+    for message_id, emoji, _, _, row in rows:
+        if emoji is None:
+            mentions[message_id].append(row)
+            users.prime(row.id, row)
+    groups = _grouped((row for row in rows if row[1] is not None), users, viewer_id)
+    return (
+        {key: list(groups[key].values()) for key in keys},
+        {key: mentions[key] for key in keys},
+    )
+
+
+def _sampled_reactions(keys: Sequence[int], viewer_id: int | None) -> Select[Any]:
+    """Per reaction shown: its message, emoji, the group's size, the reaction's rank in it,
+    the group's first use and the user with all their columns; the first REACTION_SAMPLE of
+    each group, and the viewer's own."""
+    group = (Reaction.message_id, Reaction.emoji)
+    ranked = (
+        select(
             Reaction.message_id,
             Reaction.emoji,
-            Reaction.user_id,
             func.count().over(partition_by=group).label("count"),
             func.row_number()
             .over(partition_by=group, order_by=(Reaction.created_at, Reaction.user_id))
             .label("rank"),
             func.min(Reaction.created_at).over(partition_by=group).label("first_at"),
-        ).where(Reaction.message_id.in_(keys))
-        ranked_sq = ranked.subquery()
-        rows = await self.session.execute(
-            select(ranked_sq, User)
-            .join(User, User.id == ranked_sq.c.user_id)
-            .where(
-                or_(
-                    ranked_sq.c.rank <= REACTION_SAMPLE,
-                    ranked_sq.c.user_id == (self.viewer_id or 0),
-                )
-            )
-            .order_by(
-                ranked_sq.c.message_id, ranked_sq.c.first_at, ranked_sq.c.emoji, ranked_sq.c.rank
-            )
+            Reaction.user_id,
         )
-        groups: dict[int, dict[str, ReactionGroup]] = defaultdict(dict)
-        for message_id, emoji, user_id, count, rank, _, user in rows:
-            known = groups[message_id].get(emoji) or ReactionGroup(emoji, count, False, [])
-            sample = [*known.users, user] if rank <= REACTION_SAMPLE else known.users
-            groups[message_id][emoji] = ReactionGroup(
-                emoji, count, known.reacted_by_me or user_id == self.viewer_id, sample
-            )
-            self.users.prime(user.id, user)
-        return [list(groups[key].values()) for key in keys]
+        .where(Reaction.message_id.in_(keys))
+        .subquery()
+    )
+    return (
+        select(ranked, *User.__table__.c)
+        .join(User, User.id == ranked.c.user_id)
+        .where(or_(ranked.c.rank <= REACTION_SAMPLE, ranked.c.user_id == (viewer_id or 0)))
+    )
+
+
+def _reaction_order(rows: Any) -> tuple[Any, ...]:
+    return rows.c.message_id, rows.c.first_at, rows.c.emoji, rows.c.rank
+
+
+def _grouped(
+    rows: Iterable[Any], users: UserLoader, viewer_id: int | None
+) -> dict[int, dict[str, ReactionGroup]]:
+    """Reaction groups per message from (message id, emoji, count, rank, user) rows in
+    _reaction_order."""
+    groups: dict[int, dict[str, ReactionGroup]] = defaultdict(dict)
+    for message_id, emoji, count, rank, user in rows:
+        known = groups[message_id].get(emoji) or ReactionGroup(emoji, count, False, [])
+        sample = [*known.users, user] if rank <= REACTION_SAMPLE else known.users
+        groups[message_id][emoji] = ReactionGroup(
+            emoji, count, known.reacted_by_me or user.id == viewer_id, sample
+        )
+        users.prime(user.id, user)
+    return groups
 
 
 class LastMessageLoader(DataLoader[int, Message | None]):

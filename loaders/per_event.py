@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.broadcast import Published
 from db.base import Base
-from db.models import Chat, Message, User
+from db.models import Message, User
 from loaders import Loaders
 from loaders.messages import load_with_authors
-from resolvers.chat_access import viewers_among
-from resolvers.permissions import memberships
+from resolvers.chat_access import readers_among
+from resolvers.permissions import granted_among
 
 # Users per statement: PostgreSQL takes at most 32,767 parameters in one, and a busy channel
 # can have more watchers than that in one process.
@@ -52,7 +52,7 @@ class PerEvent:
 
     async def may_read(self, event: Published, chat_id: int, user_id: int) -> bool:
         """Whether `user_id` may read the chat now: one batch for all of its watchers."""
-        return await self._batched(event, ("chat", chat_id), user_id, _readers)
+        return await self._batched(event, ("chat", chat_id), user_id, readers_among)
 
     async def is_member(self, event: Published, space_id: int, user_id: int) -> bool:
         """Whether `user_id` belongs to the space now: one batch for all of its watchers."""
@@ -132,10 +132,5 @@ class PerEvent:
             return await session.get(model, pk)
 
 
-async def _readers(session: AsyncSession, chat_id: int, user_ids: list[int]) -> set[int]:
-    chat = await session.get(Chat, chat_id)
-    return await viewers_among(session, chat, user_ids) if chat else set()
-
-
 async def _members(session: AsyncSession, space_id: int, user_ids: list[int]) -> set[int]:
-    return {user_id for _, user_id in await memberships(session, [space_id], user_ids)}
+    return set(await granted_among(session, space_id, user_ids))

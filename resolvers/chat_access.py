@@ -10,9 +10,18 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Chat, ChatParticipant, Message, Space
+from db.models import Chat, ChatParticipant, Message, Role, Space, SpaceMember
 from resolvers.errors import Forbidden, NotFound
-from resolvers.permissions import Permission, Standing, memberships, standing_from
+from resolvers.permissions import (
+    Permission,
+    Standing,
+    effective_permissions,
+    granted_among,
+    held_roles,
+    memberships,
+    memberships_from,
+    standing_from,
+)
 
 # What taking part in a DIRECT or GROUP chat allows (moderating others' messages is not).
 PARTICIPANT_PERMISSIONS = (
@@ -43,22 +52,39 @@ class ChatAccess:
 
 
 async def chat_access(session: AsyncSession, chat_id: int, user_id: int) -> ChatAccess:
-    """The caller's access to a chat it may read; NOT_FOUND for any other chat."""
-    row = (
+    """The caller's access to a chat it may read; NOT_FOUND for any other chat.
+
+    One statement: the chat, its space, and the caller's part in it (taking part in a
+    DIRECT or GROUP chat; membership and roles held in the space of a channel).
+    """
+    rows = (
         await session.execute(
-            select(Chat, Space)
+            select(
+                Chat, Space, ChatParticipant.user_id, SpaceMember, Role.permissions, Role.position
+            )
             .outerjoin(Space, Space.id == Chat.space_id)
+            .outerjoin(
+                ChatParticipant,
+                (ChatParticipant.chat_id == Chat.id) & (ChatParticipant.user_id == user_id),
+            )
+            .outerjoin(
+                SpaceMember,
+                (SpaceMember.space_id == Chat.space_id) & (SpaceMember.user_id == user_id),
+            )
+            .outerjoin(Role, held_roles())
             .where(Chat.id == chat_id)
         )
-    ).first()
-    if row is None:
+    ).all()
+    if not rows:
         raise NotFound("Chat not found")
-    chat, space = row
+    chat, space, participant = rows[0][:3]
     if space is None:
-        if await session.get(ChatParticipant, (chat.id, user_id)) is None:
+        if participant is None:
             raise NotFound("Chat not found")
         return ChatAccess(chat, user_id, None)
-    found = await memberships(session, [space.id], [user_id])
+    found = memberships_from(
+        (member, bits, position) for *_, member, bits, position in rows if member is not None
+    )
     standing = standing_from(space, user_id, found.get((space.id, user_id)))
     if not standing.has(Permission.VIEW_CHANNELS):
         raise NotFound("Chat not found")
@@ -88,20 +114,50 @@ async def viewers_among(session: AsyncSession, chat: Chat, user_ids: Sequence[in
     if not user_ids:
         return set()
     if chat.space_id is None:
-        rows = await session.scalars(
-            select(ChatParticipant.user_id).where(
-                ChatParticipant.chat_id == chat.id, ChatParticipant.user_id.in_(user_ids)
-            )
-        )
-        return set(rows)
+        return await _participants_among(session, chat.id, user_ids)
     space = await session.get_one(Space, chat.space_id)
-    found = await memberships(session, [space.id], user_ids)
+    return await _channel_readers_among(session, space.id, space.owner_id, user_ids)
+
+
+async def readers_among(session: AsyncSession, chat_id: int, user_ids: Sequence[int]) -> set[int]:
+    """Which of `user_ids` may read the chat now, from columns alone (two statements): the
+    per-event check of all of a chat's watchers in a process."""
+    if not user_ids:
+        return set()
+    found = (
+        await session.execute(
+            select(Chat.space_id, Space.owner_id)
+            .outerjoin(Space, Space.id == Chat.space_id)
+            .where(Chat.id == chat_id)
+        )
+    ).first()
+    if found is None:
+        return set()
+    space_id, owner_id = found
+    if space_id is None:
+        return await _participants_among(session, chat_id, user_ids)
+    return await _channel_readers_among(session, space_id, owner_id, user_ids)
+
+
+async def _participants_among(
+    session: AsyncSession, chat_id: int, user_ids: Sequence[int]
+) -> set[int]:
+    rows = await session.scalars(
+        select(ChatParticipant.user_id).where(
+            ChatParticipant.chat_id == chat_id, ChatParticipant.user_id.in_(user_ids)
+        )
+    )
+    return set(rows)
+
+
+async def _channel_readers_among(
+    session: AsyncSession, space_id: int, owner_id: int, user_ids: Sequence[int]
+) -> set[int]:
+    granted = await granted_among(session, space_id, user_ids)
     return {
         user_id
-        for user_id in user_ids
-        if standing_from(space, user_id, found.get((space.id, user_id))).has(
-            Permission.VIEW_CHANNELS
-        )
+        for user_id, bits in granted.items()
+        if Permission.VIEW_CHANNELS in effective_permissions(bits, is_owner=user_id == owner_id)
     }
 
 

@@ -1,5 +1,6 @@
 """Message history pages (keyset on the message id) and read markers."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select, update
@@ -8,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.base import utcnow
-from db.models import Chat, Message, ReadMarker, User
+from db.models import Attachment, Chat, Message, ReadMarker, User
 from resolvers.chat_access import chat_access
 from resolvers.errors import BadUserInput
 from resolvers.pagination import cursor_fields, decode_cursor
@@ -19,11 +20,13 @@ MAX_PAGE = 100
 
 @dataclass(frozen=True)
 class MessagePage:
-    """Messages oldest first, with what they reply to and both's authors loaded alongside."""
+    """Messages oldest first, with what they reply to, both's authors and the messages'
+    attachments, loaded in one statement."""
 
     messages: list[Message]
     replies: list[Message]  # the messages that those of the page reply to
     authors: list[User]  # of the page's messages and of their replies
+    attachments: dict[int, list[Attachment]]  # by message id, every message of the page
     has_next: bool
     has_previous: bool
 
@@ -48,34 +51,43 @@ async def history(
     cursor = after if forward else before
     bound = message_cursor(cursor, "after" if forward else "before") if cursor else None
 
+    ids = select(Message.id).where(Message.chat_id == chat_id)
+    if bound is not None:
+        ids = ids.where(Message.id > bound if forward else Message.id < bound)
+    page = ids.order_by(Message.id if forward else Message.id.desc()).limit(size + 1).subquery()
     reply, reply_author = aliased(Message), aliased(User)
-    statement = (
-        select(Message, User, reply, reply_author)
+    rows = await session.execute(
+        select(Message, User, reply, reply_author, Attachment)
+        .join(page, page.c.id == Message.id)
         .outerjoin(User, User.id == Message.author_id)
         .outerjoin(reply, reply.id == Message.reply_to_id)
         .outerjoin(reply_author, reply_author.id == reply.author_id)
-        .where(Message.chat_id == chat_id)
+        .outerjoin(Attachment, Attachment.message_id == Message.id)
+        .order_by(Message.id, Attachment.id)
     )
-    if forward:
-        if bound is not None:
-            statement = statement.where(Message.id > bound)
-        statement = statement.order_by(Message.id)
-    else:
-        if bound is not None:
-            statement = statement.where(Message.id < bound)
-        statement = statement.order_by(Message.id.desc())
-    rows = (await session.execute(statement.limit(size + 1))).all()
-    more = len(rows) > size
-    rows = rows[:size] if forward else list(reversed(rows[:size]))
-    messages = [message for message, *_ in rows]
-    replies = [replied for _, _, replied, _ in rows if replied is not None]
-    authors = [user for _, author, _, replied_by in rows for user in (author, replied_by) if user]
+    found: dict[int, Message] = {}  # oldest first
+    replies, authors, attachments = [], [], defaultdict[int, list[Attachment]](list)
+    for message, author, replied, replied_by, attachment in rows:
+        if message.id not in found:
+            found[message.id] = message
+            replies += [replied] if replied else []
+            authors += [user for user in (author, replied_by) if user]
+        if attachment is not None:
+            attachments[message.id].append(attachment)
+    messages = list(found.values())
+    more = len(messages) > size
+    # One message more than the page was asked for, to tell whether there are more: the
+    # newest when walking forward, the oldest when walking backward.
+    messages = messages[:size] if forward else messages[max(len(messages) - size, 0) :]
+    kept = {message.id: attachments[message.id] for message in messages}
     # A cursor always names a message, so there is something on its other side.
     if forward:
         return MessagePage(
-            messages, replies, authors, has_next=more, has_previous=bound is not None
+            messages, replies, authors, kept, has_next=more, has_previous=bound is not None
         )
-    return MessagePage(messages, replies, authors, has_next=bound is not None, has_previous=more)
+    return MessagePage(
+        messages, replies, authors, kept, has_next=bound is not None, has_previous=more
+    )
 
 
 async def mark_read(

@@ -139,6 +139,13 @@ async def test_first_and_last_default_to_50_and_give_at_most_100(
     assert ids(await page(client, dm.bob, dm.chat, last=100)) == sent[2:]
 
 
+async def test_a_page_larger_than_the_chat_gives_all_of_it(client: GraphQLClient, dm: Dm) -> None:
+    sent = await send_many(client, dm.alice, dm.chat, 7)
+    assert ids(whole := await page(client, dm.bob, dm.chat, last=10)) == sent
+    assert flags(whole) == (False, False)
+    assert ids(await page(client, dm.bob, dm.chat, first=10)) == sent
+
+
 @pytest.mark.parametrize(
     ("args", "field"),
     [

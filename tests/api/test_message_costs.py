@@ -114,4 +114,37 @@ async def test_message_page_costs_the_same_for_5_and_50_messages(
     large = await cost(client, sql_statements, chat, bob, 50)
     assert large == small
     assert await cost(client, sql_statements, chat, bob, 50, FRAGMENTED_PAGE) == small
-    assert small <= 8
+    # Authentication, then three: the chat's access check, the page (authors, replies and
+    # theirs, attachments), reactions and mentions.
+    assert small <= 4
+
+
+async def test_reactions_and_mentions_read_together_match_each_read_alone(
+    client: GraphQLClient, app: Starlette
+) -> None:
+    alice, bob = await client.register("alice"), await client.register("bob")
+    space = await create_space(client, alice, public=True)
+    await join(client, bob, space)
+    channels = await client.data(
+        "query($id: ID!) { space(id: $id) { channels { id } } }",
+        {"id": space},
+        token=alice.access_token,
+    )
+    chat = channels["space"]["channels"][0]["id"]
+    await grow(client, app, chat, alice, bob, 3)
+    reactions = "reactions { emoji count reactedByMe users { tag } }"
+    mentions = "mentions { tag }"
+
+    async def nodes(fields: str) -> list[dict[str, object]]:
+        query = f"query($c: ID!) {{ messages(chatId: $c) {{ edges {{ node {{ {fields} }} }} }} }}"
+        page = await client.data(query, {"c": chat}, token=bob.access_token)
+        return [edge["node"] for edge in page["messages"]["edges"]]
+
+    together = await nodes(f"{reactions} {mentions}")
+    alone = zip(await nodes(reactions), await nodes(mentions), strict=True)
+    assert together == [{**r, **m} for r, m in alone]
+    assert together[0]["reactions"] == [
+        {"emoji": "👍", "count": 1, "reactedByMe": True, "users": [{"tag": "bob"}]},
+        {"emoji": "🎉", "count": 1, "reactedByMe": False, "users": [{"tag": "alice"}]},
+    ]
+    assert together[0]["mentions"] == [{"tag": "bob"}]

@@ -189,6 +189,20 @@ async def test_a_batch_published_together_is_heard_in_order_over_redis(redis_url
         assert [await receive(events) for _ in range(30)] == [str(n) for n in range(30)]
 
 
+async def test_a_batch_published_again_under_the_same_key_is_heard_once(redis_url: str) -> None:
+    """A publish that timed out may have reached Redis all the same (it was only slow to
+    answer, or our loop to read): its retry must not repeat it to every subscriber."""
+    fan_out = FanOut(redis_url)
+    channel = f"retried-{time.monotonic_ns()}"
+    key = f"test:published:{time.monotonic_ns()}"
+    async with connected(fan_out), fan_out.subscribe(channel) as events:
+        await fan_out.publish_all([(channel, "a"), (channel, "b")], once_key=key)
+        await fan_out.publish_all([(channel, "a"), (channel, "b")], once_key=key)  # the retry
+        await fan_out.publish_all([(channel, "c")], once_key=f"{key}-next")
+        assert [await receive(events) for _ in range(3)] == ["a", "b", "c"]
+        assert await receive(events, 0.5) is None
+
+
 async def subscribe_then_publish_loses_nothing(broadcast: Broadcast, redis_url: str) -> int:
     """How many of 30 fresh subscriptions miss a message published right after subscribing."""
     from redis import asyncio as redis

@@ -103,3 +103,22 @@ async def test_events_redis_never_takes_are_logged_as_lost_after_the_retry_windo
     assert record.levelno == logging.ERROR
     assert "MessageCreated" in record.getMessage() and "chat:7" in record.getMessage()
     assert "secret" not in record.getMessage()
+
+
+async def test_events_still_waiting_at_shutdown_are_logged_as_lost() -> None:
+    backend = FlakyBackend()
+    fan_out = FanOut("memory://", backend=backend)
+    events = Events(fan_out, "test")
+    await fan_out.connect()
+    backend.down = True
+    logged = ErrorLogged()
+    logging.getLogger("app.events").addHandler(logged)
+    try:
+        await events.publish_all([created(3, 30), created(3, 31)])
+        await events.stop()
+    finally:
+        logging.getLogger("app.events").removeHandler(logged)
+        await fan_out.disconnect()
+    [record] = logged.records
+    assert "MessageCreated on chat:3, MessageCreated on chat:3" in record.getMessage()
+    assert "shutdown" in record.getMessage()
