@@ -65,8 +65,10 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     `pool_pre_ping` pings at every check-out, which on asyncpg is three round trips (BEGIN,
     the ping, ROLLBACK) per request; a connection taken again within IDLE_PING_SECONDS
     is used as it is. One that broke meanwhile fails its statement, which SQLAlchemy turns
-    into an invalidated pool (every older connection is replaced) and the caller into an
-    INTERNAL error, the case pre-pinging could not prevent either.
+    into an invalidated pool (every older connection is replaced); authentication, a
+    request's usual first statement, then runs again (GraphQLApp._authenticate). A
+    statement elsewhere fails as INTERNAL, as one on a connection dropped mid-request would
+    with pre-pinging too.
     """
     idle_since = record.info.get("idle_since")
     if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
