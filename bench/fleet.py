@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import uvloop
 import websockets
 
+from app.sockets import TRY_AGAIN_LATER
 from bench.processes import context as processes_context
 from bench.processes import kill
 from graphql_schema.ids import parse_global_id
@@ -40,8 +41,8 @@ SUBSCRIBE = """subscription($chat: ID!, $after: String) {
         ... on MessageCreated { message { id content author { tag } } }
     }
 }"""
-# The slow consumer asks for each message's content 30 times (the most aliases a document
-# may have): its events are 30 times as large, so the buffers between it and the server
+# The slow consumer asks for each message's content 30 times (29 aliases: a document may
+# have 30): its events are 30 times as large, so the buffers between it and the server
 # fill within seconds once it stops reading (on loopback the server's kernel alone may take
 # up to 4 MB), and its queue on the server overflows soon after.
 SLOW_ALIASES = 29
@@ -55,7 +56,6 @@ SLOW_SEGMENT = 536  # bytes: TCP's minimum default segment size
 SLOW_CLIENT_QUEUE = 4  # frames the slow consumer's client takes in before it stops reading
 RESULT_TIMEOUT = 60.0
 RETRY_DELAY = 1.0  # seconds before reconnecting after a close other than 1013
-TRY_AGAIN_LATER = 1013  # the server's "fell behind: resume with `after`" (app.sockets)
 MEANWHILE_EVERY = 0.5  # seconds between probes while waiting for subscriptions to be live
 
 

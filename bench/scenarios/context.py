@@ -7,8 +7,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.sockets import TRY_AGAIN_LATER
 from bench.backend import Backend
-from bench.fleet import TRY_AGAIN_LATER, Tally
+from bench.fleet import Tally
 from bench.load import Answers
 from bench.profile import Profile
 from bench.seed import Seeded

@@ -8,8 +8,9 @@ from typing import Any
 
 import httpx
 
+from app.sockets import TRY_AGAIN_LATER
 from bench import procfs
-from bench.fleet import TRY_AGAIN_LATER, Fleet, Tally, Watch
+from bench.fleet import Fleet, Tally, Watch
 from bench.load import Answers, paced_sends, probe
 from bench.scenarios.context import (
     Result,
