@@ -6,6 +6,7 @@ import asyncio
 import multiprocessing
 import queue
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
@@ -18,7 +19,9 @@ from bench.fleet import PROBE, content
 from bench.processes import context as processes_context
 from bench.processes import kill
 
-SEND = "mutation($c: ID!, $t: String!) { sendMessage(input: {chatId: $c, content: $t}) { id } }"
+SEND = """mutation($c: ID!, $t: String!, $k: String) {
+    sendMessage(input: {chatId: $c, content: $t, clientMessageId: $k}) { id }
+}"""
 TIMEOUT = 60.0
 PACED_SLACK = 5 * TIMEOUT  # seconds a paced sender may run past its schedule
 
@@ -28,6 +31,7 @@ class Answers:
     latencies_ms: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)  # extensions.code, or HTTP status
     wrong: int = 0  # answered without error but not with what was asked (a short page)
+    retried: int = 0  # sends resent with their clientMessageId after a connection failed
     first_sent: float = 0.0
     last_sent: float = 0.0
 
@@ -35,6 +39,7 @@ class Answers:
         self.latencies_ms.extend(other.latencies_ms)
         self.errors.update(other.errors)
         self.wrong += other.wrong
+        self.retried += other.retried
         self.first_sent = min(self.first_sent or other.first_sent, other.first_sent)
         self.last_sent = max(self.last_sent, other.last_sent)
 
@@ -47,16 +52,29 @@ async def _post(
     token: str,
     edges: int | None = None,
 ) -> None:
+    """One request, its answer checked. A send with a clientMessageId (`k`) is retried once
+    when the connection fails, as a client would: the server stores it once either way.
+    (uvicorn closes a keep-alive connection idle for 5 s; a request sent on it just then
+    fails with ReadError before the server has read it.)"""
     started = time.perf_counter()
-    try:
-        response = await http.post(
-            "/graphql",
-            json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    except httpx.HTTPError as exc:
-        answers.errors[type(exc).__name__] += 1
-        return
+    attempts = 2 if variables.get("k") else 1
+    for attempt in range(attempts):
+        try:
+            response = await http.post(
+                "/graphql",
+                json={"query": query, "variables": variables},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            break
+        except httpx.TransportError as exc:
+            if attempt + 1 < attempts:
+                answers.retried += 1
+                continue
+            answers.errors[type(exc).__name__] += 1
+            return
+        except httpx.HTTPError as exc:
+            answers.errors[type(exc).__name__] += 1
+            return
     answers.latencies_ms.append((time.perf_counter() - started) * 1000)
     try:
         body = response.json()
@@ -78,6 +96,7 @@ async def _paced(
     """Each (token, chat) sends seqs 0..count-1 at `rate` a second, one after the other (a
     chat's order is its sender's), catching up at once when an answer came late."""
     answers = Answers(first_sent=time.time())
+    run = uuid.uuid4().hex  # clientMessageIds of this run's sends, unique across scenarios
     limits = httpx.Limits(max_connections=len(sends))
     async with httpx.AsyncClient(base_url=url, timeout=TIMEOUT, limits=limits) as http:
 
@@ -85,7 +104,8 @@ async def _paced(
             start = time.monotonic() + offset
             for seq in range(count):
                 await asyncio.sleep(max(0.0, start + seq / rate - time.monotonic()))
-                await _post(http, answers, SEND, {"c": chat, "t": content(seq, pad)}, token)
+                variables = {"c": chat, "t": content(seq, pad), "k": f"{run}-{seq}"}
+                await _post(http, answers, SEND, variables, token)
 
         # Spread the chats' sends over one interval instead of all on the same tick.
         await asyncio.gather(

@@ -59,6 +59,7 @@ class Delivery:
             "subscription_errors": dict(self.tally.errors),
             "sends": len(self.answers.latencies_ms),
             "send_errors": dict(self.answers.errors),
+            "sends_retried": self.answers.retried,
             "send_p50_ms": percentile(self.answers.latencies_ms, 0.5),
             "subscribe_seconds": self.subscribe_seconds,
             "server_cpu_ms_per_delivery": (
