@@ -3,9 +3,9 @@
 The project's own application (`create_app` with the run's settings, the same database and
 Redis) answers history pages through httpx's ASGI transport while SQLAlchemy's engine
 events count what reaches the driver: each statement, and each transaction's BEGIN, COMMIT
-and ROLLBACK (not on a connection in autocommit mode, where the driver sends none); pool
-check-outs are counted apart. (On SQLite the driver sends BEGIN only before a write, so a
-read's BEGIN and ROLLBACK counted there never reach the database either.)
+and ROLLBACK (not on a connection in autocommit mode, where the driver sends none, nor on
+SQLite, whose driver sends BEGIN only before a write: a read's BEGIN and ROLLBACK never
+reach the database there); pool check-outs are counted apart.
 """
 
 import asyncio
@@ -41,7 +41,8 @@ async def _count(run: Run, pages: int) -> Counter[str]:
     def transaction(kind: str) -> Any:
         def count(connection: Connection) -> None:
             options = connection.get_execution_options()
-            if options.get("isolation_level") != "AUTOCOMMIT":
+            sent = connection.dialect.name != "sqlite"
+            if sent and options.get("isolation_level") != "AUTOCOMMIT":
                 counts[kind] += 1
 
         return count
