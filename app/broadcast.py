@@ -33,7 +33,6 @@ T = TypeVar("T")
 
 SUBSCRIBER_QUEUE_SIZE = 1000
 SUBSCRIBE_TIMEOUT_SECONDS = 5.0
-RECONNECT_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0)  # then every 2 s
 POLL_SECONDS = 1.0
 PING_EVERY_SECONDS = 5.0
 
@@ -403,7 +402,7 @@ class RedisBackend(BroadcastBackend):
                 self.connected.clear()
                 for confirmed in self._confirmed.values():
                     confirmed.clear()
-                await asyncio.sleep(RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)])
+                await asyncio.sleep(redis_client.backoff(attempt))
                 attempt += 1
             finally:
                 self._pubsub = None

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import redis_client
 from app.broadcast import FanOut
 from resolvers.outbox import Announcement, take_committed
 
@@ -31,7 +32,6 @@ logger = logging.getLogger(__name__)
 
 LOG_AT_MOST = 5  # events named per log line (a mention of @everyone is one per member)
 RETRY_FOR_SECONDS = 30.0
-RETRY_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0)  # then every 2 s
 
 
 @dataclass
@@ -105,7 +105,7 @@ class Events:
         failures = 1
         while self._backlog:
             if failures:
-                await asyncio.sleep(RETRY_DELAYS[min(failures, len(RETRY_DELAYS)) - 1])
+                await asyncio.sleep(redis_client.backoff(failures - 1))
             batch = self._backlog[0]
             if time.monotonic() - batch.queued_at > self.retry_for:
                 self._backlog.popleft()

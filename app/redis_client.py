@@ -28,6 +28,12 @@ DEFAULT_POOL_SIZE = (
     100  # connections per process (redis-py's default), each call holding one briefly
 )
 POOL_WAIT_SECONDS = 2.0
+BACKOFF_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0)  # then every 2 s
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before retry `attempt` (0: the first) of something Redis refused."""
+    return BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)]
 
 
 def client(
