@@ -326,7 +326,7 @@ class RedisBackend(BroadcastBackend):
         if self._task is not None:
             if self._pubsub is not None:  # wakes a read that is waiting for Redis
                 with contextlib.suppress(OSError, RedisError):
-                    await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await self._pubsub.aclose()
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -407,7 +407,7 @@ class RedisBackend(BroadcastBackend):
             finally:
                 self._pubsub = None
                 with contextlib.suppress(OSError, RedisError):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()
 
     async def _read(self, pubsub: PubSub) -> None:
         idle = 0.0
