@@ -74,6 +74,8 @@ def _serve(settings: Settings, host: str, port: int, reload: bool, workers: int 
         reload,
         settings.shutdown_timeout_seconds,
         compression=settings.websocket_compression,
+        ping_interval=settings.websocket_ping_interval_seconds,
+        ping_timeout=settings.websocket_ping_timeout_seconds,
     )
     if count == 1:
         return server.serve(config)

@@ -30,7 +30,13 @@ class Server(uvicorn.Server):
 
 
 def config(
-    host: str, port: int, reload: bool, shutdown_timeout: int, compression: bool
+    host: str,
+    port: int,
+    reload: bool,
+    shutdown_timeout: int,
+    compression: bool,
+    ping_interval: float,
+    ping_timeout: float,
 ) -> uvicorn.Config:
     return uvicorn.Config(
         APP,
@@ -44,6 +50,8 @@ def config(
         # is refused (1009) before it is read, let alone parsed.
         ws_max_size=JSON_BODY_LIMIT,
         ws_per_message_deflate=compression,
+        ws_ping_interval=ping_interval,
+        ws_ping_timeout=ping_timeout,
         ws=WebSocketProtocol,
     )
 

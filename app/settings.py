@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # permessage-deflate on WebSockets: every socket that negotiates it (browsers offer it)
     # holds a compressor and a decompressor, about 45 KB, while chat frames are small.
     websocket_compression: bool = False
+    # A socket is pinged after this long without a frame from its client, and closed (1013)
+    # if the client answers nothing within the timeout: it stopped reading, or it is gone.
+    websocket_ping_interval_seconds: float = Field(default=20, gt=0)
+    websocket_ping_timeout_seconds: float = Field(default=20, gt=0)
     # The objects one operation may return, estimated before it runs (see
     # graphql_schema/extensions/cost.py); a costlier one is refused.
     max_query_cost: int = Field(default=DEFAULT_MAX_QUERY_COST, gt=0)

@@ -15,6 +15,7 @@ from redis import asyncio as redis
 from websockets.exceptions import ConnectionClosed
 
 from app.sockets import CLOSE_TIMEOUT_SECONDS
+from app.uvicorn_websocket import UNANSWERED_PINGS
 from graphql_schema.ids import pk_from_global_id
 from resolvers.outbox import chat_topic
 from tests.backends import Backend
@@ -25,6 +26,7 @@ from tests.live import (
     direct_chat,
     next_message,
     register,
+    send,
     socket,
     start,
 )
@@ -186,3 +188,29 @@ async def test_a_stalled_client_does_not_hold_the_shutdown_past_its_timeout(
         exit_code = await asyncio.to_thread(server.process.wait, 10)
         assert exit_code in (0, -signal.SIGTERM), server.output()  # uvicorn re-raises it
         await stalled.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_client_that_stops_answering_pings_is_closed_with_1013(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """Before its queue fills (events come slowly), a client that stopped reading misses the
+    keepalive pings: it is told to resume with `after`, not that the server failed (1011)."""
+    env = {"WEBSOCKET_PING_INTERVAL_SECONDS": "0.3", "WEBSOCKET_PING_TIMEOUT_SECONDS": "0.3"}
+    with running_server(backend, tmp_path, **env) as server:
+        alice, _ = register(server, "alice")
+        bob, bob_id = register(server, "bob")
+        chat = direct_chat(server, alice, bob_id)
+        async with socket(server, bob) as ws:
+            await start(ws, NEW_MESSAGES, {"chat": chat})
+            await asyncio.sleep(1.5)  # five pings, all answered: the socket stays open
+            await asyncio.to_thread(send, server, alice, chat, "still there")
+            delivered = await next_message(ws)
+            assert delivered is not None and delivered["type"] == "next", delivered
+
+            ws.transport.pause_reading()  # stops reading, so answers no ping
+            await asyncio.sleep(1.5)
+            ws.transport.resume_reading()
+            _, closed = await read_until_closed(ws, 5)
+    assert closed.rcvd is not None, "the connection ended without a close frame"
+    assert (closed.rcvd.code, closed.rcvd.reason) == (1013, UNANSWERED_PINGS)
