@@ -12,11 +12,16 @@ A client that stopped reading also stops answering the keepalive pings, and uvic
 its socket when one goes unanswered, with 1011 (internal error). Here that close is 1013 as
 well: what went unread is the client's to catch up on, with `after`, as when its queue
 overflows first (which of the two comes first depends only on how fast events arrive).
+uvicorn then waits for the buffer to drain before it tells the application, and fails
+every later send with a RuntimeError (logged as a crashed task); here the application is
+told at once, so the socket's subscriptions end, and a send that comes too late is refused
+as to a client that is gone.
 """
 
 import asyncio
 
 from uvicorn._types import ASGISendEvent
+from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from app.sockets import TRY_AGAIN_LATER
@@ -26,6 +31,8 @@ UNANSWERED_PINGS = "No answer to pings; reconnect and resubscribe with after"
 
 class WebSocketProtocol(WebSocketsSansIOProtocol):
     async def send(self, message: ASGISendEvent) -> None:
+        if self.disconnected:  # gone, or closed for unanswered pings: nothing more goes out
+            raise ClientDisconnected
         if message["type"] != "websocket.close" or self.writable.is_set():
             await super().send(message)
             return
@@ -39,12 +46,23 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             self.writable = paused
 
     def keepalive_timeout(self) -> None:
-        # uvicorn's, with our close code and reason.
+        """uvicorn's fails the connection (1011) and stops reading; here it is closed (1013)
+        as the application closes one: reading on, so that the pongs and the close frame the
+        client sends once it reads again are taken (data left unread when the socket is
+        closed makes the kernel reset the connection, and the client would lose the frame)."""
         self.pong_timer = None
         self.pending_ping_payload = None
         if self.close_sent or self.transport.is_closing():
             return
-        self.conn.fail(TRY_AGAIN_LATER, UNANSWERED_PINGS)
+        self.conn.send_close(TRY_AGAIN_LATER, UNANSWERED_PINGS)
         self.transport.write(b"".join(self.conn.data_to_send()))
         self.close_sent = True
-        self.transport.close()
+        if self.read_paused:
+            self.read_paused = False
+            self.transport.resume_reading()
+        self.close_timer = self.loop.call_later(self.close_timeout, self.transport.close)
+        self.disconnected = True  # for the application: nothing more goes out
+        self.writable.set()  # the sends waiting for the buffer to drain: refused now
+        self.queue.put_nowait(
+            {"type": "websocket.disconnect", "code": TRY_AGAIN_LATER, "reason": UNANSWERED_PINGS}
+        )

@@ -214,3 +214,33 @@ async def test_a_client_that_stops_answering_pings_is_closed_with_1013(
             _, closed = await read_until_closed(ws, 5)
     assert closed.rcvd is not None, "the connection ended without a close frame"
     assert (closed.rcvd.code, closed.rcvd.reason) == (1013, UNANSWERED_PINGS)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_sends_to_a_socket_closed_for_unanswered_pings_end_it_quietly(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """A client that stopped reading with its buffers full misses the pings: its socket
+    ends (no crashed task in the log, sends after it refused quietly), and the client,
+    reading again, finds what was in flight and then 1013."""
+    env = {
+        "WEBSOCKET_PING_INTERVAL_SECONDS": "0.3",
+        "WEBSOCKET_PING_TIMEOUT_SECONDS": "0.3",
+        "SUBSCRIBER_QUEUE_SIZE": "1000",  # the pings, not the queue, cut it off
+    }
+    with running_server(backend, tmp_path, **env) as server:
+        alice, _ = register(server, "alice")
+        bob, bob_id = register(server, "bob")
+        chat = direct_chat(server, alice, bob_id)
+        stalled = await stalled_socket(server, bob)
+        await start(stalled, BIG_EVENTS, {"chat": chat})  # and never reads again, for now
+        for sent in range(40):  # far more than the buffers hold; the pings time out meanwhile
+            variables = {"chat": chat, "content": f"{CONTENT}{sent}"}
+            await asyncio.to_thread(server.graphql, SEND, variables, alice)
+        await asyncio.sleep(1)
+        delivered, closed = await read_until_closed(stalled, 10)
+        output = server.output()
+    assert "Traceback" not in output, output
+    assert 0 < len(delivered) < 40
+    assert closed.rcvd is not None, "the connection ended without a close frame"
+    assert (closed.rcvd.code, closed.rcvd.reason) == (1013, UNANSWERED_PINGS)
