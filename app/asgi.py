@@ -1,6 +1,6 @@
 """The ASGI entry point uvicorn imports: `app.asgi:app`."""
 
 from app.main import create_app
-from app.settings import load_settings
+from infra.settings import load_settings
 
 app = create_app(load_settings())

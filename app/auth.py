@@ -2,9 +2,9 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.settings import Settings
 from db.models import User
-from resolvers.errors import Unauthenticated
+from infra.errors import Unauthenticated
+from infra.settings import Settings
 from resolvers.tokens import decode_access_token
 
 

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from app.settings import Settings, SettingsError, load_settings
+from infra.settings import Settings, SettingsError, load_settings
 
 DEFAULT_SCHEMA_PATH = Path("schema.graphql")
 
@@ -59,8 +59,8 @@ def _positive(text: str) -> int:
 
 def _serve(settings: Settings, host: str, port: int, reload: bool, workers: int | None) -> int:
     from app import server
-    from app.request_id import configure_logging
     from app.workers import process_count, run_workers
+    from infra.request_id import configure_logging
 
     try:
         count = process_count(settings, workers, reload)

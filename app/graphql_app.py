@@ -19,16 +19,16 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from app import request_parsing
 from app.auth import authenticate, token_from_credential
-from app.context import Context, Unit
-from app.frames import json_bytes
 from app.presence_tracker import SocketPresence
 from app.services import Services
 from app.socket_protocols import LegacyWSHandler, TransportWSHandler
-from app.sockets import SOCKETS_RATE_LIMITED, TOKEN_EXPIRED, Socket, SocketRefused, socket_in
 from db.models import User
 from db.session import read_without_transaction
+from graphql_schema.context import Context, Unit
+from infra.errors import RateLimited, Unauthenticated
+from infra.frames import json_bytes
+from infra.sockets import SOCKETS_RATE_LIMITED, TOKEN_EXPIRED, Socket, SocketRefused, socket_in
 from loaders import Loaders
-from resolvers.errors import RateLimited, Unauthenticated
 from resolvers.tokens import seconds_left
 
 

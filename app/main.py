@@ -14,11 +14,11 @@ from app.body_limit import BodyLimitMiddleware
 from app.downloads import download_endpoint
 from app.graphql_app import GraphQLApp
 from app.media import MediaFiles
-from app.refusals import RefusalThrottle
-from app.request_id import RequestIdMiddleware
 from app.services import Services
-from app.settings import Settings
 from graphql_schema.schema import create_schema
+from infra.refusals import RefusalThrottle
+from infra.request_id import RequestIdMiddleware
+from infra.settings import Settings
 
 
 def create_app(settings: Settings) -> Starlette:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.events import Events
-from app.presence import PresenceStore
+from infra.events import Events
+from infra.presence import PresenceStore
 from resolvers import presence
 
 logger = logging.getLogger(__name__)

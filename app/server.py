@@ -12,8 +12,8 @@ import uvicorn
 from uvicorn.supervisors import ChangeReload
 
 from app.body_limit import JSON_BODY_LIMIT
-from app.sockets import GOING_AWAY
 from app.uvicorn_websocket import WebSocketProtocol
+from infra.sockets import GOING_AWAY
 
 APP = "app.asgi:app"
 STARTUP_FAILURE = 3  # uvicorn's exit code when the application fails to start

@@ -7,19 +7,19 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app import redis_client
-from app.broadcast import FanOut, is_redis_url
-from app.events import Events
-from app.presence import create_store
 from app.presence_tracker import PresenceTracker
-from app.pubsub import broadcast_reachable
-from app.settings import Settings
-from app.sockets import GOING_AWAY, Sockets
-from app.storage import LocalStorage, Storage
 from db.migrate import upgrade_to_head
 from db.session import create_engine, create_sessionmaker, create_writer_engine
+from infra import redis_client
+from infra.broadcast import FanOut, is_redis_url
+from infra.events import Events
+from infra.presence import create_store
+from infra.pubsub import broadcast_reachable
+from infra.rate_limits import RateLimiter, per_user_rules
+from infra.settings import Settings
+from infra.sockets import GOING_AWAY, Sockets
+from infra.storage import LocalStorage, Storage
 from loaders.per_event import PerEvent
-from resolvers.rate_limits import RateLimiter, per_user_rules
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class Services:
     events: Events
     presence: PresenceTracker
     per_event: PerEvent
-    redis: Redis | None  # the commands of every Redis use here (app.redis_client), if Redis
+    redis: Redis | None  # the commands of every Redis use here (infra.redis_client), if Redis
     sockets: Sockets = field(default_factory=Sockets)
 
     @classmethod

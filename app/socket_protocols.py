@@ -8,7 +8,7 @@ as graphql-transport-ws does (each one would count the socket for presence again
 message missing a field it needs (4400, where Strawberry's handler crashed the socket).
 
 A result shared between subscribers goes out as its payload encoded once, with this
-socket's operation id spliced in (app.frames).
+socket's operation id spliced in (infra.frames).
 """
 
 from graphql import GraphQLError, GraphQLFormattedError
@@ -35,11 +35,11 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 )
 from strawberry.types import ExecutionResult
 
-from app.context import Context
-from app.frames import EncodedData, data_frame, next_frame
-from app.sockets import SocketRefused
+from graphql_schema.context import Context
 from graphql_schema.extensions.errors import coded_error
-from resolvers.errors import BadUserInput, DomainError, RateLimited
+from infra.errors import BadUserInput, DomainError, RateLimited
+from infra.frames import EncodedData, data_frame, next_frame
+from infra.sockets import SocketRefused
 
 TOO_MANY_INITS = 4429  # graphql-transport-ws's code and reason
 TOO_MANY_INITS_REASON = "Too many initialisation requests"

@@ -2,7 +2,7 @@
 and a client that stops answering pings is told to resume (1013), not that the server failed.
 
 uvicorn makes every send, the close included, wait while the connection's write buffer is
-over its high-water mark. A subscriber that fell behind (app.sockets) is closed because its
+over its high-water mark. A subscriber that fell behind (infra.sockets) is closed because its
 client stopped reading, so its buffer is full: the 1013 frame would wait until the client
 reads again, and past CLOSE_TIMEOUT_SECONDS the socket would be dropped without it. Here the
 frame is written at once, behind what is already buffered: the client reads what was in
@@ -24,7 +24,7 @@ from uvicorn._types import ASGISendEvent
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from app.sockets import TRY_AGAIN_LATER
+from infra.sockets import TRY_AGAIN_LATER
 
 UNANSWERED_PINGS = "No answer to pings; reconnect and resubscribe with after"
 

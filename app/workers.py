@@ -21,10 +21,10 @@ from types import FrameType
 
 import uvicorn
 
-from app.broadcast import is_redis_url
-from app.request_id import configure_logging
 from app.server import STARTUP_FAILURE, Server
-from app.settings import Settings, SettingsError
+from infra.broadcast import is_redis_url
+from infra.request_id import configure_logging
+from infra.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
 

@@ -28,10 +28,10 @@ from urllib.parse import urlsplit
 import uvloop
 import websockets
 
-from app.sockets import TRY_AGAIN_LATER
 from bench.processes import context as processes_context
 from bench.processes import kill
 from graphql_schema.ids import parse_global_id
+from infra.sockets import TRY_AGAIN_LATER
 from resolvers.pagination import encode_cursor
 
 PROTOCOL = "graphql-transport-ws"

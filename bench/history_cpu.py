@@ -23,8 +23,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.main import create_app
-from app.settings import Settings
 from bench.history_page import PAGE, seed
+from infra.settings import Settings
 
 WARM_UP = 20
 

@@ -13,8 +13,8 @@ from graphql_schema.info import Info
 from graphql_schema.node import Node
 from graphql_schema.users import User
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
+from infra.outbox import chat_topic
 from resolvers import chats, history
-from resolvers.outbox import chat_topic
 from resolvers.pagination import encode_cursor, page_request
 
 if TYPE_CHECKING:

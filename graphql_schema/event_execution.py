@@ -3,7 +3,7 @@ alike, not once per subscriber.
 
 graphql-core executes a subscription's selection once per event per subscription, with the
 event its generator yielded as the root. Here the subscribers of one published event
-(app.broadcast.Published, the same object for all of them in this process) whose operation
+(infra.broadcast.Published, the same object for all of them in this process) whose operation
 text, operation name and variables are equal share one execution: the first to reach the
 event runs it, the others await its result. A selection that reaches a field whose value
 depends on who asks (graphql_schema.viewer) is shared only between sockets of the same
@@ -27,11 +27,11 @@ from graphql.execution.executor import CollectedErrors
 from graphql.pyutils import AwaitableOrValue
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from app.broadcast import Published
-from app.context import Context
-from app.frames import EncodedData
+from graphql_schema.context import Context
 from graphql_schema.extensions.errors import coded_error
 from graphql_schema.viewer import depends_on_viewer
+from infra.broadcast import Published
+from infra.frames import EncodedData
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class EventExecutor(StrawberryGraphQLCoreExecutionContext):
         logger.debug("executed %s for an event on %s", key, event.channel)
         if result.errors:  # coded (and an unexpected one logged) once for all who share it
             result.errors = [coded_error(error) for error in result.errors]
-        if result.data is not None:  # and encoded once (app.frames)
+        if result.data is not None:  # and encoded once (infra.frames)
             errors = [error.formatted for error in result.errors] if result.errors else None
             result.data = EncodedData(result.data, errors)
         return result

@@ -1,6 +1,6 @@
 """The events subscriptions deliver, rendered from their published form.
 
-A published event holds ids (see resolvers.outbox). The rows it names are loaded once for
+A published event holds ids (see infra.outbox). The rows it names are loaded once for
 all the subscribers it woke in this process (loaders.per_event). Each rendered event keeps
 its `source`, the published event, by which the subscribers that select the same fields
 share one execution of their selection (graphql_schema.event_execution).
@@ -10,7 +10,6 @@ from typing import Any
 
 import strawberry
 
-from app.broadcast import Published
 from db import models
 from graphql_schema.chats import Chat
 from graphql_schema.ids import to_global_id
@@ -19,6 +18,7 @@ from graphql_schema.messages import Message
 from graphql_schema.notifications import Notification
 from graphql_schema.spaces import Space
 from graphql_schema.users import User
+from infra.broadcast import Published
 
 # The published event a rendered one came from; None for one replayed from history.
 Source = strawberry.Private[Published | None]

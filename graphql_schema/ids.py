@@ -4,7 +4,7 @@ import base64
 import binascii
 
 from db.base import MAX_ID
-from resolvers.errors import BadUserInput
+from infra.errors import BadUserInput
 
 
 def to_global_id(type_name: str, pk: int) -> str:

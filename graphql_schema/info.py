@@ -2,6 +2,6 @@
 
 from strawberry.types import Info as StrawberryInfo
 
-from app.context import Context
+from graphql_schema.context import Context
 
 Info = StrawberryInfo[Context, None]

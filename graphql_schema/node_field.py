@@ -14,8 +14,8 @@ from graphql_schema.notifications import Notification
 from graphql_schema.roles import Role
 from graphql_schema.spaces import Space
 from graphql_schema.users import User
+from infra.errors import NotFound
 from resolvers import chats, messages, roles, spaces
-from resolvers.errors import NotFound
 
 
 async def _user(info: Info, pk: int) -> Node | None:

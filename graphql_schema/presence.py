@@ -5,13 +5,13 @@ from typing import Any
 
 import strawberry
 
-from app.broadcast import Published
 from graphql_schema.events import Source, shared_user
 from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
 from graphql_schema.users import PresenceStatus, User
+from infra.broadcast import Published
+from infra.outbox import presence_topic, space_topic, user_topic
 from resolvers import presence
-from resolvers.outbox import presence_topic, space_topic, user_topic
 
 
 @strawberry.type

@@ -15,7 +15,6 @@ from graphql.validation.rules import overlapping_fields_can_be_merged
 from strawberry.extensions import MaxTokensLimiter
 from strawberry.tools import merge_types
 
-from app.settings import DEFAULT_MAX_QUERY_COST
 from graphql_schema.accounts import AccountMutation
 from graphql_schema.chats import ChatMutation, ChatQuery
 from graphql_schema.event_execution import EventExecutor
@@ -36,6 +35,7 @@ from graphql_schema.role_mutations import RoleMutation
 from graphql_schema.scalars import DateTime
 from graphql_schema.spaces import SpaceMutation, SpaceQuery
 from graphql_schema.subscriptions import EventSubscription
+from infra.settings import DEFAULT_MAX_QUERY_COST
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30

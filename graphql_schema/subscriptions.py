@@ -13,7 +13,6 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import select
 
-from app.broadcast import Published
 from db import models
 from graphql_schema.events import (
     MembershipChanged,
@@ -33,9 +32,10 @@ from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
 from graphql_schema.messages import Message
 from graphql_schema.presence import PresenceChanged, render_presence_changed
+from infra.broadcast import Published
+from infra.outbox import chat_topic, space_topic, user_topic
 from resolvers.chat_access import chat_access
 from resolvers.history import message_cursor
-from resolvers.outbox import chat_topic, space_topic, user_topic
 
 REPLAY_BATCH = 100
 MESSAGE_KINDS = ("MessageCreated", "MessageUpdated", "MessageDeleted")

@@ -8,7 +8,7 @@ from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.presence import PresenceStore
+from infra.presence import PresenceStore
 from loaders.chats import ParticipantsLoader, ReadableChatsLoader
 from loaders.messages import (
     AttachmentsLoader,

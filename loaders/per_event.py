@@ -6,7 +6,7 @@ space). Each must re-check its subscriber's rights and render the event; done se
 that is a few statements each. Here the first of them to reach the event asks, in one batch,
 which of the chat's (or space's) watchers in this process may still see it, and loads the
 message or user once; the others wait for and reuse those answers. Nothing outlives its
-event (the answers hang off it, see app.broadcast.Published), so rights are still read anew
+event (the answers hang off it, see infra.broadcast.Published), so rights are still read anew
 for every event.
 """
 
@@ -17,9 +17,9 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.broadcast import Published
 from db.base import Base
 from db.models import Message, User
+from infra.broadcast import Published
 from loaders import Loaders
 from loaders.messages import load_with_authors
 from resolvers.chat_access import readers_among

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from aiodataloader import DataLoader
 
-from app.presence import PresenceStore
+from infra.presence import PresenceStore
 
 MAX_BATCH = 1000  # keeps a Redis script's argument list well within Lua's limits
 

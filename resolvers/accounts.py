@@ -7,11 +7,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.settings import Settings
 from db.models import User
-from resolvers import passwords, rate_limits, tokens, validation
-from resolvers.errors import Conflict, RateLimited, Unauthenticated
-from resolvers.rate_limits import RateLimiter
+from infra import rate_limits
+from infra.errors import Conflict, RateLimited, Unauthenticated
+from infra.rate_limits import RateLimiter
+from infra.settings import Settings
+from resolvers import passwords, tokens, validation
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Chat, ChatParticipant, Notification
-from resolvers.outbox import announce, chat_topic, space_topic, user_topic
+from infra.outbox import announce, chat_topic, space_topic, user_topic
 
 # Internal: readers of the space's channels must re-check their rights (roles edited,
 # ownership handed over, space or channel deleted). Never shown to clients.

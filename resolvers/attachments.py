@@ -14,10 +14,10 @@ import puremagic
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.settings import Settings
-from app.storage import Storage
 from db.models import Attachment, Message
-from resolvers.errors import BadUserInput
+from infra.errors import BadUserInput
+from infra.settings import Settings
+from infra.storage import Storage
 from resolvers.uploads import UploadFile, read_upload, sniff_image
 
 MAX_FILES = 10

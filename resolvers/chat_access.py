@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Chat, ChatParticipant, Message, Role, Space, SpaceMember
-from resolvers.errors import Forbidden, NotFound
+from infra.errors import Forbidden, NotFound
 from resolvers.permissions import (
     Permission,
     Standing,

@@ -7,15 +7,15 @@ from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.storage import Storage
 from db.models import Chat, ChatKind, ChatParticipant, User
+from infra.errors import BadUserInput, NotFound
+from infra.rate_limits import TYPING_PER_CHAT, RateLimiter, Write
+from infra.storage import Storage
 from resolvers import attachments
 from resolvers.announcements import Change, chat_access_changed, chat_membership
 from resolvers.chat_access import chat_access, visible_chat
-from resolvers.errors import BadUserInput, NotFound
 from resolvers.pagination import PageRequest, cursor_fields
 from resolvers.permissions import Permission, require
-from resolvers.rate_limits import TYPING_PER_CHAT, RateLimiter, Write
 
 TITLE_MAX = 100
 TOPIC_MAX = 1024

@@ -10,8 +10,8 @@ from sqlalchemy.orm import aliased
 
 from db.base import utcnow
 from db.models import Attachment, Chat, Message, ReadMarker, User
+from infra.errors import BadUserInput
 from resolvers.chat_access import chat_access
-from resolvers.errors import BadUserInput
 from resolvers.pagination import cursor_fields, decode_cursor
 
 DEFAULT_PAGE = 50

@@ -9,8 +9,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.settings import Settings
-from app.storage import Storage
 from db.base import utcnow
 from db.models import (
     Attachment,
@@ -23,12 +21,14 @@ from db.models import (
     Reaction,
     User,
 )
+from infra.errors import BadUserInput, Conflict, Forbidden
+from infra.rate_limits import RateLimiter
+from infra.settings import Settings
+from infra.storage import Storage
 from resolvers import attachments, mentions
 from resolvers.announcements import message_event, notify
 from resolvers.chat_access import ChatAccess, chat_access, message_access, viewers_among
-from resolvers.errors import BadUserInput, Conflict, Forbidden
 from resolvers.permissions import Permission
-from resolvers.rate_limits import RateLimiter
 from resolvers.uploads import UploadFile
 
 CONTENT_MAX = 4000

@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
 from db.models import Ban, ModerationAction, Notification, NotificationKind, SpaceMember, User
+from infra.errors import BadUserInput, Forbidden, NotFound
+from infra.rate_limits import RateLimiter, Write
 from resolvers.announcements import Change, notify, space_membership
-from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.permissions import Permission, Standing, require, standing
-from resolvers.rate_limits import RateLimiter, Write
 
 REASON_MAX = 512
 

@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
 from db.models import Notification, User
-from resolvers.errors import NotFound
+from infra.errors import NotFound
 from resolvers.pagination import PageRequest, cursor_fields
 
 

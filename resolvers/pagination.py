@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from db.base import MAX_ID
-from resolvers.errors import BadUserInput
+from infra.errors import BadUserInput
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
 from db.models import Ban, MemberRole, Role, Space, SpaceMember
-from resolvers.errors import Forbidden, NotFound
+from infra.errors import Forbidden, NotFound
 
 
 class Permission(enum.IntFlag):

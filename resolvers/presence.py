@@ -1,7 +1,7 @@
 """Presence: the status each viewer sees, status changes, and who hears of them.
 
 A user is online while the presence store holds a live connection of theirs (see
-app/presence.py). Others see their chosen status while they are online, and OFFLINE when
+infra/presence.py). Others see their chosen status while they are online, and OFFLINE when
 they are not or chose INVISIBLE; the user themself sees the status they chose. Presence is
 not transactional: changes are published at once, not through the outbox.
 """
@@ -9,15 +9,15 @@ not transactional: changes are published at once, not through the outbox.
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.events import Events
-from app.presence import HTTP_CONNECTION, PresenceStore
 from db.base import utcnow
 from db.models import Chat, ChatKind, ChatParticipant, SpaceMember, User
 from db.models import PresenceStatus as ChosenStatus
-from resolvers.errors import BadUserInput, NotFound
-from resolvers.outbox import Announcement, presence_topic, user_topic
+from infra.errors import BadUserInput, NotFound
+from infra.events import Events
+from infra.outbox import Announcement, presence_topic, user_topic
+from infra.presence import HTTP_CONNECTION, PresenceStore
+from infra.rate_limits import RateLimiter, Write
 from resolvers.permissions import is_member
-from resolvers.rate_limits import RateLimiter, Write
 
 OFFLINE = "OFFLINE"
 CHOOSABLE = frozenset(status.value for status in ChosenStatus)

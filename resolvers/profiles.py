@@ -4,13 +4,13 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.settings import Settings
-from app.storage import Storage
 from db.models import SpaceMember, User
+from infra.errors import BadUserInput, Conflict
+from infra.rate_limits import RateLimiter, Write
+from infra.settings import Settings
+from infra.storage import Storage
 from resolvers import validation
-from resolvers.errors import BadUserInput, Conflict
 from resolvers.permissions import visible_space
-from resolvers.rate_limits import RateLimiter, Write
 from resolvers.text import like_prefix, search_prefix
 from resolvers.uploads import ImageSlot, UploadFile, replace_image
 

@@ -6,11 +6,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Message, Reaction, User
+from infra.errors import BadUserInput
+from infra.outbox import announce, chat_topic
+from infra.rate_limits import RateLimiter, Write
 from resolvers.chat_access import message_access
-from resolvers.errors import BadUserInput
-from resolvers.outbox import announce, chat_topic
 from resolvers.permissions import Permission
-from resolvers.rate_limits import RateLimiter, Write
 
 MAX_DISTINCT_EMOJI = 20
 EMOJI_MAX = 32

@@ -7,11 +7,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import MemberRole, NotificationKind, Role, SpaceMember, User
+from infra.errors import BadUserInput, Forbidden, NotFound
+from infra.rate_limits import RateLimiter, Write
 from resolvers.announcements import Change, space_access_changed, space_membership
-from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.moderation import Action, record
 from resolvers.permissions import Permission, Standing, member_standing, require, standing
-from resolvers.rate_limits import RateLimiter, Write
 
 NAME_MAX = 64
 MAX_POSITION = 1000

@@ -8,13 +8,14 @@ from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.settings import Settings
-from app.storage import Storage
 from db.base import utcnow
 from db.models import Chat, ChatKind, Invite, Role, Space, SpaceMember, User
+from infra.errors import BadUserInput, Forbidden, NotFound
+from infra.rate_limits import RateLimiter, Write
+from infra.settings import Settings
+from infra.storage import Storage
 from resolvers import attachments
 from resolvers.announcements import Change, space_access_changed, space_membership
-from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.pagination import PageRequest, cursor_fields
 from resolvers.permissions import (
     DEFAULT_ROLE_PERMISSIONS,
@@ -26,7 +27,6 @@ from resolvers.permissions import (
     require,
     visible_space,
 )
-from resolvers.rate_limits import RateLimiter, Write
 from resolvers.text import like_prefix, search_prefix
 from resolvers.uploads import ImageSlot, UploadFile, replace_image
 

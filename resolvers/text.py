@@ -1,6 +1,6 @@
 """Small text helpers shared by searches."""
 
-from resolvers.errors import BadUserInput
+from infra.errors import BadUserInput
 
 SEARCH_QUERY_MAX = 100  # the longest space name
 

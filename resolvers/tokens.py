@@ -10,10 +10,10 @@ import jwt
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.settings import Settings
 from db.base import utcnow
 from db.models import RefreshToken
-from resolvers.errors import Unauthenticated
+from infra.errors import Unauthenticated
+from infra.settings import Settings
 
 ALGORITHM = "HS256"
 ISSUER = "thespace"

@@ -9,10 +9,10 @@ from typing import Literal, Protocol
 from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.settings import Settings
-from app.storage import Storage
 from db.models import Space, User
-from resolvers.errors import BadUserInput
+from infra.errors import BadUserInput
+from infra.settings import Settings
+from infra.storage import Storage
 
 ImageSlot = Literal["avatar", "banner"]
 

@@ -4,7 +4,7 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 
-from resolvers.errors import BadUserInput
+from infra.errors import BadUserInput
 
 TAG_PATTERN = re.compile(r"[a-z0-9_.]{3,32}")
 DISPLAY_NAME_MAX = 64

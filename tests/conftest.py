@@ -12,9 +12,9 @@ from sqlalchemy import event
 from starlette.applications import Starlette
 
 from app.main import create_app
-from app.settings import Settings
+from infra.rate_limits import Write
+from infra.settings import Settings
 from resolvers import passwords
-from resolvers.rate_limits import Write
 from tests.backends import (
     REDIS_URL,
     Backend,

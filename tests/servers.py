@@ -22,8 +22,8 @@ from typing import Any
 
 import httpx
 
-from app.settings import Settings
-from resolvers.rate_limits import Write
+from infra.rate_limits import Write
+from infra.settings import Settings
 from tests.backends import Backend
 
 STARTUP_TIMEOUT = 20  # seconds

@@ -17,9 +17,9 @@ import pytest
 from redis import Redis
 
 import db.models  # noqa: F401  (registers every table on the metadata)
-from app.settings import Settings
 from db.base import Base
 from graphql_schema.schema import export_sdl
+from infra.settings import Settings
 from tests.backends import (
     POSTGRES_URL,
     REDIS_URL,

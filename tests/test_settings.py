@@ -1,4 +1,4 @@
-"""app/settings.py: production refuses unsafe configurations; development stays convenient."""
+"""infra/settings.py: production refuses unsafe configurations; development stays convenient."""
 
 import logging
 import stat
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from app.settings import MIN_SECRET_KEY_LENGTH, Settings, SettingsError, load_settings
-from resolvers.rate_limits import Write, per_user_rules
+from infra.rate_limits import Write, per_user_rules
+from infra.settings import MIN_SECRET_KEY_LENGTH, Settings, SettingsError, load_settings
 
 GOOD_KEY = "k" * MIN_SECRET_KEY_LENGTH
 POSTGRES_URL = "postgresql+asyncpg://thespace@db.example/thespace"
@@ -127,7 +127,7 @@ def test_development_without_a_key_generates_one_kept_in_data_dir(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     data_dir = tmp_path / "data"
-    with caplog.at_level(logging.WARNING, logger="app.settings"):
+    with caplog.at_level(logging.WARNING, logger="infra.settings"):
         key = development(data_dir).signing_key
 
     key_file = data_dir / "dev-secret-key"
@@ -145,10 +145,10 @@ def test_development_reuses_the_generated_key_without_warning_again(
 ) -> None:
     first = development(tmp_path).signing_key
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="app.settings"):
+    with caplog.at_level(logging.WARNING, logger="infra.settings"):
         second = development(tmp_path).signing_key
     assert second == first
-    assert not [r for r in caplog.records if r.name == "app.settings"]
+    assert not [r for r in caplog.records if r.name == "infra.settings"]
 
 
 def test_development_keys_differ_between_data_dirs(tmp_path: Path) -> None:

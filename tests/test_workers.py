@@ -13,8 +13,8 @@ from typing import Any
 import psutil
 import pytest
 
-from app.settings import Settings
 from app.workers import available_cores, process_count
+from infra.settings import Settings
 from tests.backends import Backend
 from tests.live import (
     NEW_MESSAGES,

@@ -7,7 +7,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.sockets import TRY_AGAIN_LATER
 from bench.backend import Backend
 from bench.fleet import Tally
 from bench.load import Answers
@@ -15,6 +14,7 @@ from bench.profile import Profile
 from bench.seed import Seeded
 from bench.server import Server
 from graphql_schema.ids import to_global_id
+from infra.sockets import TRY_AGAIN_LATER
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 
-from app.sockets import TRY_AGAIN_LATER
 from bench import procfs
 from bench.fleet import Fleet, Tally, Watch
 from bench.load import Answers, paced_sends, probe
@@ -24,6 +23,7 @@ from bench.scenarios.context import (
     percentile,
 )
 from graphql_schema.ids import to_global_id
+from infra.sockets import TRY_AGAIN_LATER
 
 READY_TIMEOUT = 180.0  # seconds for every subscriber to connect and hear a probe
 

@@ -18,9 +18,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import Pool
 
 from app.main import create_app
-from app.settings import Settings
 from bench.scenarios.context import Result, Run, judged
 from bench.scenarios.requests import HISTORY, PAGE
+from infra.settings import Settings
 
 WARM_UP = 3
 AUTHENTICATION = 1  # the caller's user row

@@ -9,11 +9,11 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-from app.refusals import mark_refused
-from app.request_id import current_request_id
 from graphql_schema.extensions.input_names import input_field
 from graphql_schema.extensions.suggestions import without_suggestions
-from resolvers.errors import DomainError, ErrorCode
+from infra.errors import DomainError, ErrorCode
+from infra.refusals import mark_refused
+from infra.request_id import current_request_id
 
 logger = logging.getLogger(__name__)
 

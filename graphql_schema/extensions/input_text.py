@@ -16,7 +16,7 @@ from graphql.language import OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
 from graphql_schema.extensions.input_names import input_field, variable_fields
-from resolvers.errors import BadUserInput
+from infra.errors import BadUserInput
 
 TEXT_MAX = 100_000
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")

@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from app.context import Context
 from db.session import read_without_transaction
+from graphql_schema.context import Context
 
 
 class OperationUnit(SchemaExtension):

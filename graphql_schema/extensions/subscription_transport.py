@@ -11,7 +11,7 @@ from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from resolvers.errors import BadUserInput
+from infra.errors import BadUserInput
 
 MESSAGE = "Subscriptions run over a WebSocket at /graphql (graphql-transport-ws or graphql-ws)"
 

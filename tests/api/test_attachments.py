@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from app.main import create_app
-from app.settings import Settings
+from infra.settings import Settings
 from resolvers import attachments
 from tests.conftest import make_settings
 from tests.factories import create_space, join

@@ -9,8 +9,8 @@ from sqlalchemy import event as orm_events
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 
-from app.broadcast import Published
 from graphql_schema.ids import parse_global_id
+from infra.broadcast import Published
 from loaders import per_event as per_event_module
 from loaders.per_event import PerEvent
 from tests.conftest import StatementCounter

@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from app.body_limit import JSON_BODY_LIMIT
-from app.frames import json_bytes
 from app.main import create_app
 from app.services import Services
 from graphql_schema.schema import MAX_DEPTH
+from infra.frames import json_bytes
 from resolvers import profiles
 from tests.backends import Backend
 from tests.conftest import make_settings

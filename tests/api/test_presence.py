@@ -12,11 +12,11 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from app.broadcast import Subscription
 from app.main import create_app
-from app.settings import Settings
 from graphql_schema.ids import pk_from_global_id, to_global_id
-from resolvers.outbox import presence_topic, user_topic
+from infra.broadcast import Subscription
+from infra.outbox import presence_topic, user_topic
+from infra.settings import Settings
 from tests.backends import Backend, SqliteTemplate
 from tests.conftest import make_settings
 from tests.factories import create_space, join, register_directly

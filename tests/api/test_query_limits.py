@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from app.main import create_app
-from app.settings import DEFAULT_MAX_QUERY_COST
+from infra.settings import DEFAULT_MAX_QUERY_COST
 from tests.backends import Backend
 from tests.conftest import StatementCounter, make_settings
 from tests.factories import create_space, join

@@ -14,10 +14,10 @@ import websockets
 from redis import asyncio as redis
 from websockets.exceptions import ConnectionClosed
 
-from app.sockets import CLOSE_TIMEOUT_SECONDS
 from app.uvicorn_websocket import UNANSWERED_PINGS
 from graphql_schema.ids import pk_from_global_id
-from resolvers.outbox import chat_topic
+from infra.outbox import chat_topic
+from infra.sockets import CLOSE_TIMEOUT_SECONDS
 from tests.backends import Backend
 from tests.live import (
     NEW_MESSAGES,
@@ -129,7 +129,7 @@ BURST = 200
 
 
 async def burst(backend: Backend, namespace: str, chat: str, user: str) -> None:
-    """BURST TypingStarted events on the chat, published at once (as app.events would)."""
+    """BURST TypingStarted events on the chat, published at once (as infra.events would)."""
     chat_pk = pk_from_global_id(chat, "Chat")
     event = {"kind": "TypingStarted", "chatId": chat_pk, "userId": pk_from_global_id(user, "User")}
     client = redis.Redis.from_url(backend.broadcast_url)

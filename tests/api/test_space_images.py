@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from app.settings import Settings
+from infra.settings import Settings
 from tests.factories import create_space, join
 from tests.graphql_client import Account, GraphQLClient
 

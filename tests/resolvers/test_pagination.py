@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from resolvers.errors import BadUserInput
+from infra.errors import BadUserInput
 from resolvers.pagination import cursor_fields, decode_cursor, encode_cursor, page_request
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import jwt
 import pytest
 
-from app.settings import Settings
 from db.base import utcnow
-from resolvers.errors import ErrorCode, Unauthenticated
+from infra.errors import ErrorCode, Unauthenticated
+from infra.settings import Settings
 from resolvers.tokens import ALGORITHM, AUDIENCE, ISSUER, decode_access_token, issue_access_token
 
 KEY = "k" * 64

@@ -4,7 +4,7 @@ import pytest
 from graphql import GraphQLError, parse
 
 from graphql_schema.extensions.errors import coded_error
-from resolvers.errors import NotFound
+from infra.errors import NotFound
 
 
 def test_an_exception_wrapped_without_a_place_in_the_document_is_internal(

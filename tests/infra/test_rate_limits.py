@@ -7,9 +7,9 @@ import pytest
 from limits import parse
 from redis import Redis as SyncRedis
 
-from app.redis_client import DEFAULT_POOL_SIZE
-from resolvers.errors import RateLimited
-from resolvers.rate_limits import RateLimiter
+from infra.errors import RateLimited
+from infra.rate_limits import RateLimiter
+from infra.redis_client import DEFAULT_POOL_SIZE
 from tests.backends import REDIS_URL
 from tests.redis_server import own_redis_server
 

@@ -24,8 +24,8 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from app import redis_client
-from resolvers.errors import DomainError
+from infra import redis_client
+from infra.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class Published(Event):
 
     @cached_property
     def payload(self) -> dict[str, Any]:
-        """The published event (app.events), decoded once for all its subscribers: read only."""
+        """The published event (infra.events), decoded once for all its subscribers: read only."""
         decoded: dict[str, Any] = json.loads(self.message)
         return decoded
 
@@ -292,7 +292,7 @@ if not redis.call('SET', KEYS[1], 1, 'NX', 'EX', tonumber(ARGV[1])) then return 
 for i = 2, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
 return 1
 """
-ONCE_SECONDS = 60  # longer than anyone retries (app.events: 30 s)
+ONCE_SECONDS = 60  # longer than anyone retries (infra.events: 30 s)
 
 # Handed on by RedisBackend.next_published when its connection is back after a loss.
 INTERRUPTED = Event(channel="", message="")

@@ -22,8 +22,8 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from app import redis_client
-from app.broadcast import is_redis_url
+from infra import redis_client
+from infra.broadcast import is_redis_url
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from limits import RateLimitItem, parse
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app import redis_client
+from infra import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     max_query_cost: int = Field(default=DEFAULT_MAX_QUERY_COST, gt=0)
     # Messages one user may send or edit, across all chats (a `limits` rate, e.g. "5/second").
     message_rate_limit: str = "20/10 seconds"
-    # What else one user may do so often (a `limits` rate each; resolvers/rate_limits.py
+    # What else one user may do so often (a `limits` rate each; infra/rate_limits.py
     # Write says which mutations count against which). Repeats that change nothing
     # (adding a reaction one has, opening an existing direct chat) never count.
     reaction_rate_limit: str = "60/minute"  # adding and removing reactions

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from resolvers.outbox import announce, chat_topic, take_committed
+from infra.outbox import announce, chat_topic, take_committed
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from typing import Any
 from broadcaster._backends.memory import MemoryBackend
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from app.broadcast import FanOut, Subscription
-from app.events import Events
-from resolvers.outbox import Announcement, chat_topic
+from infra.broadcast import FanOut, Subscription
+from infra.events import Events
+from infra.outbox import Announcement, chat_topic
 
 WAIT = 10.0  # seconds for the background retry to get through (it needs far less)
 
@@ -89,13 +89,13 @@ async def test_events_redis_never_takes_are_logged_as_lost_after_the_retry_windo
     backend.down = True
     try:
         logged = ErrorLogged()
-        logging.getLogger("app.events").addHandler(logged)
+        logging.getLogger("infra.events").addHandler(logged)
         try:
             await events.publish(chat_topic(7), "MessageCreated", messageId=70, content="secret")
             async with asyncio.timeout(WAIT):
                 await logged.event.wait()
         finally:
-            logging.getLogger("app.events").removeHandler(logged)
+            logging.getLogger("infra.events").removeHandler(logged)
     finally:
         await events.stop()
         await fan_out.disconnect()
@@ -112,12 +112,12 @@ async def test_events_still_waiting_at_shutdown_are_logged_as_lost() -> None:
     await fan_out.connect()
     backend.down = True
     logged = ErrorLogged()
-    logging.getLogger("app.events").addHandler(logged)
+    logging.getLogger("infra.events").addHandler(logged)
     try:
         await events.publish_all([created(3, 30), created(3, 31)])
         await events.stop()
     finally:
-        logging.getLogger("app.events").removeHandler(logged)
+        logging.getLogger("infra.events").removeHandler(logged)
         await fan_out.disconnect()
     [record] = logged.records
     assert "MessageCreated on chat:3, MessageCreated on chat:3" in record.getMessage()

@@ -11,10 +11,10 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
 
-from app import redis_client
-from app.broadcast import is_redis_url
-from app.settings import Settings
-from resolvers.errors import RateLimited
+from infra import redis_client
+from infra.broadcast import is_redis_url
+from infra.errors import RateLimited
+from infra.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class Write(enum.StrEnum):
 
 
 def per_user_rules(settings: Settings) -> dict[Write, RateLimitItem]:
-    """Which setting governs each kind of write (the defaults are in app/settings.py)."""
+    """Which setting governs each kind of write (the defaults are in infra/settings.py)."""
     rates = {
         Write.REACTION: settings.reaction_rate_limit,
         Write.UPLOAD: settings.upload_rate_limit,

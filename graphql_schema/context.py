@@ -11,19 +11,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from app.broadcast import SubscriberCutOff, Subscription
-from app.events import Events
-from app.presence import PresenceStore
-from app.settings import Settings
-from app.sockets import socket_in
-from app.storage import LocalStorage, Storage
 from db.models import Space, User
+from infra.broadcast import SubscriberCutOff, Subscription
+from infra.errors import Unauthenticated
+from infra.events import Events
+from infra.presence import PresenceStore
+from infra.rate_limits import RateLimiter
+from infra.settings import Settings
+from infra.sockets import socket_in
+from infra.storage import LocalStorage, Storage
 from loaders import Loaders
 from loaders.per_event import PerEvent
 from loaders.permissions import StandingLoader
-from resolvers.errors import Unauthenticated
 from resolvers.permissions import Standing
-from resolvers.rate_limits import RateLimiter
 
 
 @dataclass
@@ -87,10 +87,10 @@ class Context:
 
     @asynccontextmanager
     async def listen(self, *topics: str) -> AsyncIterator[Subscription]:
-        """Events published on any of `topics` (see resolvers.outbox) from now on, in order.
+        """Events published on any of `topics` (see infra.outbox) from now on, in order.
 
         A socket whose subscriber is cut off (it fell too far behind, or Redis was away) is
-        closed (1013, see app.sockets): its task may be stuck sending to a client that
+        closed (1013, see infra.sockets): its task may be stuck sending to a client that
         stopped reading. The client resumes with `after`; the subscription ends with the
         socket, never as if complete.
         """

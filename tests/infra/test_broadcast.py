@@ -13,7 +13,7 @@ from broadcaster import Broadcast
 from broadcaster._backends.memory import MemoryBackend
 from broadcaster._backends.redis import RedisBackend as StockRedisBackend
 
-from app.broadcast import FanOut, RedisBackend, SubscriberOverflow, SubscriptionInterrupted
+from infra.broadcast import FanOut, RedisBackend, SubscriberOverflow, SubscriptionInterrupted
 from tests.backends import REDIS_URL
 from tests.redis_server import RedisServer, own_redis_server
 

@@ -1,4 +1,5 @@
-"""Domain errors; each maps to one `extensions.code` of the API contract."""
+"""The errors every layer may raise (the rate limiter and the broadcast as well as the domain);
+each maps to one `extensions.code` of the API contract."""
 
 import enum
 from typing import Any

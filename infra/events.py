@@ -24,9 +24,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import redis_client
-from app.broadcast import FanOut
-from resolvers.outbox import Announcement, take_committed
+from infra import redis_client
+from infra.broadcast import FanOut
+from infra.outbox import Announcement, take_committed
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class Events:
         self._retrying: asyncio.Task[None] | None = None
 
     def channel(self, topic: str) -> str:
-        """The broadcast channel of a topic (see resolvers.outbox), within this deployment."""
+        """The broadcast channel of a topic (see infra.outbox), within this deployment."""
         return f"{self.namespace}:{topic}"
 
     async def publish(self, topic: str, kind: str, **payload: Any) -> None:

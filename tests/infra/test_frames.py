@@ -2,7 +2,7 @@
 
 import json
 
-from app.frames import EncodedData, data_frame, next_frame
+from infra.frames import EncodedData, data_frame, next_frame
 
 
 def test_a_shared_payload_becomes_each_protocols_frame_with_its_own_id() -> None:
