@@ -117,7 +117,7 @@ class GraphQLApp(GraphQL[Context, None]):
             attachments=self.services.attachments,
             sessionmaker=self.services.sessionmaker,
             rate_limiter=self.services.rate_limiter,
-            events=self.services.events,
+            publisher=self.services.publisher,
             presence=self.services.presence.store,
             per_event=self.services.per_event,
             client=request.client.host if request.client else "unknown",

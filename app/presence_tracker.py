@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from infra.events import Events
 from infra.presence import PresenceStore
+from infra.publisher import Publisher
 from resolvers import presence
 
 logger = logging.getLogger(__name__)
 
 CANCEL_AGAIN_SECONDS = 0.1
 
-Transition = Callable[[AsyncSession, Events, int], Awaitable[None]]
+Transition = Callable[[AsyncSession, Publisher, int], Awaitable[None]]
 
 
 @dataclass
@@ -53,13 +53,13 @@ class PresenceTracker:
         store: PresenceStore,
         ttl_seconds: float,
         sessionmaker: async_sessionmaker[AsyncSession],
-        events: Events,
+        publisher: Publisher,
     ) -> None:
         self.store = store
         self.refresh_every = ttl_seconds / 3
         self.sweep_every = ttl_seconds / 4
         self._sessionmaker = sessionmaker
-        self._events = events
+        self._publisher = publisher
         self._sweeper: asyncio.Task[None] | None = None
         self._refreshers: set[asyncio.Task[None]] = set()
 
@@ -121,7 +121,7 @@ class PresenceTracker:
         """Record and publish a transition; a failure is logged, never raised to the socket."""
         try:
             async with self._sessionmaker() as session:
-                await transition(session, self._events, user_id)
+                await transition(session, self._publisher, user_id)
         except Exception:
             logger.warning("presence: could not announce user %s", user_id, exc_info=True)
 

@@ -12,8 +12,8 @@ from db.migrate import upgrade_to_head
 from db.session import create_engine, create_sessionmaker, create_writer_engine
 from infra import redis_client
 from infra.broadcast import FanOut, is_redis_url
-from infra.events import Events
 from infra.presence import create_store
+from infra.publisher import Publisher
 from infra.pubsub import broadcast_reachable
 from infra.rate_limits import RateLimiter, per_user_rules
 from infra.settings import Settings
@@ -34,7 +34,7 @@ class Services:
     attachments: LocalStorage
     broadcast: FanOut
     rate_limiter: RateLimiter
-    events: Events
+    publisher: Publisher
     presence: PresenceTracker
     per_event: PerEvent
     redis: Redis | None  # the commands of every Redis use here (infra.redis_client), if Redis
@@ -58,7 +58,7 @@ class Services:
             commands=redis,
         )
         sessionmaker = create_sessionmaker(engine, writer_engine)
-        events = Events(broadcast, namespace)
+        publisher = Publisher(broadcast, namespace)
         ttl = settings.presence_ttl_seconds
         presence_store = create_store(url, namespace, ttl, redis)
         return cls(
@@ -72,8 +72,8 @@ class Services:
             rate_limiter=RateLimiter(
                 url, namespace, per_user_rules(settings), timeout, commands=redis
             ),
-            events=events,
-            presence=PresenceTracker(presence_store, ttl, sessionmaker, events),
+            publisher=publisher,
+            presence=PresenceTracker(presence_store, ttl, sessionmaker, publisher),
             per_event=PerEvent(sessionmaker),
             redis=redis,
         )
@@ -88,7 +88,7 @@ class Services:
         # Sockets first, while what their subscriptions clean up with is still there.
         await self.sockets.close_all(GOING_AWAY, "Server shutting down")
         await self.presence.stop()
-        await self.events.stop()
+        await self.publisher.stop()
         await self.broadcast.disconnect()
         if self.redis is not None:
             await self.redis.aclose()

@@ -13,7 +13,6 @@ from graphql_schema.info import Info
 from graphql_schema.node import Node
 from graphql_schema.users import User
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
-from infra.outbox import chat_topic
 from resolvers import chats, history
 from resolvers.pagination import encode_cursor, page_request
 
@@ -246,10 +245,7 @@ class ChatMutation:
         ctx = info.context
         user = ctx.require_user()
         pk = pk_from_global_id(chat_id, "Chat", field="chatId")
-        if not await chats.may_announce_typing(ctx.session, ctx.rate_limiter, user, pk):
-            return False
-        await ctx.events.publish(chat_topic(pk), "TypingStarted", chatId=pk, userId=user.id)
-        return True
+        return await chats.announce_typing(ctx.session, ctx.rate_limiter, ctx.publisher, user, pk)
 
     @strawberry.mutation(description="Leave a group chat.")
     async def leave_chat(self, info: Info, chat_id: strawberry.ID) -> bool:

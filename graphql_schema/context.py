@@ -14,8 +14,8 @@ from starlette.websockets import WebSocket
 from db.models import Space, User
 from infra.broadcast import SubscriberCutOff, Subscription
 from infra.errors import Unauthenticated
-from infra.events import Events
 from infra.presence import PresenceStore
+from infra.publisher import Publisher
 from infra.rate_limits import RateLimiter
 from infra.settings import Settings
 from infra.sockets import socket_in
@@ -48,7 +48,7 @@ class Context:
     attachments: LocalStorage  # message attachments, served only through signed URLs
     sessionmaker: async_sessionmaker[AsyncSession]
     rate_limiter: RateLimiter
-    events: Events
+    publisher: Publisher
     presence: PresenceStore
     per_event: PerEvent  # process-wide: what the subscriptions one event wakes share
     client: str  # the caller's address, for per-client rate limits
@@ -94,10 +94,10 @@ class Context:
         stopped reading. The client resumes with `after`; the subscription ends with the
         socket, never as if complete.
         """
-        channels = [self.events.channel(topic) for topic in topics]
+        channels = [self.publisher.channel(topic) for topic in topics]
         socket = socket_in(self.request.scope)
         on_cut_off = socket.missed_events if socket is not None else None
-        async with self.events.fan_out.subscribe(*channels, on_cut_off=on_cut_off) as events:
+        async with self.publisher.fan_out.subscribe(*channels, on_cut_off=on_cut_off) as events:
             try:
                 yield events
             except SubscriberCutOff:

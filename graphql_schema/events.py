@@ -1,12 +1,10 @@
 """The events subscriptions deliver, rendered from their published form.
 
-A published event holds ids (see infra.outbox). The rows it names are loaded once for
+A published event (infra.events) holds ids. The rows it names are loaded once for
 all the subscribers it woke in this process (loaders.per_event). Each rendered event keeps
 its `source`, the published event, by which the subscribers that select the same fields
 share one execution of their selection (graphql_schema.event_execution).
 """
-
-from typing import Any
 
 import strawberry
 
@@ -18,10 +16,14 @@ from graphql_schema.messages import Message
 from graphql_schema.notifications import Notification
 from graphql_schema.spaces import Space
 from graphql_schema.users import User
+from infra import events
 from infra.broadcast import Published
+from infra.events import MembershipChange
 
 # The published event a rendered one came from; None for one replayed from history.
 Source = strawberry.Private[Published | None]
+
+strawberry.enum(MembershipChange, description="How a membership changed.")
 
 
 @strawberry.type
@@ -72,7 +74,7 @@ class MembershipChanged:
         description="The chat joined or left; in chatEvents of a channel, that channel."
     )
     user: User = strawberry.field(description="Whose membership changed.")
-    change: str = strawberry.field(description="JOINED, LEFT, KICKED, BANNED or ROLES_CHANGED.")
+    change: MembershipChange
     source: Source = None
 
 
@@ -93,75 +95,78 @@ async def _shared_message(info: Info, event: Published, message_id: int) -> Mess
 
 
 async def render_message_event(
-    info: Info, event: Published, payload: dict[str, Any]
+    info: Info, source: Published, event: events.MessageEvent
 ) -> MessageEvent | None:
     """MessageCreated, MessageUpdated or MessageDeleted; None if the message is gone."""
-    kind = payload["kind"]
-    if kind == "MessageDeleted":
+    if isinstance(event, events.MessageDeleted):
         return MessageDeleted(
-            message_id=strawberry.ID(to_global_id("Message", payload["messageId"])),
-            chat_id=strawberry.ID(to_global_id("Chat", payload["chatId"])),
-            source=event,
+            message_id=strawberry.ID(to_global_id("Message", event.message_id)),
+            chat_id=strawberry.ID(to_global_id("Chat", event.chat_id)),
+            source=source,
         )
-    message = await _shared_message(info, event, payload["messageId"])
+    message = await _shared_message(info, source, event.message_id)
     if message is None:
         return None
-    kind_type = MessageCreated if kind == "MessageCreated" else MessageUpdated
-    return kind_type(message=message, source=event)
+    kind = MessageCreated if isinstance(event, events.MessageCreated) else MessageUpdated
+    return kind(message=message, source=source)
 
 
 async def render_reaction_changed(
-    info: Info, event: Published, payload: dict[str, Any]
+    info: Info, source: Published, event: events.ReactionChanged
 ) -> ReactionChanged | None:
-    message = await _shared_message(info, event, payload["messageId"])
+    message = await _shared_message(info, source, event.message_id)
     if message is None:
         return None
     return ReactionChanged(
         message=message,
-        emoji=payload["emoji"],
-        user=await shared_user(info, event, payload["userId"]),
-        added=payload["added"],
-        source=event,
+        emoji=event.emoji,
+        user=await shared_user(info, source, event.user_id),
+        added=event.added,
+        source=source,
     )
 
 
 async def render_typing_started(
-    info: Info, event: Published, payload: dict[str, Any]
+    info: Info, source: Published, event: events.TypingStarted
 ) -> TypingStarted:
     return TypingStarted(
-        chat_id=strawberry.ID(to_global_id("Chat", payload["chatId"])),
-        user=await shared_user(info, event, payload["userId"]),
-        source=event,
+        chat_id=strawberry.ID(to_global_id("Chat", event.chat_id)),
+        user=await shared_user(info, source, event.user_id),
+        source=source,
     )
 
 
 async def render_membership_changed(
-    info: Info, event: Published, payload: dict[str, Any], *, channel_id: int | None = None
+    info: Info,
+    source: Published,
+    event: events.MembershipChanged,
+    *,
+    channel_id: int | None = None,
 ) -> MembershipChanged | None:
     """`channel_id`: the channel whose stream reports a change in its space."""
     per_event = info.context.per_event
     space = chat = None
-    if "spaceId" in payload and (
-        space := await per_event.row(event, models.Space, payload["spaceId"])
+    if event.space_id is not None and (
+        space := await per_event.row(source, models.Space, event.space_id)
     ):
-        chat = await per_event.row(event, models.Chat, channel_id) if channel_id else None
-    elif "chatId" in payload:
-        chat = await per_event.row(event, models.Chat, payload["chatId"])
+        chat = await per_event.row(source, models.Chat, channel_id) if channel_id else None
+    elif event.chat_id is not None:
+        chat = await per_event.row(source, models.Chat, event.chat_id)
     if space is None and chat is None:
         return None  # deleted since
     return MembershipChanged(
         space=Space.from_row(space) if space else None,
         chat=Chat.from_row(chat) if chat else None,
-        user=await shared_user(info, event, payload["userId"]),
-        change=payload["change"],
-        source=event,
+        user=await shared_user(info, source, event.user_id),
+        change=event.change,
+        source=source,
     )
 
 
 async def render_notification_created(
-    info: Info, event: Published, payload: dict[str, Any], user_id: int
+    info: Info, source: Published, event: events.NotificationCreated, user_id: int
 ) -> NotificationCreated | None:
-    row = await info.context.per_event.row(event, models.Notification, payload["notificationId"])
+    row = await info.context.per_event.row(source, models.Notification, event.notification_id)
     if row is None or row.user_id != user_id:  # deleted since (its message's chat went)
         return None
-    return NotificationCreated(notification=Notification.from_row(row), source=event)
+    return NotificationCreated(notification=Notification.from_row(row), source=source)

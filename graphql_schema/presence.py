@@ -1,7 +1,6 @@
 """Presence: the PresenceChanged event, setStatus and heartbeat, and the presence subscription."""
 
 from collections.abc import AsyncGenerator
-from typing import Any
 
 import strawberry
 
@@ -9,6 +8,7 @@ from graphql_schema.events import Source, shared_user
 from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
 from graphql_schema.users import PresenceStatus, User
+from infra import events
 from infra.broadcast import Published
 from infra.outbox import presence_topic, space_topic, user_topic
 from resolvers import presence
@@ -22,11 +22,10 @@ class PresenceChanged:
 
 
 async def render_presence_changed(
-    info: Info, event: Published, payload: dict[str, Any]
+    info: Info, source: Published, event: events.PresenceChanged
 ) -> PresenceChanged:
-    """The event from its published form: {"userId": int, "status": "<PresenceStatus>"}."""
-    user = await shared_user(info, event, payload["userId"])
-    return PresenceChanged(user=user, status=PresenceStatus(payload["status"]), source=event)
+    user = await shared_user(info, source, event.user_id)
+    return PresenceChanged(user=user, status=PresenceStatus(event.status), source=source)
 
 
 @strawberry.type
@@ -40,7 +39,7 @@ class PresenceMutation:
         row = await presence.set_status(
             ctx.session,
             ctx.presence,
-            ctx.events,
+            ctx.publisher,
             ctx.rate_limiter,
             ctx.require_user(),
             status.value,
@@ -53,7 +52,7 @@ class PresenceMutation:
     )
     async def heartbeat(self, info: Info) -> bool:
         ctx = info.context
-        await presence.heartbeat(ctx.session, ctx.presence, ctx.events, ctx.require_user())
+        await presence.heartbeat(ctx.session, ctx.presence, ctx.publisher, ctx.require_user())
         return True
 
 
@@ -70,22 +69,20 @@ class PresenceSubscription:
         ctx = info.context
         user = ctx.require_user()
         if space_id is None:
-            async with ctx.listen(user_topic(user.id)) as events:
-                async for event in events:
-                    payload = event.payload
-                    if payload["kind"] != "PresenceChanged":
-                        continue  # the user topic carries other kinds too
-                    yield await render_presence_changed(info, event, payload)
+            async with ctx.listen(user_topic(user.id)) as published:
+                async for source in published:
+                    # The user topic carries other kinds too.
+                    if isinstance(event := source.event, events.PresenceChanged):
+                        yield await render_presence_changed(info, source, event)
             return
         pk = pk_from_global_id(space_id, "Space", field="spaceId")
         async with ctx.event_scope():
             await presence.require_space_member(ctx.session, pk, user.id)
         # space_topic carries membership changes: each one only triggers the re-check.
         with ctx.per_event.watching_space(pk, user.id):
-            async with ctx.listen(presence_topic(pk), space_topic(pk)) as events:
-                async for event in events:
-                    payload = event.payload
-                    if not await ctx.per_event.is_member(event, pk, user.id):
+            async with ctx.listen(presence_topic(pk), space_topic(pk)) as published:
+                async for source in published:
+                    if not await ctx.per_event.is_member(source, pk, user.id):
                         return
-                    if payload["kind"] == "PresenceChanged":
-                        yield await render_presence_changed(info, event, payload)
+                    if isinstance(event := source.event, events.PresenceChanged):
+                        yield await render_presence_changed(info, source, event)

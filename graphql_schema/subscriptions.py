@@ -8,7 +8,7 @@ database session of its own for an event.
 """
 
 from collections.abc import AsyncGenerator
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from sqlalchemy import select
@@ -32,13 +32,14 @@ from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
 from graphql_schema.messages import Message
 from graphql_schema.presence import PresenceChanged, render_presence_changed
+from infra import events
 from infra.broadcast import Published
 from infra.outbox import chat_topic, space_topic, user_topic
 from resolvers.chat_access import chat_access
 from resolvers.history import message_cursor
 
 REPLAY_BATCH = 100
-MESSAGE_KINDS = ("MessageCreated", "MessageUpdated", "MessageDeleted")
+MESSAGE_KINDS = (events.MessageCreated, events.MessageUpdated, events.MessageDeleted)
 
 ChatEvent = Annotated[
     MessageCreated
@@ -60,50 +61,48 @@ UserEvent = Annotated[
 ]
 
 
-def _not_news(payload: dict[str, Any], user_id: int, replayed: set[int]) -> bool:
+def _not_news(event: events.Event, user_id: int, replayed: set[int]) -> bool:
     """A message the replay already sent, or the subscriber's own typing.
 
     Exactly the replayed ids, not every id up to the last one: ids are handed out before
     commit, so a message may commit (and be published) after a later one was replayed.
     Each message is announced once, so its id is forgotten once its event has come.
     """
-    if payload["kind"] == "MessageCreated":
-        if payload["messageId"] in replayed:
-            replayed.discard(payload["messageId"])
+    if isinstance(event, events.MessageCreated):
+        if event.message_id in replayed:
+            replayed.discard(event.message_id)
             return True
         return False
-    return payload["kind"] == "TypingStarted" and bool(payload["userId"] == user_id)
+    return isinstance(event, events.TypingStarted) and event.user_id == user_id
 
 
 async def _render_chat_event(
-    info: Info, event: Published, payload: dict[str, Any], chat_id: int
+    info: Info, source: Published, event: events.Event, chat_id: int
 ) -> ChatEvent | None:
-    kind = payload["kind"]
-    if kind in MESSAGE_KINDS:
-        return await render_message_event(info, event, payload)
-    if kind == "ReactionChanged":
-        return await render_reaction_changed(info, event, payload)
-    if kind == "TypingStarted":
-        return await render_typing_started(info, event, payload)
-    if kind == "MembershipChanged":
-        return await render_membership_changed(info, event, payload, channel_id=chat_id)
+    if isinstance(event, MESSAGE_KINDS):
+        return await render_message_event(info, source, event)
+    if isinstance(event, events.ReactionChanged):
+        return await render_reaction_changed(info, source, event)
+    if isinstance(event, events.TypingStarted):
+        return await render_typing_started(info, source, event)
+    if isinstance(event, events.MembershipChanged):
+        return await render_membership_changed(info, source, event, channel_id=chat_id)
     return None  # AccessChanged: the re-check was the point
 
 
 async def _render_user_event(
-    info: Info, event: Published, payload: dict[str, Any], user: models.User
+    info: Info, source: Published, event: events.Event, user: models.User
 ) -> UserEvent | None:
-    kind = payload["kind"]
-    if kind in MESSAGE_KINDS:
-        if not await info.context.per_event.may_read(event, payload["chatId"], user.id):
+    if isinstance(event, MESSAGE_KINDS):
+        if not await info.context.per_event.may_read(source, event.chat_id, user.id):
             return None
-        return await render_message_event(info, event, payload)
-    if kind == "NotificationCreated":
-        return await render_notification_created(info, event, payload, user.id)
-    if kind == "MembershipChanged":
-        return await render_membership_changed(info, event, payload)
-    if kind == "PresenceChanged":
-        return await render_presence_changed(info, event, payload)
+        return await render_message_event(info, source, event)
+    if isinstance(event, events.NotificationCreated):
+        return await render_notification_created(info, source, event, user.id)
+    if isinstance(event, events.MembershipChanged):
+        return await render_membership_changed(info, source, event)
+    if isinstance(event, events.PresenceChanged):
+        return await render_presence_changed(info, source, event)
     return None
 
 
@@ -147,19 +146,19 @@ class EventSubscription:
         topics = [chat_topic(pk)] + ([space_topic(chat.space_id)] if chat.space_id else [])
         # Listen (buffering) before reading history, so nothing falls between the two.
         with ctx.per_event.watching_chat(pk, user.id):
-            async with ctx.listen(*topics) as events:
+            async with ctx.listen(*topics) as published:
                 replayed: set[int] = set()
                 if replay_from is not None:
                     async for message in _replay(info, pk, replay_from):
                         replayed.add(message.row.id)
                         yield MessageCreated(message=message)
-                async for event in events:
-                    payload = event.payload
-                    if _not_news(payload, user.id, replayed):
+                async for source in published:
+                    event = source.event
+                    if event is None or _not_news(event, user.id, replayed):
                         continue
-                    if not await ctx.per_event.may_read(event, pk, user.id):
+                    if not await ctx.per_event.may_read(source, pk, user.id):
                         return
-                    rendered = await _render_chat_event(info, event, payload, pk)
+                    rendered = await _render_chat_event(info, source, event, pk)
                     if rendered is not None:
                         yield rendered
 
@@ -172,9 +171,10 @@ class EventSubscription:
     async def my_events(self, info: Info) -> AsyncGenerator[UserEvent, None]:
         ctx = info.context
         user = ctx.require_user()
-        async with ctx.listen(user_topic(user.id)) as events:
-            async for event in events:
-                payload = event.payload
-                rendered = await _render_user_event(info, event, payload, user)
+        async with ctx.listen(user_topic(user.id)) as published:
+            async for source in published:
+                if source.event is None:
+                    continue
+                rendered = await _render_user_event(info, source, source.event, user)
                 if rendered is not None:
                     yield rendered

@@ -10,7 +10,6 @@ and fix all four.
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager
@@ -24,7 +23,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from infra import redis_client
+from infra import events, redis_client
 from infra.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -79,10 +78,14 @@ class Published(Event):
         self.shared: dict[Hashable, asyncio.Future[Any]] = {}
 
     @cached_property
-    def payload(self) -> dict[str, Any]:
-        """The published event (infra.events), decoded once for all its subscribers: read only."""
-        decoded: dict[str, Any] = json.loads(self.message)
-        return decoded
+    def event(self) -> events.Event | None:
+        """The published event, decoded once for all its subscribers; None (logged once) for
+        a message that is not one of ours."""
+        try:
+            return events.decode(self.message)
+        except events.UnknownEvent as exc:
+            logger.warning("ignoring a message on %s: %s", self.channel, exc)
+            return None
 
     async def once(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> T:
         """`work`'s result, started by the first caller for this event and key.

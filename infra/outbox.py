@@ -3,14 +3,18 @@
 Resolvers call `announce` next to the writes the event describes; when the operation ends,
 the schema layer publishes what `take_committed` returns. A rollback drops whatever was
 announced since the last commit, so a failed write is never heard of.
+
+Typing and presence write nothing: having no transaction to wait for, they go to the
+publisher (infra.publisher) at once, from the domain (resolvers.typing, resolvers.presence).
 """
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
+
+from infra.events import Event
 
 _PENDING = "outbox.pending"
 _COMMITTED = "outbox.committed"
@@ -19,8 +23,7 @@ _COMMITTED = "outbox.committed"
 @dataclass(frozen=True)
 class Announcement:
     topic: str  # "chat:<id>", "user:<id>", "space:<id>" or "presence:<space id>"
-    kind: str  # the event type clients see, e.g. MessageCreated
-    payload: dict[str, Any]  # ids and small facts, never rendered data
+    event: Event
 
 
 def chat_topic(chat_id: int) -> str:
@@ -43,8 +46,8 @@ def presence_topic(space_id: int) -> str:
     return f"presence:{space_id}"
 
 
-def announce(session: AsyncSession, topic: str, kind: str, **payload: Any) -> None:
-    session.info.setdefault(_PENDING, []).append(Announcement(topic, kind, payload))
+def announce(session: AsyncSession, topic: str, event: Event) -> None:
+    session.info.setdefault(_PENDING, []).append(Announcement(topic, event))
 
 
 def take_committed(session: AsyncSession) -> list[Announcement]:

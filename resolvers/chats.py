@@ -9,10 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Chat, ChatKind, ChatParticipant, User
 from infra.errors import BadUserInput, NotFound
+from infra.events import MembershipChange, TypingStarted
+from infra.outbox import chat_topic
+from infra.publisher import Publisher
 from infra.rate_limits import TYPING_PER_CHAT, RateLimiter, Write
 from infra.storage import Storage
 from resolvers import attachments
-from resolvers.announcements import Change, chat_access_changed, chat_membership
+from resolvers.announcements import chat_access_changed, chat_membership
 from resolvers.chat_access import chat_access, visible_chat
 from resolvers.pagination import PageRequest, cursor_fields
 from resolvers.permissions import Permission, require
@@ -113,7 +116,7 @@ async def open_direct_chat(
             [ChatParticipant(chat_id=chat.id, user_id=uid) for uid in (user.id, other_id)]
         )
         for uid in (user.id, other_id):
-            chat_membership(session, chat.id, uid, Change.JOINED)
+            chat_membership(session, chat.id, uid, MembershipChange.JOINED)
         await session.commit()
     except IntegrityError:  # the other side opened it at the same moment
         await session.rollback()
@@ -144,7 +147,7 @@ async def create_group_chat(
     await session.flush()
     session.add_all([ChatParticipant(chat_id=chat.id, user_id=uid) for uid in sorted(members)])
     for uid in sorted(members):
-        chat_membership(session, chat.id, uid, Change.JOINED)
+        chat_membership(session, chat.id, uid, MembershipChange.JOINED)
     await session.commit()
     return chat
 
@@ -167,7 +170,7 @@ async def add_participant(
         )
     await limiter.hit_write(Write.CHAT, user.id)
     session.add(ChatParticipant(chat_id=chat.id, user_id=other_id))
-    chat_membership(session, chat.id, other_id, Change.JOINED)
+    chat_membership(session, chat.id, other_id, MembershipChange.JOINED)
     try:
         await session.commit()
     except IntegrityError:  # added by someone else at the same moment
@@ -184,7 +187,7 @@ async def leave_chat(session: AsyncSession, user: User, chat_id: int) -> bool:
             ChatParticipant.chat_id == chat.id, ChatParticipant.user_id == user.id
         )
     )
-    chat_membership(session, chat.id, user.id, Change.LEFT)
+    chat_membership(session, chat.id, user.id, MembershipChange.LEFT)
     await session.commit()
     return True
 
@@ -223,10 +226,15 @@ async def _managed_channel(session: AsyncSession, user: User, chat_id: int) -> C
     return channel
 
 
-async def may_announce_typing(
-    session: AsyncSession, limiter: RateLimiter, user: User, chat_id: int
+async def announce_typing(
+    session: AsyncSession, limiter: RateLimiter, publisher: Publisher, user: User, chat_id: int
 ) -> bool:
-    """Whether a typing notice goes out now: SEND_MESSAGES, and one per 3 s per user and chat."""
+    """Tell the chat's readers `user` is typing, unless throttled (False): SEND_MESSAGES,
+    and one notice per 3 s per user and chat. Nothing is written, so nothing waits for a
+    commit: the notice goes out at once (infra.outbox)."""
     access = await chat_access(session, chat_id, user.id)
     access.require(Permission.SEND_MESSAGES)
-    return await limiter.allow(TYPING_PER_CHAT, "typing", str(chat_id), str(user.id))
+    if not await limiter.allow(TYPING_PER_CHAT, "typing", str(chat_id), str(user.id)):
+        return False
+    await publisher.publish(chat_topic(chat_id), TypingStarted(chat_id=chat_id, user_id=user.id))
+    return True

@@ -22,6 +22,7 @@ from db.models import (
     User,
 )
 from infra.errors import BadUserInput, Conflict, Forbidden
+from infra.events import MessageCreated, MessageDeleted, MessageUpdated
 from infra.rate_limits import RateLimiter
 from infra.settings import Settings
 from infra.storage import Storage
@@ -127,7 +128,7 @@ async def edit_message(
     mentioned = await _mention(session, access, message)
     newly = [u for u in mentioned if u.id not in before]
     await _notify(session, access.chat, message, user, newly, replied_author=None)
-    await message_event(session, access.chat, "MessageUpdated", message.id)
+    await message_event(session, access.chat, MessageUpdated, message.id)
     await session.commit()
     return message
 
@@ -152,7 +153,7 @@ async def delete_message(
     message.content = None
     message.mentions_everyone = False
     message.deleted_at = utcnow()
-    await message_event(session, access.chat, "MessageDeleted", message.id)
+    await message_event(session, access.chat, MessageDeleted, message.id)
     await session.commit()
     for key in keys:
         await storage.delete(key)
@@ -232,7 +233,7 @@ async def _insert(
     if replied is not None and replied not in await viewers_among(session, access.chat, [replied]):
         replied = None  # they can no longer read this chat
     await _notify(session, access.chat, message, user, mentioned, replied_author=replied)
-    await message_event(session, access.chat, "MessageCreated", message.id)
+    await message_event(session, access.chat, MessageCreated, message.id)
     await _mark_activity(session, access.chat, message.created_at)
     await session.commit()
     return message

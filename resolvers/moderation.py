@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.base import utcnow
 from db.models import Ban, ModerationAction, Notification, NotificationKind, SpaceMember, User
 from infra.errors import BadUserInput, Forbidden, NotFound
+from infra.events import MembershipChange
 from infra.rate_limits import RateLimiter, Write
-from resolvers.announcements import Change, notify, space_membership
+from resolvers.announcements import notify, space_membership
 from resolvers.permissions import Permission, Standing, require, standing
 
 REASON_MAX = 512
@@ -71,7 +72,7 @@ async def kick_member(
     await limiter.hit_write(Write.MODERATION, user.id)
     await _remove_member(session, target.member)
     await record(session, actor, target_id, Action.KICK, _reason(reason), NotificationKind.KICKED)
-    space_membership(session, space_id, target_id, Change.KICKED)
+    space_membership(session, space_id, target_id, MembershipChange.KICKED)
     await session.commit()
     return True
 
@@ -104,7 +105,7 @@ async def ban_member(
     ban.reason, ban.expires_at, ban.banned_by_id = _reason(reason), expires_at, user.id
     ban.created_at = utcnow()
     await record(session, actor, target_id, Action.BAN, ban.reason, NotificationKind.BANNED)
-    space_membership(session, space_id, target_id, Change.BANNED)
+    space_membership(session, space_id, target_id, MembershipChange.BANNED)
     await session.commit()
     return ban
 

@@ -13,9 +13,10 @@ from db.base import utcnow
 from db.models import Chat, ChatKind, ChatParticipant, SpaceMember, User
 from db.models import PresenceStatus as ChosenStatus
 from infra.errors import BadUserInput, NotFound
-from infra.events import Events
+from infra.events import PresenceChanged
 from infra.outbox import Announcement, presence_topic, user_topic
 from infra.presence import HTTP_CONNECTION, PresenceStore
+from infra.publisher import Publisher
 from infra.rate_limits import RateLimiter, Write
 from resolvers.permissions import is_member
 
@@ -41,7 +42,7 @@ def status_seen(user: User, online: bool, *, by_self: bool) -> str:
 async def set_status(
     session: AsyncSession,
     store: PresenceStore,
-    events: Events,
+    publisher: Publisher,
     limiter: RateLimiter,
     user: User,
     status: str,
@@ -64,29 +65,29 @@ async def set_status(
         user.last_seen_at = utcnow()
     await session.commit()
     if before != after:
-        await publish(session, events, user.id, after)
+        await publish(session, publisher, user.id, after)
     return user
 
 
 async def heartbeat(
-    session: AsyncSession, store: PresenceStore, events: Events, user: User
+    session: AsyncSession, store: PresenceStore, publisher: Publisher, user: User
 ) -> None:
     """Keep the caller online for another TTL without a socket."""
     if await store.touch(user.id, HTTP_CONNECTION):
-        await came_online(session, events, user.id)
+        await came_online(session, publisher, user.id)
 
 
-async def came_online(session: AsyncSession, events: Events, user_id: int) -> None:
+async def came_online(session: AsyncSession, publisher: Publisher, user_id: int) -> None:
     """Announce a user whose first connection just appeared (unless they are INVISIBLE)."""
     chosen = await session.scalar(select(User.chosen_status).where(User.id == user_id))
     if chosen is None:
         return  # the account is gone
     status = visible_status(chosen, online=True)
     if status != OFFLINE:
-        await publish(session, events, user_id, status)
+        await publish(session, publisher, user_id, status)
 
 
-async def went_offline(session: AsyncSession, events: Events, user_id: int) -> None:
+async def went_offline(session: AsyncSession, publisher: Publisher, user_id: int) -> None:
     """Record and announce a user whose last connection just ended or expired.
 
     An INVISIBLE user was OFFLINE to others all along: neither lastSeenAt nor anyone hears.
@@ -99,16 +100,16 @@ async def went_offline(session: AsyncSession, events: Events, user_id: int) -> N
     )
     await session.commit()
     if seen is not None:
-        await publish(session, events, user_id, OFFLINE)
+        await publish(session, publisher, user_id, OFFLINE)
 
 
-async def publish(session: AsyncSession, events: Events, user_id: int, status: str) -> None:
+async def publish(session: AsyncSession, publisher: Publisher, user_id: int, status: str) -> None:
     """PresenceChanged to the user's spaces and to everyone sharing a chat with them."""
     space_ids, contact_ids = await audience(session, user_id)
     topics = [presence_topic(space_id) for space_id in space_ids]
     topics += [user_topic(contact_id) for contact_id in contact_ids | {user_id}]
-    payload = {"userId": user_id, "status": status}
-    await events.publish_all([Announcement(topic, "PresenceChanged", payload) for topic in topics])
+    event = PresenceChanged(user_id=user_id, status=status)
+    await publisher.publish_all([Announcement(topic, event) for topic in topics])
 
 
 async def audience(session: AsyncSession, user_id: int) -> tuple[set[int], set[int]]:

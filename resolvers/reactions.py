@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Message, Reaction, User
 from infra.errors import BadUserInput
+from infra.events import ReactionChanged
 from infra.outbox import announce, chat_topic
 from infra.rate_limits import RateLimiter, Write
 from resolvers.chat_access import message_access
@@ -78,16 +79,10 @@ async def remove_reaction(
 def _announce(
     session: AsyncSession, message: Message, emoji: str, user: User, *, added: bool
 ) -> None:
-    announce(
-        session,
-        chat_topic(message.chat_id),
-        "ReactionChanged",
-        chatId=message.chat_id,
-        messageId=message.id,
-        emoji=emoji,
-        userId=user.id,
-        added=added,
+    event = ReactionChanged(
+        chat_id=message.chat_id, message_id=message.id, emoji=emoji, user_id=user.id, added=added
     )
+    announce(session, chat_topic(message.chat_id), event)
 
 
 async def _reactable(

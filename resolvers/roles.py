@@ -8,8 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import MemberRole, NotificationKind, Role, SpaceMember, User
 from infra.errors import BadUserInput, Forbidden, NotFound
+from infra.events import MembershipChange
 from infra.rate_limits import RateLimiter, Write
-from resolvers.announcements import Change, space_access_changed, space_membership
+from resolvers.announcements import space_access_changed, space_membership
 from resolvers.moderation import Action, record
 from resolvers.permissions import Permission, Standing, member_standing, require, standing
 
@@ -81,7 +82,7 @@ async def assign_role(
             role.name,
             NotificationKind.ROLE_ASSIGNED,
         )
-        space_membership(session, space_id, target_id, Change.ROLES_CHANGED)
+        space_membership(session, space_id, target_id, MembershipChange.ROLES_CHANGED)
         await session.commit()
     return member
 
@@ -108,7 +109,7 @@ async def remove_role(
         await record(
             session, actor, target_id, Action.ROLE_REMOVED, role.name, NotificationKind.ROLE_REMOVED
         )
-        space_membership(session, space_id, target_id, Change.ROLES_CHANGED)
+        space_membership(session, space_id, target_id, MembershipChange.ROLES_CHANGED)
         await session.commit()
     return member
 

@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.base import utcnow
 from db.models import Chat, ChatKind, Invite, Role, Space, SpaceMember, User
 from infra.errors import BadUserInput, Forbidden, NotFound
+from infra.events import MembershipChange
 from infra.rate_limits import RateLimiter, Write
 from infra.settings import Settings
 from infra.storage import Storage
 from resolvers import attachments
-from resolvers.announcements import Change, space_access_changed, space_membership
+from resolvers.announcements import space_access_changed, space_membership
 from resolvers.pagination import PageRequest, cursor_fields
 from resolvers.permissions import (
     DEFAULT_ROLE_PERMISSIONS,
@@ -95,7 +96,7 @@ async def create_space(
             ),
         ]
     )
-    space_membership(session, space.id, user.id, Change.JOINED)
+    space_membership(session, space.id, user.id, MembershipChange.JOINED)
     await session.commit()
     return space
 
@@ -181,7 +182,7 @@ async def join_space(
         if spent.rowcount != 1:  # type: ignore[attr-defined]
             raise NotFound("Invite not found or no longer valid")
     session.add(SpaceMember(space_id=space.id, user_id=user.id))
-    space_membership(session, space.id, user.id, Change.JOINED)
+    space_membership(session, space.id, user.id, MembershipChange.JOINED)
     try:
         await session.commit()
     except IntegrityError:  # a concurrent join of the same user got there first
@@ -196,7 +197,7 @@ async def leave_space(session: AsyncSession, user: User, space_id: int) -> bool:
     await session.execute(
         delete(SpaceMember).where(SpaceMember.space_id == space_id, SpaceMember.user_id == user.id)
     )
-    space_membership(session, space_id, user.id, Change.LEFT)
+    space_membership(session, space_id, user.id, MembershipChange.LEFT)
     await session.commit()
     return True
 

@@ -31,7 +31,7 @@ class OperationUnit(SchemaExtension):
                 # a mutation: one that rolls back expires it, and a field would then load.)
                 context.loaders.users.prime(context.user.id, context.user)
             yield
-            await context.events.publish_committed(context.unit.session)
+            await context.publisher.publish_committed(context.unit.session)
         elif operation is OperationType.SUBSCRIPTION:
             yield
         else:
@@ -39,4 +39,4 @@ class OperationUnit(SchemaExtension):
                 if operation is OperationType.QUERY:
                     await read_without_transaction(context.session)
                 yield
-                await context.events.publish_committed(context.session)
+                await context.publisher.publish_committed(context.session)

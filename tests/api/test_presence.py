@@ -59,8 +59,8 @@ def pk(account: Account) -> int:
 
 @asynccontextmanager
 async def listening(app: Starlette, *topics: str) -> AsyncIterator[Subscription]:
-    events = app.state.services.events
-    async with events.fan_out.subscribe(*(events.channel(t) for t in topics)) as subscription:
+    publisher = app.state.services.publisher
+    async with publisher.fan_out.subscribe(*(publisher.channel(t) for t in topics)) as subscription:
         yield subscription
 
 

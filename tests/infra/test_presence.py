@@ -271,7 +271,7 @@ class SwallowingStore(MemoryPresenceStore):
 
 async def test_stopping_ends_a_sweeper_that_swallowed_its_cancellation() -> None:
     store = SwallowingStore()
-    tracker = PresenceTracker(store, 0.04, sessionmaker=None, events=None)  # type: ignore[arg-type]
+    tracker = PresenceTracker(store, 0.04, sessionmaker=None, publisher=None)  # type: ignore[arg-type]
     await tracker.start()
     await asyncio.wait_for(store.sweeping.wait(), 5)
     stopping = asyncio.create_task(tracker.stop())
@@ -296,7 +296,7 @@ class StallingStore(MemoryPresenceStore):
 
 async def test_a_socket_ended_while_its_connection_is_being_recorded_still_releases_it() -> None:
     store = StallingStore()
-    tracker = PresenceTracker(store, 60, sessionmaker=None, events=None)  # type: ignore[arg-type]
+    tracker = PresenceTracker(store, 60, sessionmaker=None, publisher=None)  # type: ignore[arg-type]
     held = SocketPresence()
     opening = asyncio.create_task(tracker.socket_opened(held, user_id=1))
     await asyncio.wait_for(store.touched.wait(), 5)

@@ -9,8 +9,9 @@ from broadcaster._backends.memory import MemoryBackend
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from infra.broadcast import FanOut, Subscription
-from infra.events import Events
+from infra.events import MessageCreated, ReactionChanged
 from infra.outbox import Announcement, chat_topic
+from infra.publisher import Publisher
 
 WAIT = 10.0  # seconds for the background retry to get through (it needs far less)
 
@@ -34,7 +35,7 @@ class FlakyBackend(MemoryBackend):
 
 
 def created(chat_id: int, message_id: int) -> Announcement:
-    return Announcement(chat_topic(chat_id), "MessageCreated", {"messageId": message_id})
+    return Announcement(chat_topic(chat_id), MessageCreated(chat_id=chat_id, message_id=message_id))
 
 
 async def received_ids(events: Subscription, count: int) -> list[int]:
@@ -48,23 +49,23 @@ async def received_ids(events: Subscription, count: int) -> list[int]:
 async def test_events_published_while_redis_refuses_arrive_in_order_once_it_is_back() -> None:
     backend = FlakyBackend()
     fan_out = FanOut("memory://", backend=backend)
-    events = Events(fan_out, "test")
+    publisher = Publisher(fan_out, "test")
     await fan_out.connect()
     try:
-        async with fan_out.subscribe(events.channel(chat_topic(1))) as subscription:
+        async with fan_out.subscribe(publisher.channel(chat_topic(1))) as subscription:
             backend.down = True
-            await events.publish_all([created(1, 1), created(1, 2)])
-            await events.publish(chat_topic(1), "MessageCreated", messageId=3)
-            await events.publish_all([created(1, 4)])
+            await publisher.publish_all([created(1, 1), created(1, 2)])
+            await publisher.publish(chat_topic(1), MessageCreated(chat_id=1, message_id=3))
+            await publisher.publish_all([created(1, 4)])
             # Once one batch failed, later ones queue behind it rather than overtake it.
             async with asyncio.timeout(WAIT):  # the first attempt and two retries
                 await backend.refused_thrice.wait()
             backend.down = False
             assert await received_ids(subscription, 4) == [1, 2, 3, 4]
-            await events.publish_all([created(1, 5)])  # straight through again
+            await publisher.publish_all([created(1, 5)])  # straight through again
             assert await received_ids(subscription, 1) == [5]
     finally:
-        await events.stop()
+        await publisher.stop()
         await fan_out.disconnect()
 
 
@@ -84,40 +85,43 @@ class ErrorLogged(logging.Handler):
 async def test_events_redis_never_takes_are_logged_as_lost_after_the_retry_window() -> None:
     backend = FlakyBackend()
     fan_out = FanOut("memory://", backend=backend)
-    events = Events(fan_out, "test", retry_for=0.5)
+    publisher = Publisher(fan_out, "test", retry_for=0.5)
     await fan_out.connect()
     backend.down = True
     try:
         logged = ErrorLogged()
-        logging.getLogger("infra.events").addHandler(logged)
+        logging.getLogger("infra.publisher").addHandler(logged)
         try:
-            await events.publish(chat_topic(7), "MessageCreated", messageId=70, content="secret")
+            reaction = ReactionChanged(
+                chat_id=7, message_id=70, emoji="secret", user_id=1, added=True
+            )
+            await publisher.publish(chat_topic(7), reaction)
             async with asyncio.timeout(WAIT):
                 await logged.event.wait()
         finally:
-            logging.getLogger("infra.events").removeHandler(logged)
+            logging.getLogger("infra.publisher").removeHandler(logged)
     finally:
-        await events.stop()
+        await publisher.stop()
         await fan_out.disconnect()
     [record] = logged.records
     assert record.levelno == logging.ERROR
-    assert "MessageCreated" in record.getMessage() and "chat:7" in record.getMessage()
+    assert "ReactionChanged" in record.getMessage() and "chat:7" in record.getMessage()
     assert "secret" not in record.getMessage()
 
 
 async def test_events_still_waiting_at_shutdown_are_logged_as_lost() -> None:
     backend = FlakyBackend()
     fan_out = FanOut("memory://", backend=backend)
-    events = Events(fan_out, "test")
+    publisher = Publisher(fan_out, "test")
     await fan_out.connect()
     backend.down = True
     logged = ErrorLogged()
-    logging.getLogger("infra.events").addHandler(logged)
+    logging.getLogger("infra.publisher").addHandler(logged)
     try:
-        await events.publish_all([created(3, 30), created(3, 31)])
-        await events.stop()
+        await publisher.publish_all([created(3, 30), created(3, 31)])
+        await publisher.stop()
     finally:
-        logging.getLogger("infra.events").removeHandler(logged)
+        logging.getLogger("infra.publisher").removeHandler(logged)
         await fan_out.disconnect()
     [record] = logged.records
     assert "MessageCreated on chat:3, MessageCreated on chat:3" in record.getMessage()
