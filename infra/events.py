@@ -21,21 +21,24 @@ class MembershipChange(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class MessageCreated:
+class _OfMessage:
     chat_id: int
     message_id: int
 
 
 @dataclass(frozen=True, slots=True)
-class MessageUpdated:
-    chat_id: int
-    message_id: int
+class MessageCreated(_OfMessage):
+    pass
 
 
 @dataclass(frozen=True, slots=True)
-class MessageDeleted:
-    chat_id: int
-    message_id: int
+class MessageUpdated(_OfMessage):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDeleted(_OfMessage):
+    pass
 
 
 @dataclass(frozen=True, slots=True)
