@@ -13,8 +13,9 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from app import request_parsing
@@ -105,6 +106,27 @@ class GraphQLApp(GraphQL[Context, None]):
             super().parse_json(files_map) if isinstance(files_map, str | bytes) else files_map,
             form.files,
         )
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        """Run the request's operation(s), then publish what the request's unit committed,
+        before the response goes: a client that acts on the response never finds its
+        subscribers a step behind. (A socket's operations and events are released by
+        their own unit, Context.event_scope.)"""
+        try:
+            return await super().execute_operation(
+                request, request_adapter, request_data, context, root_value, sub_response
+            )
+        finally:
+            if context.unit is not None:
+                await context.publisher.publish_committed(context.unit.session)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

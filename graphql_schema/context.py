@@ -74,8 +74,10 @@ class Context:
 
     @asynccontextmanager
     async def event_scope(self) -> AsyncIterator[None]:
-        """A fresh session and loaders for one subscription event (sockets live long; rows
-        and rights must be read anew for every event)."""
+        """A unit of its own (session and loaders) for one subscription event, or one query
+        or mutation sent over a socket: sockets live long, and rows and rights must be read
+        anew each time. What its transactions committed is published when it ends, whatever
+        ran inside it (the HTTP request's unit is released by the view, app.graphql_app)."""
         async with self.sessionmaker() as session:
             viewer = self.user.id if self.user else None
             loaders = Loaders(session, viewer, presence=self.presence)
@@ -84,6 +86,7 @@ class Context:
                 yield
             finally:
                 _event_unit.reset(token)
+                await self.publisher.publish_committed(session)
 
     @asynccontextmanager
     async def listen(self, *topics: str) -> AsyncIterator[Subscription]:

@@ -1,8 +1,11 @@
-"""Every query and mutation works in one unit and publishes what it committed.
+"""Every query and mutation works in one unit: reading without a transaction, or
+writing in one.
 
 Over HTTP the unit is the request's. A socket has no unit of its own, so a query or
 mutation sent over one (as graphql-ws clients may send every operation) gets a fresh
-unit here; subscriptions open one per event themselves.
+unit here; subscriptions open one per event themselves. Whoever owns a unit publishes
+what it committed (app.graphql_app for a request, Context.event_scope otherwise), not
+this extension: a commit is heard of wherever it was made.
 
 A query reads without a transaction (db.session.read_without_transaction); a mutation
 runs in one: an HTTP request's session, which authenticated without one, commits that
@@ -31,7 +34,6 @@ class OperationUnit(SchemaExtension):
                 # a mutation: one that rolls back expires it, and a field would then load.)
                 context.loaders.users.prime(context.user.id, context.user)
             yield
-            await context.publisher.publish_committed(context.unit.session)
         elif operation is OperationType.SUBSCRIPTION:
             yield
         else:
@@ -39,4 +41,3 @@ class OperationUnit(SchemaExtension):
                 if operation is OperationType.QUERY:
                     await read_without_transaction(context.session)
                 yield
-                await context.publisher.publish_committed(context.session)
