@@ -15,7 +15,7 @@ from graphql_schema.users import User
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from infra.outbox import chat_topic
 from resolvers import chats, history
-from resolvers.pagination import encode_cursor, page_request
+from resolvers.pagination import page_request
 
 if TYPE_CHECKING:
     from graphql_schema.messages import Message, MessageConnection
@@ -152,17 +152,8 @@ class ChatQuery:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Chat]:
         ctx = info.context
-        rows, has_next = await chats.my_chats(
-            ctx.session, ctx.require_user(), page_request(first, after)
-        )
-        pairs = [
-            (
-                Chat.from_row(row, readable=True),
-                encode_cursor(row.last_activity_at.isoformat(), row.id),
-            )
-            for row in rows
-        ]
-        return Connection[Chat].build(pairs, has_next=has_next, has_previous=after is not None)
+        page = await chats.my_chats(ctx.session, ctx.require_user(), page_request(first, after))
+        return Connection[Chat].from_page(page, lambda row: Chat.from_row(row, readable=True))
 
 
 @strawberry.type

@@ -20,7 +20,6 @@ from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from loaders import messages as loaded_reactions
 from loaders.messages import REACTION_SAMPLE, reactions_and_mentions
 from resolvers import attachments, history, messages, reactions
-from resolvers.pagination import encode_cursor
 from resolvers.uploads import UploadFile
 
 if TYPE_CHECKING:
@@ -180,9 +179,8 @@ async def message_page(
         ctx.loaders.messages.prime(reply.id, reply)
     for message_id, files in page.attachments.items():
         ctx.loaders.attachments.prime(message_id, files)
-    await _load_for_page(info, [row.id for row in page.messages])
-    pairs = [(Message.from_row(row), encode_cursor(row.id)) for row in page.messages]
-    return MessageConnection.build(pairs, has_next=page.has_next, has_previous=page.has_previous)
+    await _load_for_page(info, [row.id for row in page.messages.rows])
+    return MessageConnection.from_page(page.messages, Message.from_row)
 
 
 async def _load_for_page(info: Info, message_ids: list[int]) -> None:

@@ -16,7 +16,7 @@ from graphql_schema.spaces import Space
 from graphql_schema.users import User, load_user
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from resolvers import notifications
-from resolvers.pagination import encode_cursor, page_request
+from resolvers.pagination import page_request
 
 
 @strawberry.enum
@@ -83,13 +83,10 @@ class NotificationQuery:
         after: str | None = None,
     ) -> Connection[Notification]:
         ctx = info.context
-        rows, has_next = await notifications.notifications(
+        page = await notifications.notifications(
             ctx.session, ctx.require_user(), bool(unread_only), page_request(first, after)
         )
-        pairs = [(Notification.from_row(row), encode_cursor(row.id)) for row in rows]
-        return Connection[Notification].build(
-            pairs, has_next=has_next, has_previous=after is not None
-        )
+        return Connection[Notification].from_page(page, Notification.from_row)
 
     @strawberry.field
     async def unread_notification_count(self, info: Info) -> int:

@@ -18,7 +18,7 @@ from graphql_schema.roles import Role
 from graphql_schema.users import User, load_user, media_url
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from resolvers import chats, moderation, roles, spaces
-from resolvers.pagination import encode_cursor, page_request
+from resolvers.pagination import Page, page_request
 from resolvers.permissions import Permission as PermissionFlag
 from resolvers.permissions import Standing
 from resolvers.uploads import ImageSlot, UploadFile
@@ -117,10 +117,9 @@ class Space(Node):
     ) -> Connection[Member]:
         page = page_request(first, after)
         if not (await _standing(info, self.row)).is_member:
-            return Connection[Member].build([], has_next=False, has_previous=False)
-        rows, has_next = await spaces.members(info.context.session, self.row.id, query, page)
-        pairs = [(Member.from_row(row), encode_cursor(row.id)) for row in rows]
-        return Connection[Member].build(pairs, has_next=has_next, has_previous=after is not None)
+            return Connection[Member].from_page(Page.empty(), Member.from_row)
+        members = await spaces.members(info.context.session, self.row.id, query, page)
+        return Connection[Member].from_page(members, Member.from_row)
 
     @strawberry.field(description="Active bans; BAN_MEMBERS only.", metadata=DEPENDS_ON_VIEWER)
     async def bans(self, info: Info) -> list[Ban]:
@@ -213,9 +212,8 @@ class SpaceQuery:
     ) -> Connection[Space]:
         ctx = info.context
         ctx.require_user()
-        rows, has_next = await spaces.public_spaces(ctx.session, query, page_request(first, after))
-        pairs = [(Space.from_row(row), encode_cursor(row.name.lower(), row.id)) for row in rows]
-        return Connection[Space].build(pairs, has_next=has_next, has_previous=after is not None)
+        found = await spaces.public_spaces(ctx.session, query, page_request(first, after))
+        return Connection[Space].from_page(found, Space.from_row)
 
 
 @strawberry.type
