@@ -1,6 +1,5 @@
 """Chat (channels, direct and group chats) and the chat queries and mutations."""
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Self
 
@@ -8,6 +7,7 @@ import strawberry
 
 from db import models
 from graphql_schema.connections import Connection
+from graphql_schema.enums import ChatKind
 from graphql_schema.ids import pk_from_global_id, to_global_id
 from graphql_schema.info import Info
 from graphql_schema.node import Node
@@ -20,13 +20,6 @@ from resolvers.pagination import page_request
 if TYPE_CHECKING:
     from graphql_schema.messages import Message, MessageConnection
     from graphql_schema.spaces import Space
-
-
-@strawberry.enum
-class ChatKind(enum.Enum):
-    DIRECT = "DIRECT"
-    GROUP = "GROUP"
-    CHANNEL = "CHANNEL"
 
 
 @strawberry.type(name="Chat")
@@ -49,7 +42,7 @@ class Chat(Node):
         """`readable`: the caller has established that the viewer may read the chat."""
         return cls(
             id=strawberry.ID(to_global_id("Chat", row.id)),
-            kind=ChatKind(row.kind.value),
+            kind=row.kind,
             created_at=row.created_at,
             row=row,
             known_readable=readable,

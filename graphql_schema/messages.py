@@ -1,6 +1,5 @@
 """Message, Attachment, ReactionGroup, and the message queries and mutations."""
 
-import enum
 from collections.abc import Awaitable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Optional, Self, cast
@@ -10,6 +9,7 @@ from strawberry.file_uploads import Upload
 
 from db import models
 from graphql_schema.connections import Connection
+from graphql_schema.enums import MessageKind
 from graphql_schema.ids import pk_from_global_id, to_global_id
 from graphql_schema.info import Info
 from graphql_schema.loaded import when_loaded
@@ -24,12 +24,6 @@ from resolvers.uploads import UploadFile
 
 if TYPE_CHECKING:
     from graphql_schema.chats import Chat
-
-
-@strawberry.enum
-class MessageKind(enum.Enum):
-    TEXT = "TEXT"
-    SYSTEM = "SYSTEM"
 
 
 @strawberry.type(name="Attachment")
@@ -87,7 +81,7 @@ class Message(Node):
     def from_row(cls, row: models.Message) -> Self:
         return cls(
             id=strawberry.ID(to_global_id("Message", row.id)),
-            kind=MessageKind(row.kind.value),
+            kind=row.kind,
             content=row.content,
             mentions_everyone=row.mentions_everyone,
             edited_at=row.edited_at,

@@ -1,6 +1,5 @@
 """Notification, and the notification queries and mutations."""
 
-import enum
 from datetime import datetime
 from typing import Self
 
@@ -8,6 +7,7 @@ import strawberry
 
 from db import models
 from graphql_schema.connections import Connection
+from graphql_schema.enums import NotificationKind
 from graphql_schema.ids import pk_from_global_id, to_global_id
 from graphql_schema.info import Info
 from graphql_schema.messages import Message
@@ -17,17 +17,6 @@ from graphql_schema.users import User, load_user
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from resolvers import notifications
 from resolvers.pagination import page_request
-
-
-@strawberry.enum
-class NotificationKind(enum.Enum):
-    MENTION = "MENTION"
-    REPLY = "REPLY"
-    INVITE = "INVITE"
-    ROLE_ASSIGNED = "ROLE_ASSIGNED"
-    ROLE_REMOVED = "ROLE_REMOVED"
-    KICKED = "KICKED"
-    BANNED = "BANNED"
 
 
 @strawberry.type(name="Notification")
@@ -42,7 +31,7 @@ class Notification(Node):
     def from_row(cls, row: models.Notification) -> Self:
         return cls(
             id=strawberry.ID(to_global_id("Notification", row.id)),
-            kind=NotificationKind(row.kind.value),
+            kind=row.kind,
             read_at=row.read_at,
             created_at=row.created_at,
             row=row,

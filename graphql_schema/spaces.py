@@ -9,17 +9,16 @@ from strawberry.file_uploads import Upload
 from db import models
 from graphql_schema.chats import Chat
 from graphql_schema.connections import Connection
+from graphql_schema.enums import Permission, permission_list
 from graphql_schema.ids import pk_from_global_id, to_global_id
 from graphql_schema.info import Info
 from graphql_schema.moderation import Ban
 from graphql_schema.node import Node
-from graphql_schema.permissions import Permission, permission_names
 from graphql_schema.roles import Role
 from graphql_schema.users import User, load_user, media_url
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from resolvers import chats, moderation, roles, spaces
 from resolvers.pagination import Page, page_request
-from resolvers.permissions import Permission as PermissionFlag
 from resolvers.permissions import Standing
 from resolvers.uploads import ImageSlot, UploadFile
 
@@ -94,13 +93,13 @@ class Space(Node):
         metadata=DEPENDS_ON_VIEWER,
     )
     async def my_permissions(self, info: Info) -> list[Permission]:
-        return permission_names((await _standing(info, self.row)).permissions)
+        return permission_list((await _standing(info, self.row)).permissions)
 
     @strawberry.field(
         description="Channels the caller may view (VIEW_CHANNELS).", metadata=DEPENDS_ON_VIEWER
     )
     async def channels(self, info: Info) -> list[Chat]:
-        if not (await _standing(info, self.row)).has(PermissionFlag.VIEW_CHANNELS):
+        if not (await _standing(info, self.row)).has(Permission.VIEW_CHANNELS):
             return []
         rows = await chats.channels_of_space(info.context.session, self.row.id)
         return [Chat.from_row(row, readable=True) for row in rows]
