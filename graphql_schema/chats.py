@@ -1,6 +1,5 @@
 """Chat (channels, direct and group chats) and the chat queries and mutations."""
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Self
 
@@ -8,24 +7,18 @@ import strawberry
 
 from db import models
 from graphql_schema.connections import Connection
+from graphql_schema.enums import ChatKind
 from graphql_schema.ids import pk_from_global_id, to_global_id
 from graphql_schema.info import Info
 from graphql_schema.node import Node
 from graphql_schema.users import User
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from resolvers import chats, history
-from resolvers.pagination import encode_cursor, page_request
+from resolvers.pagination import page_request
 
 if TYPE_CHECKING:
     from graphql_schema.messages import Message, MessageConnection
     from graphql_schema.spaces import Space
-
-
-@strawberry.enum
-class ChatKind(enum.Enum):
-    DIRECT = "DIRECT"
-    GROUP = "GROUP"
-    CHANNEL = "CHANNEL"
 
 
 @strawberry.type(name="Chat")
@@ -48,7 +41,7 @@ class Chat(Node):
         """`readable`: the caller has established that the viewer may read the chat."""
         return cls(
             id=strawberry.ID(to_global_id("Chat", row.id)),
-            kind=ChatKind(row.kind.value),
+            kind=row.kind,
             created_at=row.created_at,
             row=row,
             known_readable=readable,
@@ -151,17 +144,8 @@ class ChatQuery:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Chat]:
         ctx = info.context
-        rows, has_next = await chats.my_chats(
-            ctx.session, ctx.require_user(), page_request(first, after)
-        )
-        pairs = [
-            (
-                Chat.from_row(row, readable=True),
-                encode_cursor(row.last_activity_at.isoformat(), row.id),
-            )
-            for row in rows
-        ]
-        return Connection[Chat].build(pairs, has_next=has_next, has_previous=after is not None)
+        page = await chats.my_chats(ctx.session, ctx.require_user(), page_request(first, after))
+        return Connection[Chat].from_page(page, lambda row: Chat.from_row(row, readable=True))
 
 
 @strawberry.type

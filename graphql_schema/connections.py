@@ -1,10 +1,17 @@
-"""Relay connections; `Connection[Space]` is named SpaceConnection, its edges SpaceEdge."""
+"""Relay connections; `Connection[Space]` is named SpaceConnection, its edges SpaceEdge.
 
+A connection only maps a domain `Page` to edges: the rows, their cursors and whether
+there is more come from resolvers."""
+
+from collections.abc import Callable
 from typing import Generic, Self, TypeVar
 
 import strawberry
 
+from resolvers.pagination import Page
+
 NodeType = TypeVar("NodeType")
+RowType = TypeVar("RowType")
 
 
 @strawberry.type
@@ -27,17 +34,18 @@ class Connection(Generic[NodeType]):
     page_info: PageInfo
 
     @classmethod
-    def build(
-        cls, pairs: list[tuple[NodeType, str]], *, has_next: bool, has_previous: bool
-    ) -> Self:
-        """A page from (node, cursor) pairs, in order."""
-        edges = [Edge(node=node, cursor=cursor) for node, cursor in pairs]
+    def from_page(cls, page: Page[RowType], node: Callable[[RowType], NodeType]) -> Self:
+        """The page's rows as nodes, in order, each with its cursor."""
+        edges = [
+            Edge(node=node(row), cursor=cursor)
+            for row, cursor in zip(page.rows, page.cursors, strict=True)
+        ]
         return cls(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=has_next,
-                has_previous_page=has_previous,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+                has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
             ),
         )

@@ -10,6 +10,7 @@ import strawberry
 
 from db import models
 from graphql_schema.chats import Chat
+from graphql_schema.enums import MembershipChange
 from graphql_schema.ids import to_global_id
 from graphql_schema.info import Info
 from graphql_schema.messages import Message
@@ -18,12 +19,9 @@ from graphql_schema.spaces import Space
 from graphql_schema.users import User
 from infra import events
 from infra.broadcast import Published
-from infra.events import MembershipChange
 
 # The published event a rendered one came from; None for one replayed from history.
 Source = strawberry.Private[Published | None]
-
-strawberry.enum(MembershipChange, description="How a membership changed.")
 
 
 @strawberry.type

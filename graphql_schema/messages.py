@@ -1,6 +1,5 @@
 """Message, Attachment, ReactionGroup, and the message queries and mutations."""
 
-import enum
 from collections.abc import Awaitable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Optional, Self, cast
@@ -10,6 +9,7 @@ from strawberry.file_uploads import Upload
 
 from db import models
 from graphql_schema.connections import Connection
+from graphql_schema.enums import MessageKind
 from graphql_schema.ids import pk_from_global_id, to_global_id
 from graphql_schema.info import Info
 from graphql_schema.loaded import when_loaded
@@ -20,17 +20,10 @@ from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from loaders import messages as loaded_reactions
 from loaders.messages import REACTION_SAMPLE, reactions_and_mentions
 from resolvers import attachments, history, messages, reactions
-from resolvers.pagination import encode_cursor
 from resolvers.uploads import UploadFile
 
 if TYPE_CHECKING:
     from graphql_schema.chats import Chat
-
-
-@strawberry.enum
-class MessageKind(enum.Enum):
-    TEXT = "TEXT"
-    SYSTEM = "SYSTEM"
 
 
 @strawberry.type(name="Attachment")
@@ -88,7 +81,7 @@ class Message(Node):
     def from_row(cls, row: models.Message) -> Self:
         return cls(
             id=strawberry.ID(to_global_id("Message", row.id)),
-            kind=MessageKind(row.kind.value),
+            kind=row.kind,
             content=row.content,
             mentions_everyone=row.mentions_everyone,
             edited_at=row.edited_at,
@@ -180,9 +173,8 @@ async def message_page(
         ctx.loaders.messages.prime(reply.id, reply)
     for message_id, files in page.attachments.items():
         ctx.loaders.attachments.prime(message_id, files)
-    await _load_for_page(info, [row.id for row in page.messages])
-    pairs = [(Message.from_row(row), encode_cursor(row.id)) for row in page.messages]
-    return MessageConnection.build(pairs, has_next=page.has_next, has_previous=page.has_previous)
+    await _load_for_page(info, [row.id for row in page.messages.rows])
+    return MessageConnection.from_page(page.messages, Message.from_row)
 
 
 async def _load_for_page(info: Info, message_ids: list[int]) -> None:

@@ -1,6 +1,5 @@
 """Notification, and the notification queries and mutations."""
 
-import enum
 from datetime import datetime
 from typing import Self
 
@@ -8,6 +7,7 @@ import strawberry
 
 from db import models
 from graphql_schema.connections import Connection
+from graphql_schema.enums import NotificationKind
 from graphql_schema.ids import pk_from_global_id, to_global_id
 from graphql_schema.info import Info
 from graphql_schema.messages import Message
@@ -16,18 +16,7 @@ from graphql_schema.spaces import Space
 from graphql_schema.users import User, load_user
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from resolvers import notifications
-from resolvers.pagination import encode_cursor, page_request
-
-
-@strawberry.enum
-class NotificationKind(enum.Enum):
-    MENTION = "MENTION"
-    REPLY = "REPLY"
-    INVITE = "INVITE"
-    ROLE_ASSIGNED = "ROLE_ASSIGNED"
-    ROLE_REMOVED = "ROLE_REMOVED"
-    KICKED = "KICKED"
-    BANNED = "BANNED"
+from resolvers.pagination import page_request
 
 
 @strawberry.type(name="Notification")
@@ -42,7 +31,7 @@ class Notification(Node):
     def from_row(cls, row: models.Notification) -> Self:
         return cls(
             id=strawberry.ID(to_global_id("Notification", row.id)),
-            kind=NotificationKind(row.kind.value),
+            kind=row.kind,
             read_at=row.read_at,
             created_at=row.created_at,
             row=row,
@@ -83,13 +72,10 @@ class NotificationQuery:
         after: str | None = None,
     ) -> Connection[Notification]:
         ctx = info.context
-        rows, has_next = await notifications.notifications(
+        page = await notifications.notifications(
             ctx.session, ctx.require_user(), bool(unread_only), page_request(first, after)
         )
-        pairs = [(Notification.from_row(row), encode_cursor(row.id)) for row in rows]
-        return Connection[Notification].build(
-            pairs, has_next=has_next, has_previous=after is not None
-        )
+        return Connection[Notification].from_page(page, Notification.from_row)
 
     @strawberry.field
     async def unread_notification_count(self, info: Info) -> int:

@@ -4,10 +4,11 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from graphql_schema.enums import PresenceStatus
 from graphql_schema.events import Source, shared_user
 from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
-from graphql_schema.users import PresenceStatus, User
+from graphql_schema.users import User
 from infra import events
 from infra.broadcast import Published
 from infra.outbox import presence_topic, space_topic, user_topic
@@ -42,7 +43,7 @@ class PresenceMutation:
             ctx.publisher,
             ctx.rate_limiter,
             ctx.require_user(),
-            status.value,
+            status,
         )
         return User.from_row(row, is_self=True)
 

@@ -5,11 +5,10 @@ from typing import Self
 import strawberry
 
 from db import models
+from graphql_schema.enums import Permission, permission_list
 from graphql_schema.ids import to_global_id
 from graphql_schema.node import Node
-from graphql_schema.permissions import Permission, permission_names
 from resolvers import roles
-from resolvers.permissions import Permission as PermissionFlag
 
 
 @strawberry.type(name="Role")
@@ -29,7 +28,7 @@ class Role(Node):
             name=row.name,
             color=row.color,
             position=row.position,
-            permissions=permission_names(PermissionFlag(row.permissions)),
+            permissions=permission_list(Permission(row.permissions)),
             is_default=row.is_default,
             mentionable=row.mentionable,
         )
@@ -46,7 +45,7 @@ class RoleInput:
     def to_fields(self) -> roles.RoleFields:
         flags = None
         if self.permissions is not None:
-            flags = PermissionFlag(0)
+            flags = Permission(0)
             for permission in self.permissions:
-                flags |= PermissionFlag[permission.value]
+                flags |= permission
         return roles.RoleFields(self.name, self.color, self.position, flags, self.mentionable)

@@ -9,17 +9,16 @@ from strawberry.file_uploads import Upload
 from db import models
 from graphql_schema.chats import Chat
 from graphql_schema.connections import Connection
+from graphql_schema.enums import Permission, permission_list
 from graphql_schema.ids import pk_from_global_id, to_global_id
 from graphql_schema.info import Info
 from graphql_schema.moderation import Ban
 from graphql_schema.node import Node
-from graphql_schema.permissions import Permission, permission_names
 from graphql_schema.roles import Role
 from graphql_schema.users import User, load_user, media_url
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from resolvers import chats, moderation, roles, spaces
-from resolvers.pagination import encode_cursor, page_request
-from resolvers.permissions import Permission as PermissionFlag
+from resolvers.pagination import Page, page_request
 from resolvers.permissions import Standing
 from resolvers.uploads import ImageSlot, UploadFile
 
@@ -94,13 +93,13 @@ class Space(Node):
         metadata=DEPENDS_ON_VIEWER,
     )
     async def my_permissions(self, info: Info) -> list[Permission]:
-        return permission_names((await _standing(info, self.row)).permissions)
+        return permission_list((await _standing(info, self.row)).permissions)
 
     @strawberry.field(
         description="Channels the caller may view (VIEW_CHANNELS).", metadata=DEPENDS_ON_VIEWER
     )
     async def channels(self, info: Info) -> list[Chat]:
-        if not (await _standing(info, self.row)).has(PermissionFlag.VIEW_CHANNELS):
+        if not (await _standing(info, self.row)).has(Permission.VIEW_CHANNELS):
             return []
         rows = await chats.channels_of_space(info.context.session, self.row.id)
         return [Chat.from_row(row, readable=True) for row in rows]
@@ -117,10 +116,9 @@ class Space(Node):
     ) -> Connection[Member]:
         page = page_request(first, after)
         if not (await _standing(info, self.row)).is_member:
-            return Connection[Member].build([], has_next=False, has_previous=False)
-        rows, has_next = await spaces.members(info.context.session, self.row.id, query, page)
-        pairs = [(Member.from_row(row), encode_cursor(row.id)) for row in rows]
-        return Connection[Member].build(pairs, has_next=has_next, has_previous=after is not None)
+            return Connection[Member].from_page(Page.empty(), Member.from_row)
+        members = await spaces.members(info.context.session, self.row.id, query, page)
+        return Connection[Member].from_page(members, Member.from_row)
 
     @strawberry.field(description="Active bans; BAN_MEMBERS only.", metadata=DEPENDS_ON_VIEWER)
     async def bans(self, info: Info) -> list[Ban]:
@@ -213,9 +211,8 @@ class SpaceQuery:
     ) -> Connection[Space]:
         ctx = info.context
         ctx.require_user()
-        rows, has_next = await spaces.public_spaces(ctx.session, query, page_request(first, after))
-        pairs = [(Space.from_row(row), encode_cursor(row.name.lower(), row.id)) for row in rows]
-        return Connection[Space].build(pairs, has_next=has_next, has_previous=after is not None)
+        found = await spaces.public_spaces(ctx.session, query, page_request(first, after))
+        return Connection[Space].from_page(found, Space.from_row)
 
 
 @strawberry.type

@@ -1,27 +1,18 @@
 """User, AuthPayload and the account and profile inputs."""
 
-import enum
 from datetime import datetime
 from typing import Self
 
 import strawberry
 
 from db import models
+from graphql_schema.enums import PresenceStatus
 from graphql_schema.ids import to_global_id
 from graphql_schema.info import Info
 from graphql_schema.node import Node
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from resolvers import presence
 from resolvers.accounts import AuthResult
-
-
-@strawberry.enum
-class PresenceStatus(enum.Enum):
-    ONLINE = "ONLINE"
-    AWAY = "AWAY"
-    DND = "DND"
-    INVISIBLE = "INVISIBLE"
-    OFFLINE = "OFFLINE"
 
 
 @strawberry.type(name="User")
@@ -75,7 +66,7 @@ class User(Node):
         online = await info.context.loaders.online.load(self.row.id)
         viewer = info.context.user
         by_self = self.is_self or (viewer is not None and viewer.id == self.row.id)
-        return PresenceStatus(presence.status_seen(self.row, online, by_self=by_self))
+        return presence.status_seen(self.row, online, by_self=by_self)
 
 
 def media_url(info: Info, key: str | None) -> str | None:

@@ -17,7 +17,7 @@ from infra.storage import Storage
 from resolvers import attachments
 from resolvers.announcements import chat_access_changed, chat_membership
 from resolvers.chat_access import chat_access, visible_chat
-from resolvers.pagination import PageRequest, cursor_fields
+from resolvers.pagination import Page, PageRequest
 from resolvers.permissions import Permission, require
 
 TITLE_MAX = 100
@@ -192,23 +192,20 @@ async def leave_chat(session: AsyncSession, user: User, chat_id: int) -> bool:
     return True
 
 
-async def my_chats(session: AsyncSession, user: User, page: PageRequest) -> tuple[list[Chat], bool]:
+async def my_chats(session: AsyncSession, user: User, page: PageRequest) -> Page[Chat]:
     """The caller's DIRECT and GROUP chats, most recent activity first."""
     statement = (
         select(Chat)
         .join(ChatParticipant, ChatParticipant.chat_id == Chat.id)
         .where(ChatParticipant.user_id == user.id)
     )
-    if page.after is not None:
-        after_at, after_id = cursor_fields(page.after, (datetime, int), field="after")
-        statement = statement.where(
-            tuple_(Chat.last_activity_at, Chat.id) < tuple_(after_at, after_id)
-        )
+    if (position := page.position(datetime, int)) is not None:
+        statement = statement.where(tuple_(Chat.last_activity_at, Chat.id) < tuple_(*position))
     statement = statement.order_by(Chat.last_activity_at.desc(), Chat.id.desc()).limit(
         page.limit + 1
     )
     rows = list(await session.scalars(statement))
-    return rows[: page.limit], len(rows) > page.limit
+    return Page.forward(rows, page, lambda chat: (chat.last_activity_at.isoformat(), chat.id))
 
 
 async def find_visible_chat(session: AsyncSession, user: User, chat_id: int) -> Chat | None:

@@ -12,10 +12,7 @@ from db.base import utcnow
 from db.models import Attachment, Chat, Message, ReadMarker, User
 from infra.errors import BadUserInput
 from resolvers.chat_access import chat_access
-from resolvers.pagination import cursor_fields, decode_cursor
-
-DEFAULT_PAGE = 50
-MAX_PAGE = 100
+from resolvers.pagination import MESSAGE_PAGE, Page, cursor_fields, decode_cursor, page_request
 
 
 @dataclass(frozen=True)
@@ -23,12 +20,10 @@ class MessagePage:
     """Messages oldest first, with what they reply to, both's authors and the messages'
     attachments, loaded in one statement."""
 
-    messages: list[Message]
+    messages: Page[Message]
     replies: list[Message]  # the messages that those of the page reply to
     authors: list[User]  # of the page's messages and of their replies
     attachments: dict[int, list[Attachment]]  # by message id, every message of the page
-    has_next: bool
-    has_previous: bool
 
 
 async def history(
@@ -47,9 +42,16 @@ async def history(
     forward = first is not None or after is not None
     if forward and (last is not None or before is not None):
         raise BadUserInput("Page forward (first/after) or backward (last/before), not both")
-    size = _size(first if forward else last, "first" if forward else "last")
-    cursor = after if forward else before
-    bound = message_cursor(cursor, "after" if forward else "before") if cursor else None
+    request = page_request(
+        first if forward else last,
+        after if forward else before,
+        default=MESSAGE_PAGE,
+        size_field="first" if forward else "last",
+        cursor_field="after" if forward else "before",
+    )
+    size = request.limit
+    position = request.position(int)
+    bound = position[0] if position is not None else None
 
     ids = select(Message.id).where(Message.chat_id == chat_id)
     if bound is not None:
@@ -81,13 +83,13 @@ async def history(
     messages = messages[:size] if forward else messages[max(len(messages) - size, 0) :]
     kept = {message.id: attachments[message.id] for message in messages}
     # A cursor always names a message, so there is something on its other side.
-    if forward:
-        return MessagePage(
-            messages, replies, authors, kept, has_next=more, has_previous=bound is not None
-        )
-    return MessagePage(
-        messages, replies, authors, kept, has_next=bound is not None, has_previous=more
-    )
+    has_next, has_previous = (more, bound is not None) if forward else (bound is not None, more)
+    shown = Page.of(messages, _message_key, has_next=has_next, has_previous=has_previous)
+    return MessagePage(shown, replies, authors, kept)
+
+
+def _message_key(message: Message) -> tuple[int]:
+    return (message.id,)
 
 
 async def mark_read(
@@ -141,13 +143,6 @@ async def _advance(session: AsyncSession, chat_id: int, user_id: int, target: in
         )
     )
     return exists is not None
-
-
-def _size(value: int | None, field: str) -> int:
-    size = DEFAULT_PAGE if value is None else value
-    if not 1 <= size <= MAX_PAGE:
-        raise BadUserInput(f"{field} must be between 1 and {MAX_PAGE}", field=field)
-    return size
 
 
 def message_cursor(cursor: str, field: str) -> int:

@@ -6,22 +6,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.base import utcnow
 from db.models import Notification, User
 from infra.errors import NotFound
-from resolvers.pagination import PageRequest, cursor_fields
+from resolvers.pagination import Page, PageRequest
 
 
 async def notifications(
     session: AsyncSession, user: User, unread_only: bool, page: PageRequest
-) -> tuple[list[Notification], bool]:
+) -> Page[Notification]:
     """Newest first."""
     statement = select(Notification).where(Notification.user_id == user.id)
     if unread_only:
         statement = statement.where(Notification.read_at.is_(None))
-    if page.after is not None:
-        (after_id,) = cursor_fields(page.after, (int,), field="after")
-        statement = statement.where(Notification.id < after_id)
+    if (position := page.position(int)) is not None:
+        statement = statement.where(Notification.id < position[0])
     statement = statement.order_by(Notification.id.desc()).limit(page.limit + 1)
     rows = list(await session.scalars(statement))
-    return rows[: page.limit], len(rows) > page.limit
+    return Page.forward(rows, page, lambda notification: (notification.id,))
 
 
 async def unread_count(session: AsyncSession, user: User) -> int:

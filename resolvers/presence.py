@@ -10,8 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
-from db.models import Chat, ChatKind, ChatParticipant, SpaceMember, User
-from db.models import PresenceStatus as ChosenStatus
+from db.models import Chat, ChatKind, ChatParticipant, PresenceStatus, SpaceMember, User
 from infra.errors import BadUserInput, NotFound
 from infra.events import PresenceChanged
 from infra.outbox import Announcement, presence_topic, user_topic
@@ -20,22 +19,22 @@ from infra.publisher import Publisher
 from infra.rate_limits import RateLimiter, Write
 from resolvers.permissions import is_member
 
-OFFLINE = "OFFLINE"
-CHOOSABLE = frozenset(status.value for status in ChosenStatus)
+OFFLINE = PresenceStatus.OFFLINE
+CHOOSABLE = frozenset(PresenceStatus) - {OFFLINE}  # OFFLINE follows from having no connection
 
 
-def visible_status(chosen: ChosenStatus, online: bool) -> str:
+def visible_status(chosen: PresenceStatus, online: bool) -> PresenceStatus:
     """What others see: the chosen status while online, except that INVISIBLE is OFFLINE."""
-    if not online or chosen == ChosenStatus.INVISIBLE:
+    if not online or chosen == PresenceStatus.INVISIBLE:
         return OFFLINE
-    return chosen.value
+    return chosen
 
 
-def status_seen(user: User, online: bool, *, by_self: bool) -> str:
+def status_seen(user: User, online: bool, *, by_self: bool) -> PresenceStatus:
     """The status others see for `user`, or with `by_self` the user themself (who sees
     INVISIBLE as such)."""
     if by_self:
-        return user.chosen_status.value if online else OFFLINE
+        return user.chosen_status if online else OFFLINE
     return visible_status(user.chosen_status, online)
 
 
@@ -45,7 +44,7 @@ async def set_status(
     publisher: Publisher,
     limiter: RateLimiter,
     user: User,
-    status: str,
+    status: PresenceStatus,
 ) -> User:
     """Choose ONLINE, AWAY, DND or INVISIBLE; others hear of it if what they see changes.
     Choosing the status one has changes nothing and is not counted against the rate limit."""
@@ -54,12 +53,12 @@ async def set_status(
             "Choose ONLINE, AWAY, DND or INVISIBLE; OFFLINE follows from having no connection",
             field="status",
         )
-    if user.chosen_status == ChosenStatus(status):
+    if user.chosen_status == status:
         return user
     await limiter.hit_write(Write.STATUS, user.id)
     online = user.id in await store.online([user.id])
     before = visible_status(user.chosen_status, online)
-    user.chosen_status = ChosenStatus(status)
+    user.chosen_status = status
     after = visible_status(user.chosen_status, online)
     if before != OFFLINE and after == OFFLINE:  # turning invisible looks like leaving
         user.last_seen_at = utcnow()
@@ -94,7 +93,7 @@ async def went_offline(session: AsyncSession, publisher: Publisher, user_id: int
     """
     seen = await session.scalar(
         update(User)
-        .where(User.id == user_id, User.chosen_status != ChosenStatus.INVISIBLE)
+        .where(User.id == user_id, User.chosen_status != PresenceStatus.INVISIBLE)
         .values(last_seen_at=utcnow())
         .returning(User.id)
     )
@@ -103,12 +102,14 @@ async def went_offline(session: AsyncSession, publisher: Publisher, user_id: int
         await publish(session, publisher, user_id, OFFLINE)
 
 
-async def publish(session: AsyncSession, publisher: Publisher, user_id: int, status: str) -> None:
+async def publish(
+    session: AsyncSession, publisher: Publisher, user_id: int, status: PresenceStatus
+) -> None:
     """PresenceChanged to the user's spaces and to everyone sharing a chat with them."""
     space_ids, contact_ids = await audience(session, user_id)
     topics = [presence_topic(space_id) for space_id in space_ids]
     topics += [user_topic(contact_id) for contact_id in contact_ids | {user_id}]
-    event = PresenceChanged(user_id=user_id, status=status)
+    event = PresenceChanged(user_id=user_id, status=status.value)
     await publisher.publish_all([Announcement(topic, event) for topic in topics])
 
 

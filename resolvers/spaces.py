@@ -17,7 +17,7 @@ from infra.settings import Settings
 from infra.storage import Storage
 from resolvers import attachments
 from resolvers.announcements import space_access_changed, space_membership
-from resolvers.pagination import PageRequest, cursor_fields
+from resolvers.pagination import Page, PageRequest
 from resolvers.permissions import (
     DEFAULT_ROLE_PERMISSIONS,
     Permission,
@@ -245,19 +245,16 @@ async def my_spaces(session: AsyncSession, user: User) -> list[Space]:
     return list(await session.scalars(statement))
 
 
-async def public_spaces(
-    session: AsyncSession, query: str | None, page: PageRequest
-) -> tuple[list[Space], bool]:
+async def public_spaces(session: AsyncSession, query: str | None, page: PageRequest) -> Page[Space]:
     """Public spaces by name (case-insensitive prefix), ordered by name then id."""
     name_key = func.lower(Space.name)
     statement = select(Space).where(Space.is_public.is_(True))
     if prefix := search_prefix(query):
         statement = statement.where(name_key.like(like_prefix(prefix), escape="\\"))
-    if page.after is not None:
-        after_name, after_id = cursor_fields(page.after, (str, int), field="after")
-        statement = statement.where(tuple_(name_key, Space.id) > tuple_(after_name, after_id))
+    if (position := page.position(str, int)) is not None:
+        statement = statement.where(tuple_(name_key, Space.id) > tuple_(*position))
     rows = list(await session.scalars(statement.order_by(name_key, Space.id).limit(page.limit + 1)))
-    return rows[: page.limit], len(rows) > page.limit
+    return Page.forward(rows, page, lambda space: (space.name.lower(), space.id))
 
 
 async def _live_invite(session: AsyncSession, code: str) -> Invite:
@@ -278,7 +275,7 @@ async def find_visible(session: AsyncSession, user: User, space_id: int) -> Stan
 
 async def members(
     session: AsyncSession, space_id: int, query: str | None, page: PageRequest
-) -> tuple[list[SpaceMember], bool]:
+) -> Page[SpaceMember]:
     """Members in joining order; with `query`, those whose tag, name or nickname starts so."""
     statement = select(SpaceMember).where(SpaceMember.space_id == space_id)
     if prefix := search_prefix(query).lstrip("@"):
@@ -290,11 +287,10 @@ async def members(
                 func.lower(SpaceMember.nickname).like(pattern, escape="\\"),
             )
         )
-    if page.after is not None:
-        (after_id,) = cursor_fields(page.after, (int,), field="after")
-        statement = statement.where(SpaceMember.id > after_id)
+    if (position := page.position(int)) is not None:
+        statement = statement.where(SpaceMember.id > position[0])
     rows = list(await session.scalars(statement.order_by(SpaceMember.id).limit(page.limit + 1)))
-    return rows[: page.limit], len(rows) > page.limit
+    return Page.forward(rows, page, lambda member: (member.id,))
 
 
 async def set_space_image(

@@ -10,12 +10,14 @@ from db.base import Base, created_at, intpk
 
 
 class PresenceStatus(enum.StrEnum):
-    """The status a user chose; INVISIBLE shows as OFFLINE to others."""
+    """A user's status: the one they chose (any but OFFLINE, which `chosen_status` never
+    holds) while connected, else OFFLINE; INVISIBLE shows as OFFLINE to others."""
 
     ONLINE = "ONLINE"
     AWAY = "AWAY"
     DND = "DND"
     INVISIBLE = "INVISIBLE"
+    OFFLINE = "OFFLINE"
 
 
 class User(Base):

@@ -41,7 +41,7 @@ from graphql import (
 
 from graphql_schema.extensions.fragments import Definition, measure_operations
 from loaders.messages import REACTION_SAMPLE
-from resolvers import history, pagination
+from resolvers import pagination
 from resolvers.attachments import MAX_FILES
 from resolvers.chats import GROUP_MAX_PARTICIPANTS
 from resolvers.mentions import MAX_MENTIONS
@@ -51,8 +51,6 @@ from resolvers.reactions import MAX_DISTINCT_EMOJI
 PAGE_ARGUMENTS = ("first", "last")
 # The largest page of each field with first/last that is not pagination.MAX_PAGE.
 PAGE_MAXIMA = {
-    ("Query", "messages"): history.MAX_PAGE,
-    ("Chat", "messages"): history.MAX_PAGE,
     ("Query", "searchUsers"): SEARCH_MAX,
     ("ReactionGroup", "users"): REACTION_SAMPLE,
 }

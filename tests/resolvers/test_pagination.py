@@ -5,7 +5,14 @@ from datetime import UTC, datetime
 import pytest
 
 from infra.errors import BadUserInput
-from resolvers.pagination import cursor_fields, decode_cursor, encode_cursor, page_request
+from resolvers.pagination import (
+    MESSAGE_PAGE,
+    Page,
+    cursor_fields,
+    decode_cursor,
+    encode_cursor,
+    page_request,
+)
 
 
 def test_cursor_round_trips_its_values() -> None:
@@ -48,3 +55,37 @@ def test_page_sizes_outside_the_bounds_are_bad_input(first: int) -> None:
 def test_page_size_defaults_and_bounds() -> None:
     assert page_request(None, None).limit == 20
     assert page_request(100, None).limit == 100
+
+
+def test_message_pages_default_to_fifty() -> None:
+    assert page_request(None, None, default=MESSAGE_PAGE).limit == 50
+
+
+def test_bad_input_names_the_arguments_of_the_connection() -> None:
+    with pytest.raises(BadUserInput) as caught:
+        page_request(0, None, size_field="last", cursor_field="before")
+    assert caught.value.extensions == {"field": "last"}
+    with pytest.raises(BadUserInput) as caught:
+        page_request(None, "!!!", size_field="last", cursor_field="before").position(int)
+    assert caught.value.extensions == {"field": "before"}
+    with pytest.raises(BadUserInput) as caught:
+        page_request(None, encode_cursor("7"), cursor_field="before").position(int)
+    assert caught.value.extensions == {"field": "before"}
+
+
+def test_a_request_without_a_cursor_has_no_position() -> None:
+    assert page_request(5, None).position(int) is None
+    assert page_request(5, encode_cursor("a", 3)).position(str, int) == ("a", 3)
+
+
+def test_a_forward_page_keeps_the_limit_and_encodes_each_rows_cursor() -> None:
+    fetched = [10, 11, 12]  # one more than the limit: there is a next page
+    page = Page.forward(fetched, page_request(2, None), lambda row: (row,))
+    assert page.rows == [10, 11]
+    assert [decode_cursor(cursor, field="after") for cursor in page.cursors] == [[10], [11]]
+    assert (page.has_next, page.has_previous) == (True, False)
+
+
+def test_a_page_after_a_cursor_has_a_previous_page() -> None:
+    page = Page.forward([12], page_request(2, encode_cursor(11)), lambda row: (row,))
+    assert (page.rows, page.has_next, page.has_previous) == ([12], False, True)
