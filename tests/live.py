@@ -102,21 +102,28 @@ async def legacy_socket(server: Server, token: str) -> AsyncIterator[Any]:
 
 
 @asynccontextmanager
-async def listening(ws: websockets.ClientConnection) -> AsyncIterator[None]:
-    """Returns, once what is inside has sent a subscription, when that subscription is
-    listening: what is published from then on reaches it.
+async def listening(
+    *sockets: websockets.ClientConnection, within: float = LISTENING_TIMEOUT
+) -> AsyncIterator[None]:
+    """Returns, once what is inside has sent a subscription on each of `sockets` (all to one
+    server), when every one of them is listening: what is published next reaches them.
 
-    Neither protocol acknowledges a subscription, so this waits for the server's log to show
-    one more "listening" line for this socket (see graphql_schema.context) than on entering.
+    Neither protocol acknowledges a subscription, so this waits until the server's log shows
+    one more "listening" line for each socket (see graphql_schema.context) than on entering.
     """
-    server, request_id = _origins[ws]
-    marker = f"[{request_id}] {LISTENING_LOGGER}: listening on "
-    before = server.output().count(marker)
+    [server] = {_origins[ws][0] for ws in sockets}
+    markers = [f"[{_origins[ws][1]}] {LISTENING_LOGGER}: listening on " for ws in sockets]
+
+    def counts() -> list[int]:
+        output = server.output()
+        return [output.count(marker) for marker in markers]
+
+    before = counts()
     yield
-    deadline = time.monotonic() + LISTENING_TIMEOUT
-    while server.output().count(marker) <= before:
+    deadline = time.monotonic() + within
+    while any(now <= then for now, then in zip(counts(), before, strict=True)):
         if time.monotonic() > deadline:
-            pytest.fail(f"not listening after {LISTENING_TIMEOUT} s:\n{server.output()}")
+            pytest.fail(f"not listening after {within} s:\n{server.output()}")
         await asyncio.sleep(0.01)
 
 
