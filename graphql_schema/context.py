@@ -1,6 +1,7 @@
 """The typed context every GraphQL resolver reads from."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -24,6 +25,8 @@ from loaders import Loaders
 from loaders.per_event import PerEvent
 from loaders.permissions import StandingLoader
 from resolvers.permissions import Standing
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -101,6 +104,9 @@ class Context:
         socket = socket_in(self.request.scope)
         on_cut_off = socket.missed_events if socket is not None else None
         async with self.publisher.fan_out.subscribe(*channels, on_cut_off=on_cut_off) as events:
+            # Every event published from here on reaches `events`: tests wait for this line
+            # (the protocols acknowledge no subscription) before they publish.
+            logger.debug("listening on %s", " ".join(topics))
             try:
                 yield events
             except SubscriberCutOff:

@@ -44,10 +44,16 @@ class RequestIdFilter(logging.Filter):
 
 
 def configure_logging(level: str) -> None:
+    """`level` is the root logger's, optionally followed by some loggers' own, e.g.
+    "INFO,graphql_schema.context=DEBUG": one module's debug lines without everyone's."""
+    root, *overrides = level.split(",")
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
     )
-    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    logging.basicConfig(level=root.strip().upper(), handlers=[handler], force=True)
+    for override in overrides:
+        name, _, named_level = override.partition("=")
+        logging.getLogger(name.strip()).setLevel(named_level.strip().upper())
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

@@ -2,19 +2,23 @@
 
 import asyncio
 import json
+import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from tests.servers import Server
+from infra.request_id import HEADER as REQUEST_ID
+from tests.servers import LISTENING_LOGGER, Server
 
 PROTOCOL = "graphql-transport-ws"
 LEGACY_PROTOCOL = "graphql-ws"  # subscriptions-transport-ws
-SETTLE = 0.5  # seconds for a new subscription to reach the broadcast before publishing
+LISTENING_TIMEOUT = 10.0  # seconds for a subscription to be listening once sent
 SEND = """mutation($chat: ID!, $content: String!) {
     sendMessage(input: {chatId: $chat, content: $content}) { id }
 }"""
@@ -55,10 +59,30 @@ def send(server: Server, token: str, chat: str, content: str) -> str:
     return message_id
 
 
+# The server and request id of each socket `connect` opened, for `listening`.
+_origins: "WeakKeyDictionary[websockets.ClientConnection, tuple[Server, str]]" = WeakKeyDictionary()
+
+
+async def connect(
+    server: Server, protocol: str = PROTOCOL, **options: Any
+) -> websockets.ClientConnection:
+    """A WebSocket to `server` whose subscriptions `listening` can wait for: the request id
+    it sends marks the server's log lines about it. `options` go to websockets.connect."""
+    request_id = uuid.uuid4().hex
+    ws = await websockets.connect(
+        server.ws_url,
+        subprotocols=[protocol],
+        additional_headers={REQUEST_ID: request_id},
+        **options,
+    )
+    _origins[ws] = (server, request_id)
+    return ws
+
+
 @asynccontextmanager
 async def socket(server: Server, token: str) -> AsyncIterator[Any]:
     """An acknowledged graphql-transport-ws connection."""
-    async with websockets.connect(server.ws_url, subprotocols=[PROTOCOL]) as ws:
+    async with await connect(server) as ws:
         await ws.send(
             json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
         )
@@ -70,11 +94,37 @@ async def socket(server: Server, token: str) -> AsyncIterator[Any]:
 @asynccontextmanager
 async def legacy_socket(server: Server, token: str) -> AsyncIterator[Any]:
     """An acknowledged connection over the legacy graphql-ws protocol."""
-    async with websockets.connect(server.ws_url, subprotocols=[LEGACY_PROTOCOL]) as ws:
+    async with await connect(server, LEGACY_PROTOCOL) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
         ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert ack["type"] == "connection_ack", ack
         yield ws
+
+
+@asynccontextmanager
+async def listening(
+    *sockets: websockets.ClientConnection, within: float = LISTENING_TIMEOUT
+) -> AsyncIterator[None]:
+    """Returns, once what is inside has sent a subscription on each of `sockets` (all to one
+    server), when every one of them is listening: what is published next reaches them.
+
+    Neither protocol acknowledges a subscription, so this waits until the server's log shows
+    one more "listening" line for each socket (see graphql_schema.context) than on entering.
+    """
+    [server] = {_origins[ws][0] for ws in sockets}
+    markers = [f"[{_origins[ws][1]}] {LISTENING_LOGGER}: listening on " for ws in sockets]
+
+    def counts() -> list[int]:
+        output = server.output()
+        return [output.count(marker) for marker in markers]
+
+    before = counts()
+    yield
+    deadline = time.monotonic() + within
+    while any(now <= then for now, then in zip(counts(), before, strict=True)):
+        if time.monotonic() > deadline:
+            pytest.fail(f"not listening after {within} s:\n{server.output()}")
+        await asyncio.sleep(0.01)
 
 
 async def closed_with(ws: websockets.ClientConnection, wait: float = 5.0) -> tuple[int, str]:
@@ -86,13 +136,21 @@ async def closed_with(ws: websockets.ClientConnection, wait: float = 5.0) -> tup
     return closed.value.rcvd.code, closed.value.rcvd.reason
 
 
+async def send_operation(
+    ws: Any, query: str, variables: dict[str, Any] | None = None, operation_id: str = "1"
+) -> None:
+    """Send an operation (any kind: graphql-transport-ws calls it `subscribe`), waiting for
+    nothing: for queries, mutations and subscriptions that are refused."""
+    payload = {"query": query, "variables": variables or {}}
+    await ws.send(json.dumps({"id": operation_id, "type": "subscribe", "payload": payload}))
+
+
 async def start(
     ws: Any, query: str, variables: dict[str, Any] | None = None, operation_id: str = "1"
 ) -> None:
-    """Subscribe, then give the subscription a moment to be listening."""
-    payload = {"query": query, "variables": variables or {}}
-    await ws.send(json.dumps({"id": operation_id, "type": "subscribe", "payload": payload}))
-    await asyncio.sleep(SETTLE)
+    """Subscribe, and return once the subscription is listening."""
+    async with listening(ws):
+        await send_operation(ws, query, variables, operation_id)
 
 
 async def next_message(ws: Any, wait: float = 5.0) -> dict[str, Any] | None:

@@ -27,6 +27,8 @@ from infra.settings import Settings
 from tests.backends import Backend
 
 STARTUP_TIMEOUT = 20  # seconds
+# Logs a line, at DEBUG, when a subscription is listening (tests.live.listening waits for it).
+LISTENING_LOGGER = "graphql_schema.context"
 SECRET = "server-test-secret-key-that-is-long-enough-0123456789"
 
 
@@ -143,6 +145,7 @@ def running_server(
         BROADCAST_URL=backend.broadcast_url,
         REDIS_NAMESPACE=f"test-{uuid.uuid4().hex}",
         AUTO_MIGRATE="false",
+        LOG_LEVEL=f"INFO,{LISTENING_LOGGER}=DEBUG",
         MESSAGE_RATE_LIMIT="1000/second",  # tests send bursts; the limit has tests of its own
         # Likewise for sockets opened and subscriptions started (tests/api/test_socket_limits.py).
         SOCKET_RATE_LIMIT="1000/second",

@@ -7,34 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from tests.backends import Backend
-from tests.live import NEW_MESSAGES, SEND, SETTLE, direct_chat, next_event, register, socket
-from tests.servers import Server, running_server
+from tests.live import NEW_MESSAGES, SEND, direct_chat, listening, next_event, register, socket
+from tests.servers import running_server
 
 SOCKETS = 100
 MESSAGES = 3
-READY = "ready"
-
-
-async def all_listening(server: Server, token: str, chat: str, sockets: list[Any]) -> None:
-    """Probe until every socket has heard a message, then read each up to a last marker.
-
-    A hundred subscriptions starting at once take longer than SETTLE to be listening (each
-    passes the rate limiter first, a Redis round trip on a busy event loop).
-    """
-
-    async def until(ws: Any, content: str | None) -> None:
-        while True:
-            event = await next_event(ws, "chatEvents", 30)
-            if content is None or event["message"]["content"] == content:
-                return
-
-    heard = asyncio.gather(*(until(ws, None) for ws in sockets))
-    while not heard.done():
-        server.graphql(SEND, {"chat": chat, "content": "probe"}, token)
-        await asyncio.wait([heard], timeout=SETTLE)
-    await heard
-    server.graphql(SEND, {"chat": chat, "content": READY}, token)
-    await asyncio.gather(*(until(ws, READY) for ws in sockets))
+# A hundred subscriptions starting at once take a while to be listening (each passes the
+# rate limiter first, a Redis round trip on a busy event loop).
+LISTENING_TIMEOUT = 30.0
 
 
 async def test_a_hundred_sockets_subscribing_at_once_all_hear_everything(
@@ -50,8 +30,8 @@ async def test_a_hundred_sockets_subscribing_at_once_all_hear_everything(
             )
             payload = {"query": NEW_MESSAGES, "variables": {"chat": chat}}
             subscribe = json.dumps({"id": "1", "type": "subscribe", "payload": payload})
-            await asyncio.gather(*(ws.send(subscribe) for ws in sockets))
-            await all_listening(server, alice, chat, sockets)
+            async with listening(*sockets, within=LISTENING_TIMEOUT):
+                await asyncio.gather(*(ws.send(subscribe) for ws in sockets))
             for number in range(MESSAGES):
                 server.graphql(SEND, {"chat": chat, "content": str(number)}, alice)
 

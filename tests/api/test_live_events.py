@@ -7,7 +7,17 @@ from typing import Any
 import pytest
 
 from tests.backends import Backend
-from tests.live import SEND, direct_chat, next_event, next_message, register, send, socket, start
+from tests.live import (
+    SEND,
+    direct_chat,
+    next_event,
+    next_message,
+    register,
+    send,
+    send_operation,
+    socket,
+    start,
+)
 from tests.servers import Server, running_server
 
 CHAT_EVENTS = """subscription($chat: ID!) {
@@ -223,19 +233,21 @@ async def test_queries_and_mutations_work_over_the_socket_too(server: Server) ->
     chat = direct_chat(server, alice, bob_id)
     async with socket(server, bob) as bob_ws, socket(server, alice) as alice_ws:
         await start(bob_ws, MY_EVENTS)
-        await start(alice_ws, "query { me { tag } }", operation_id="q")
+        await send_operation(alice_ws, "query { me { tag } }", operation_id="q")
         assert (await next_message(alice_ws)) == {
             "id": "q",
             "type": "next",
             "payload": {"data": {"me": {"tag": "alice"}}},
         }
         assert (await next_message(alice_ws)) == {"id": "q", "type": "complete"}
-        await start(alice_ws, SEND, {"chat": chat, "content": "by socket"}, operation_id="m")
+        await send_operation(
+            alice_ws, SEND, {"chat": chat, "content": "by socket"}, operation_id="m"
+        )
         sent = await next_event(alice_ws, "sendMessage")
         assert (await next_message(alice_ws)) == {"id": "m", "type": "complete"}
         created = await next_event(bob_ws, "myEvents")  # published once committed
         assert created["message"]["id"] == sent["id"]
-        await start(alice_ws, SEND, {"chat": chat, "content": ""}, operation_id="bad")
+        await send_operation(alice_ws, SEND, {"chat": chat, "content": ""}, operation_id="bad")
         refused = await next_message(alice_ws)
         assert refused is not None
         assert refused["payload"]["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

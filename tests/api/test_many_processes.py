@@ -17,10 +17,12 @@ from tests.live import (
     closed_with,
     direct_chat,
     legacy_socket,
+    listening,
     next_event,
     next_message,
     register,
     send,
+    send_operation,
     socket,
     start,
 )
@@ -132,7 +134,8 @@ async def test_every_socket_of_a_process_whose_redis_subscription_dropped_is_tol
         async with socket(server, bob) as modern, legacy_socket(server, alice) as legacy:
             await start(modern, NEW_MESSAGES, {"chat": chat})
             payload = {"query": NEW_MESSAGES, "variables": {"chat": chat}}
-            await legacy.send(json.dumps({"id": "1", "type": "start", "payload": payload}))
+            async with listening(legacy):
+                await legacy.send(json.dumps({"id": "1", "type": "start", "payload": payload}))
             own_redis.stop()
             own_redis.start()
             assert await closed_with(modern, RECONNECT_TIMEOUT) == INTERRUPTED
@@ -216,7 +219,7 @@ async def test_a_subscription_opened_while_redis_is_down_is_refused_as_unavailab
         chat = direct_chat(server, alice, bob_id)
         own_redis.stop()
         async with socket(server, bob) as ws:
-            await start(ws, NEW_MESSAGES, {"chat": chat})
+            await send_operation(ws, NEW_MESSAGES, {"chat": chat})
             refused = await next_message(ws, wait=10)  # after Redis had a few seconds to return
             assert refused is not None and refused["type"] == "next", refused
             [error] = refused["payload"]["errors"]

@@ -21,7 +21,15 @@ from tests.backends import Backend, SqliteTemplate
 from tests.conftest import make_settings
 from tests.factories import create_space, join, register_directly
 from tests.graphql_client import Account, GraphQLClient
-from tests.live import direct_chat, next_event, next_message, register, socket, start
+from tests.live import (
+    direct_chat,
+    next_event,
+    next_message,
+    register,
+    send_operation,
+    socket,
+    start,
+)
 from tests.servers import Server, running_server
 
 TTL = 2.0  # seconds, so that the expiry test stays short
@@ -330,7 +338,7 @@ async def test_space_presence_is_not_found_for_outsiders(server: Server, space: 
         else server.graphql(create, {"p": space == "public"}, owner)["createSpace"]["id"]
     )
     async with socket(server, mallory) as ws:
-        await start(ws, PRESENCE, {"space": space_id})
+        await send_operation(ws, PRESENCE, {"space": space_id})
         refused = await next_message(ws)
         assert refused is not None and refused["type"] == "next", refused
         assert refused["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"

@@ -21,6 +21,7 @@ from tests.live import (
     legacy_socket,
     next_message,
     register,
+    send_operation,
     socket,
     start,
 )
@@ -141,7 +142,7 @@ async def test_reusing_an_active_subscription_id_closes_with_4409(server: Server
     chat = direct_chat(server, alice, bob_id)
     async with socket(server, alice) as ws:
         await start(ws, EVENTS, {"chat": chat}, "same")
-        await start(ws, EVENTS, {"chat": chat}, "same")
+        await send_operation(ws, EVENTS, {"chat": chat}, "same")
         assert await closed_with(ws) == (4409, "Subscriber for same already exists")
 
 

@@ -13,6 +13,7 @@ import pytest
 from tests.backends import Backend
 from tests.live import (
     legacy_socket,
+    listening,
     next_event,
     next_message,
     register,
@@ -116,8 +117,8 @@ async def test_both_protocols_share_one_execution_each_with_its_own_frame_and_id
     async with socket(server, alice) as modern, legacy_socket(server, bob) as legacy:
         await start(modern, CONTENT, {"chat": channel}, operation_id="modern-7")
         payload = {"query": CONTENT, "variables": {"chat": channel}}
-        await legacy.send(json.dumps({"id": "legacy-3", "type": "start", "payload": payload}))
-        await asyncio.sleep(0.5)
+        async with listening(legacy):
+            await legacy.send(json.dumps({"id": "legacy-3", "type": "start", "payload": payload}))
         send(server, alice, channel, "to both")
         next_frame = json.loads(await raw_next(modern))
         data_frame = json.loads(await raw_next(legacy))

@@ -21,8 +21,8 @@ from infra.sockets import CLOSE_TIMEOUT_SECONDS
 from tests.backends import Backend
 from tests.live import (
     NEW_MESSAGES,
-    PROTOCOL,
     SEND,
+    connect,
     direct_chat,
     next_message,
     register,
@@ -53,9 +53,7 @@ async def stalled_socket(server: Server, token: str) -> websockets.ClientConnect
     raw.setsockopt(sockets.SOL_SOCKET, sockets.SO_RCVBUF, 4096)
     raw.connect(("127.0.0.1", server.port))
     raw.setblocking(False)
-    ws = await websockets.connect(
-        server.ws_url, sock=raw, subprotocols=[PROTOCOL], max_queue=1, compression=None
-    )
+    ws = await connect(server, sock=raw, max_queue=1, compression=None)
     init = {"type": "connection_init", "payload": {"token": token}}
     await ws.send(json.dumps(init))
     ack = await next_message(ws)

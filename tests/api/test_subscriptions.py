@@ -16,14 +16,17 @@ from db.session import create_engine
 from graphql_schema.ids import pk_from_global_id
 from tests.backends import Backend
 from tests.live import (
+    LEGACY_PROTOCOL,
     PROTOCOL,
     SEND,
-    SETTLE,
+    connect,
     direct_chat,
+    listening,
     next_event,
     next_message,
     register,
     send,
+    send_operation,
     socket,
     start,
 )
@@ -108,7 +111,7 @@ async def test_outsider_cannot_subscribe_to_a_chat(server: Server) -> None:
     mallory, _ = register(server, "mallory")
     chat = direct_chat(server, alice, bob_id)
     async with socket(server, mallory) as ws:
-        await subscribe(ws, chat)
+        await send_operation(ws, EVENTS, {"chat": chat})
         refused = await next_message(ws)
         assert refused is not None and refused["type"] == "next", refused
         assert refused["payload"]["data"] is None
@@ -140,7 +143,7 @@ async def test_legacy_graphql_ws_clients_are_served_too(server: Server) -> None:
     alice, _ = register(server, "alice")
     bob, bob_id = register(server, "bob")
     chat = direct_chat(server, alice, bob_id)
-    async with websockets.connect(server.ws_url, subprotocols=["graphql-ws"]) as ws:
+    async with await connect(server, LEGACY_PROTOCOL) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": {"token": bob}}))
         ack = await next_message(ws)
         assert ack is not None and ack["type"] == "connection_ack", ack
@@ -149,8 +152,8 @@ async def test_legacy_graphql_ws_clients_are_served_too(server: Server) -> None:
             "type": "start",
             "payload": {"query": EVENTS, "variables": {"chat": chat}},
         }
-        await ws.send(json.dumps(start))
-        await asyncio.sleep(SETTLE)
+        async with listening(ws):
+            await ws.send(json.dumps(start))
         server.graphql(SEND, {"chat": chat, "content": "old school"}, alice)
         while (data := await next_message(ws)) is not None and data["type"] == "ka":
             pass

@@ -46,15 +46,20 @@ async def receive(subscriber: Any, wait: float = 2.0) -> str | None:
 async def concurrent_first_subscribers_all_receive(broadcast: Broadcast) -> bool:
     async with connected(broadcast):
         ready = asyncio.Event()
+        subscribed: list[None] = []
+        all_subscribed = asyncio.Event()
         results: list[str | None] = []
 
         async def subscriber() -> None:
             async with broadcast.subscribe("room") as events:
+                subscribed.append(None)
+                if len(subscribed) == 5:
+                    all_subscribed.set()
                 await ready.wait()
                 results.append(await receive(events, 0.5))
 
         tasks = [asyncio.create_task(subscriber()) for _ in range(5)]
-        await asyncio.sleep(0.1)
+        await asyncio.wait_for(all_subscribed.wait(), 5)  # each one's subscribe returned
         await broadcast.publish("room", "hello")
         ready.set()
         failures = [r for r in await asyncio.gather(*tasks, return_exceptions=True) if r]
