@@ -19,12 +19,15 @@ as to a client that is gone.
 """
 
 import asyncio
+import logging
 
 from uvicorn._types import ASGISendEvent
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from infra.sockets import TRY_AGAIN_LATER
+
+logger = logging.getLogger(__name__)
 
 UNANSWERED_PINGS = "No answer to pings; reconnect and resubscribe with after"
 
@@ -54,6 +57,7 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         self.pending_ping_payload = None
         if self.close_sent or self.transport.is_closing():
             return
+        logger.info("closing a WebSocket whose client answered no ping (1013)")
         self.conn.send_close(TRY_AGAIN_LATER, UNANSWERED_PINGS)
         self.transport.write(b"".join(self.conn.data_to_send()))
         self.close_sent = True

@@ -36,6 +36,7 @@ QUEUE_SIZE = 10  # SUBSCRIBER_QUEUE_SIZE: how far a subscriber may fall behind
 MAX_MESSAGES = 200  # enough to fill any network buffers there are (typically ~20 are)
 AFTERWARDS = 10  # sent once the stalled client was cut off
 CUT_OFF = "was cut off: Subscriber fell behind"  # in the server log
+NO_PING_ANSWERED = "answered no ping (1013)"  # in the server log
 # Big events fill the network buffers of a client that doesn't read: the server's sends to
 # it block, and its subscription overflows. Each emoji is 12 bytes of escaped JSON, and the
 # stalled client asks for the content 10 times: 480 KB an event.
@@ -232,13 +233,19 @@ async def test_sends_to_a_socket_closed_for_unanswered_pings_end_it_quietly(
         chat = direct_chat(server, alice, bob_id)
         stalled = await stalled_socket(server, bob)
         await start(stalled, BIG_EVENTS, {"chat": chat})  # and never reads again, for now
-        for sent in range(40):  # far more than the buffers hold; the pings time out meanwhile
+        sent, afterwards = 0, 3  # sent once it was closed: refused, quietly
+        while afterwards and sent < MAX_MESSAGES:  # until the buffers are full, and then some
             variables = {"chat": chat, "content": f"{CONTENT}{sent}"}
             await asyncio.to_thread(server.graphql, SEND, variables, alice)
-        await asyncio.sleep(1)
-        delivered, closed = await read_until_closed(stalled, 10)
+            sent += 1
+            if NO_PING_ANSWERED in server.output():
+                afterwards -= 1
+        assert NO_PING_ANSWERED in server.output(), f"{sent} messages never filled the buffers"
+        # Read again before uvicorn's close timeout (10 s) drops the connection: the close
+        # frame must have waited behind what was in flight.
+        delivered, closed = await read_until_closed(stalled, 8)
         output = server.output()
     assert "Traceback" not in output, output
-    assert 0 < len(delivered) < 40
+    assert 0 < len(delivered) < sent
     assert closed.rcvd is not None, "the connection ended without a close frame"
     assert (closed.rcvd.code, closed.rcvd.reason) == (1013, UNANSWERED_PINGS)
