@@ -167,14 +167,20 @@ async def message_page(
     page = await history.history(
         ctx.session, ctx.require_user(), chat_id, first=first, after=after, last=last, before=before
     )
-    for author in page.authors:
-        ctx.loaders.users.prime(author.id, author)
-    for reply in page.replies:
-        ctx.loaders.messages.prime(reply.id, reply)
-    for message_id, files in page.attachments.items():
-        ctx.loaders.attachments.prime(message_id, files)
+    prime_with_page(info, page)
     await _load_for_page(info, [row.id for row in page.messages.rows])
     return MessageConnection.from_page(page.messages, Message.from_row)
+
+
+def prime_with_page(info: Info, page: history.MessagePage) -> None:
+    """Give the unit's loaders what the page's statement loaded with its messages."""
+    loaders = info.context.loaders
+    for author in page.authors:
+        loaders.users.prime(author.id, author)
+    for reply in page.replies:
+        loaders.messages.prime(reply.id, reply)
+    for message_id, files in page.attachments.items():
+        loaders.attachments.prime(message_id, files)
 
 
 async def _load_for_page(info: Info, message_ids: list[int]) -> None:

@@ -11,7 +11,6 @@ from collections.abc import AsyncGenerator
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import select
 
 from db import models
 from graphql_schema.events import (
@@ -30,11 +29,12 @@ from graphql_schema.events import (
 )
 from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
-from graphql_schema.messages import Message
+from graphql_schema.messages import Message, prime_with_page
 from graphql_schema.presence import PresenceChanged, render_presence_changed
 from infra import events
 from infra.broadcast import Published
 from infra.outbox import chat_topic, space_topic, user_topic
+from resolvers import history
 from resolvers.chat_access import chat_access
 from resolvers.history import message_cursor
 
@@ -106,23 +106,21 @@ async def _render_user_event(
     return None
 
 
-async def _replay(info: Info, chat_id: int, after: int) -> AsyncGenerator[Message, None]:
-    """Every message of the chat after `after`, oldest first, a batch per unit."""
+async def _replay(info: Info, chat_id: int, after: str) -> AsyncGenerator[Message, None]:
+    """Every message of the chat after the cursor `after`, oldest first: history pages
+    (the caller's rights checked again for each), one unit each."""
+    ctx = info.context
     while True:
-        async with info.context.event_scope():
-            rows = list(
-                await info.context.session.scalars(
-                    select(models.Message)
-                    .where(models.Message.chat_id == chat_id, models.Message.id > after)
-                    .order_by(models.Message.id)
-                    .limit(REPLAY_BATCH)
-                )
+        async with ctx.event_scope():
+            page = await history.history(
+                ctx.session, ctx.require_user(), chat_id, first=REPLAY_BATCH, after=after
             )
-            for row in rows:
+            prime_with_page(info, page)
+            for row in page.messages.rows:
                 yield Message.from_row(row)
-        if len(rows) < REPLAY_BATCH:
+        if not page.messages.has_next:
             return
-        after = rows[-1].id
+        after = page.messages.cursors[-1]
 
 
 @strawberry.type
@@ -139,7 +137,8 @@ class EventSubscription:
         ctx = info.context
         user = ctx.require_user()
         pk = pk_from_global_id(chat_id, "Chat", field="chatId")
-        replay_from = message_cursor(after, "after") if after else None
+        if after:
+            message_cursor(after, "after")  # BAD_USER_INPUT before anything starts
         async with ctx.event_scope():
             chat = (await chat_access(ctx.session, pk, user.id)).chat
         # A channel's readers change with its space's members and roles.
@@ -148,8 +147,8 @@ class EventSubscription:
         with ctx.per_event.watching_chat(pk, user.id):
             async with ctx.listen(*topics) as published:
                 replayed: set[int] = set()
-                if replay_from is not None:
-                    async for message in _replay(info, pk, replay_from):
+                if after:
+                    async for message in _replay(info, pk, after):
                         replayed.add(message.row.id)
                         yield MessageCreated(message=message)
                 async for source in published:
