@@ -19,7 +19,6 @@ from graphql_schema.users import User, load_user, media_url
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from resolvers import chats, moderation, roles, spaces
 from resolvers.pagination import encode_cursor, page_request
-from resolvers.permissions import Permission as PermissionFlag
 from resolvers.permissions import Standing
 from resolvers.uploads import ImageSlot, UploadFile
 
@@ -100,9 +99,8 @@ class Space(Node):
         description="Channels the caller may view (VIEW_CHANNELS).", metadata=DEPENDS_ON_VIEWER
     )
     async def channels(self, info: Info) -> list[Chat]:
-        if not (await _standing(info, self.row)).has(PermissionFlag.VIEW_CHANNELS):
-            return []
-        rows = await chats.channels_of_space(info.context.session, self.row.id)
+        standing = await _standing(info, self.row)
+        rows = await chats.readable_channels(info.context.session, standing)
         return [Chat.from_row(row, readable=True) for row in rows]
 
     @strawberry.field(
@@ -116,11 +114,12 @@ class Space(Node):
         query: str | None = None,
     ) -> Connection[Member]:
         page = page_request(first, after)
-        if not (await _standing(info, self.row)).is_member:
-            return Connection[Member].build([], has_next=False, has_previous=False)
-        rows, has_next = await spaces.members(info.context.session, self.row.id, query, page)
-        pairs = [(Member.from_row(row), encode_cursor(row.id)) for row in rows]
-        return Connection[Member].build(pairs, has_next=has_next, has_previous=after is not None)
+        standing = await _standing(info, self.row)
+        found = await spaces.members(info.context.session, standing, query, page)
+        pairs = [(Member.from_row(row), encode_cursor(row.id)) for row in found.rows]
+        return Connection[Member].build(
+            pairs, has_next=found.has_next, has_previous=found.has_previous
+        )
 
     @strawberry.field(description="Active bans; BAN_MEMBERS only.", metadata=DEPENDS_ON_VIEWER)
     async def bans(self, info: Info) -> list[Ban]:
@@ -133,11 +132,9 @@ class Space(Node):
         metadata=DEPENDS_ON_VIEWER,
     )
     async def roles(self, info: Info) -> list[Role]:
-        if not (await _standing(info, self.row)).is_member:
-            return []
+        standing = await _standing(info, self.row)
         return [
-            Role.from_row(row)
-            for row in await roles.roles_of_space(info.context.session, self.row.id)
+            Role.from_row(row) for row in await roles.roles_of_space(info.context.session, standing)
         ]
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import aliased
 from db.base import utcnow
 from db.models import Attachment, Chat, Message, ReadMarker, User
 from infra.errors import BadUserInput
-from resolvers.chat_access import chat_access
 from resolvers.pagination import cursor_fields, decode_cursor
+from resolvers.permissions import chat_access
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 100
