@@ -159,6 +159,17 @@ async def member_standing(session: AsyncSession, space_id: int, user_id: int) ->
     return result
 
 
+async def moderation_target(session: AsyncSession, actor: Standing, target_id: int) -> Standing:
+    """The standing of whom `actor` kicks or bans, provided it may: never oneself, and only
+    someone ranked below (the owner never)."""
+    if target_id == actor.user_id:
+        raise Forbidden("You cannot do this to yourself")
+    target = await standing(session, actor.space, target_id)
+    if not actor.outranks(target):
+        raise Forbidden("You can only act on members ranked below you")
+    return target
+
+
 async def owner_standing(
     session: AsyncSession, space_id: int, user_id: int, refusal: str
 ) -> Standing:
