@@ -4,7 +4,6 @@ from collections.abc import Awaitable, Callable
 
 import strawberry
 
-from db import models
 from graphql_schema.chats import Chat
 from graphql_schema.ids import parse_global_id
 from graphql_schema.info import Info
@@ -14,8 +13,7 @@ from graphql_schema.notifications import Notification
 from graphql_schema.roles import Role
 from graphql_schema.spaces import Space
 from graphql_schema.users import User
-from infra.errors import NotFound
-from resolvers import chats, messages, roles, spaces
+from resolvers import chats, messages, notifications, roles, spaces
 
 
 async def _user(info: Info, pk: int) -> Node | None:
@@ -46,26 +44,20 @@ async def _role(info: Info, pk: int) -> Node | None:
 
 async def _message(info: Info, pk: int) -> Node | None:
     ctx = info.context
-    try:
-        return Message.from_row(await messages.visible_message(ctx.session, ctx.require_user(), pk))
-    except NotFound:
-        return None
+    row = await messages.find_visible_message(ctx.session, ctx.require_user(), pk)
+    return Message.from_row(row) if row else None
 
 
 async def _attachment(info: Info, pk: int) -> Node | None:
     ctx = info.context
-    row = await ctx.session.get(models.Attachment, pk)
-    if row is None or row.message_id is None or await _message(info, row.message_id) is None:
-        return None
-    return Attachment.from_row(row)
+    row = await messages.find_visible_attachment(ctx.session, ctx.require_user(), pk)
+    return Attachment.from_row(row) if row else None
 
 
 async def _notification(info: Info, pk: int) -> Node | None:
     ctx = info.context
-    row = await ctx.session.get(models.Notification, pk)
-    if row is None or row.user_id != ctx.require_user().id:
-        return None
-    return Notification.from_row(row)
+    row = await notifications.find_own(ctx.session, ctx.require_user(), pk)
+    return Notification.from_row(row) if row else None
 
 
 FETCHERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {

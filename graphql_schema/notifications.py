@@ -48,10 +48,8 @@ class Notification(Node):
     async def message(self, info: Info) -> Message | None:
         if self.row.message_id is None:
             return None
-        row = await info.context.loaders.messages.load(self.row.message_id)
-        if row is None or not await info.context.loaders.readable_chats.load(row.chat_id):
-            return None
-        return Message.from_row(row)
+        row = await info.context.loaders.readable_messages.load(self.row.message_id)
+        return Message.from_row(row) if row else None
 
     @strawberry.field
     async def space(self, info: Info) -> Space | None:

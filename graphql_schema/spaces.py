@@ -18,7 +18,7 @@ from graphql_schema.roles import Role
 from graphql_schema.users import User, load_user, media_url
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from resolvers import chats, moderation, roles, spaces
-from resolvers.pagination import Page, page_request
+from resolvers.pagination import page_request
 from resolvers.permissions import Standing
 from resolvers.uploads import ImageSlot, UploadFile
 
@@ -99,9 +99,8 @@ class Space(Node):
         description="Channels the caller may view (VIEW_CHANNELS).", metadata=DEPENDS_ON_VIEWER
     )
     async def channels(self, info: Info) -> list[Chat]:
-        if not (await _standing(info, self.row)).has(Permission.VIEW_CHANNELS):
-            return []
-        rows = await chats.channels_of_space(info.context.session, self.row.id)
+        standing = await _standing(info, self.row)
+        rows = await chats.readable_channels(info.context.session, standing)
         return [Chat.from_row(row, readable=True) for row in rows]
 
     @strawberry.field(
@@ -115,9 +114,8 @@ class Space(Node):
         query: str | None = None,
     ) -> Connection[Member]:
         page = page_request(first, after)
-        if not (await _standing(info, self.row)).is_member:
-            return Connection[Member].from_page(Page.empty(), Member.from_row)
-        members = await spaces.members(info.context.session, self.row.id, query, page)
+        standing = await _standing(info, self.row)
+        members = await spaces.members(info.context.session, standing, query, page)
         return Connection[Member].from_page(members, Member.from_row)
 
     @strawberry.field(description="Active bans; BAN_MEMBERS only.", metadata=DEPENDS_ON_VIEWER)
@@ -131,11 +129,9 @@ class Space(Node):
         metadata=DEPENDS_ON_VIEWER,
     )
     async def roles(self, info: Info) -> list[Role]:
-        if not (await _standing(info, self.row)).is_member:
-            return []
+        standing = await _standing(info, self.row)
         return [
-            Role.from_row(row)
-            for row in await roles.roles_of_space(info.context.session, self.row.id)
+            Role.from_row(row) for row in await roles.roles_of_space(info.context.session, standing)
         ]
 
 

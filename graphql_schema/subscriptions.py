@@ -35,8 +35,8 @@ from infra import events
 from infra.broadcast import Published
 from infra.outbox import chat_topic, space_topic, user_topic
 from resolvers import history
-from resolvers.chat_access import chat_access
 from resolvers.history import message_cursor
+from resolvers.permissions import chat_access
 
 REPLAY_BATCH = 100
 MESSAGE_KINDS = (events.MessageCreated, events.MessageUpdated, events.MessageDeleted)

@@ -13,6 +13,7 @@ from graphql_schema.node import Node
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from resolvers import presence
 from resolvers.accounts import AuthResult
+from resolvers.permissions import is_self
 
 
 @strawberry.type(name="User")
@@ -45,9 +46,7 @@ class User(Node):
         metadata=DEPENDS_ON_VIEWER,
     )
     def email(self, info: Info) -> str | None:
-        viewer = info.context.user
-        is_self = self.is_self or (viewer is not None and viewer.id == self.row.id)
-        return self.row.email if is_self else None
+        return self.row.email if self._seen_by_self(info) else None
 
     @strawberry.field
     def avatar_url(self, info: Info) -> str | None:
@@ -64,9 +63,11 @@ class User(Node):
     )
     async def status(self, info: Info) -> PresenceStatus:
         online = await info.context.loaders.online.load(self.row.id)
+        return presence.status_seen(self.row, online, by_self=self._seen_by_self(info))
+
+    def _seen_by_self(self, info: Info) -> bool:
         viewer = info.context.user
-        by_self = self.is_self or (viewer is not None and viewer.id == self.row.id)
-        return presence.status_seen(self.row, online, by_self=by_self)
+        return self.is_self or is_self(viewer.id if viewer else None, self.row.id)
 
 
 def media_url(info: Info, key: str | None) -> str | None:

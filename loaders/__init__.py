@@ -16,6 +16,7 @@ from loaders.messages import (
     MentionsLoader,
     MessageLoader,
     ReactionsLoader,
+    ReadableMessageLoader,
     UnreadCountLoader,
 )
 from loaders.presence import OnlineLoader
@@ -58,6 +59,10 @@ class Loaders:
     @cached_property
     def messages(self) -> MessageLoader:
         return MessageLoader(self.session, self.users)
+
+    @cached_property
+    def readable_messages(self) -> ReadableMessageLoader:
+        return ReadableMessageLoader(self.messages, self.readable_chats)
 
     @cached_property
     def attachments(self) -> AttachmentsLoader:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ChatParticipant, User
-from resolvers.chat_access import visible_chat_ids
+from resolvers.permissions import visible_chat_ids
 
 
 class ParticipantsLoader(DataLoader[int, list[User]]):

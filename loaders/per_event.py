@@ -22,8 +22,7 @@ from db.models import Message, User
 from infra.broadcast import Published
 from loaders import Loaders
 from loaders.messages import load_with_authors
-from resolvers.chat_access import readers_among
-from resolvers.permissions import granted_among
+from resolvers.permissions import granted_among, readers_among
 
 # Users per statement: PostgreSQL takes at most 32,767 parameters in one, and a busy channel
 # can have more watchers than that in one process.

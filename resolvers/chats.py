@@ -16,9 +16,15 @@ from infra.rate_limits import TYPING_PER_CHAT, RateLimiter, Write
 from infra.storage import Storage
 from resolvers import attachments
 from resolvers.announcements import chat_access_changed, chat_membership
-from resolvers.chat_access import chat_access, visible_chat
 from resolvers.pagination import Page, PageRequest
-from resolvers.permissions import Permission, require
+from resolvers.permissions import (
+    Permission,
+    Standing,
+    chat_access,
+    require,
+    visible_channels,
+    visible_chat,
+)
 
 TITLE_MAX = 100
 TOPIC_MAX = 1024
@@ -89,9 +95,12 @@ async def delete_channel(
     return True
 
 
-async def channels_of_space(session: AsyncSession, space_id: int) -> list[Chat]:
-    statement = select(Chat).where(Chat.space_id == space_id).order_by(Chat.id)
-    return list(await session.scalars(statement))
+async def readable_channels(session: AsyncSession, standing: Standing) -> list[Chat]:
+    """The channels of the space (of `standing`) its user may read; none for non-members."""
+    if not standing.is_member:
+        return []
+    statement = select(Chat).where(Chat.space_id == standing.space.id).order_by(Chat.id)
+    return visible_channels(standing, list(await session.scalars(statement)))
 
 
 async def open_direct_chat(
@@ -216,11 +225,11 @@ async def find_visible_chat(session: AsyncSession, user: User, chat_id: int) -> 
 
 
 async def _managed_channel(session: AsyncSession, user: User, chat_id: int) -> Chat:
-    channel = await visible_chat(session, chat_id, user.id)
-    if channel.space_id is None:
+    access = await chat_access(session, chat_id, user.id)
+    if access.chat.space_id is None:
         raise NotFound("Channel not found")
-    await require(session, channel.space_id, user.id, Permission.MANAGE_CHANNELS)
-    return channel
+    access.require(Permission.MANAGE_CHANNELS)
+    return access.chat
 
 
 async def announce_typing(

@@ -11,8 +11,8 @@ from sqlalchemy.orm import aliased
 from db.base import utcnow
 from db.models import Attachment, Chat, Message, ReadMarker, User
 from infra.errors import BadUserInput
-from resolvers.chat_access import chat_access
 from resolvers.pagination import MESSAGE_PAGE, Page, cursor_fields, decode_cursor, page_request
+from resolvers.permissions import chat_access
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Chat, User
-from resolvers.chat_access import viewers_among
+from resolvers.permissions import viewers_among
 
 # A tag after "@" that is not itself part of a word or an email address.
 _MENTION = re.compile(r"(?<![\w@.])@([a-z0-9_.]{3,33})", re.IGNORECASE)

@@ -21,15 +21,22 @@ from db.models import (
     Reaction,
     User,
 )
-from infra.errors import BadUserInput, Conflict, Forbidden
+from infra.errors import BadUserInput, Conflict, NotFound
 from infra.events import MessageCreated, MessageDeleted, MessageUpdated
 from infra.rate_limits import RateLimiter
 from infra.settings import Settings
 from infra.storage import Storage
 from resolvers import attachments, mentions
 from resolvers.announcements import message_event, notify
-from resolvers.chat_access import ChatAccess, chat_access, message_access, viewers_among
-from resolvers.permissions import Permission
+from resolvers.permissions import (
+    ChatAccess,
+    Permission,
+    chat_access,
+    message_access,
+    require_deletable,
+    require_editable,
+    viewers_among,
+)
 from resolvers.uploads import UploadFile
 
 CONTENT_MAX = 4000
@@ -109,9 +116,7 @@ async def edit_message(
     notify whoever it newly mentions.
     """
     message, access = await message_access(session, message_id, user.id)
-    if message.author_id != user.id:
-        raise Forbidden("Only the author can edit a message")
-    access.require(Permission.SEND_MESSAGES)
+    require_editable(message, access)
     if message.deleted_at is not None:
         raise BadUserInput("A deleted message cannot be edited", field="id")
     await limiter.hit(settings.message_limit, "message", str(user.id))
@@ -138,9 +143,7 @@ async def delete_message(
 ) -> Message:
     """Soft delete by the author, or by MANAGE_MESSAGES in a channel: the tombstone stays."""
     message, access = await message_access(session, message_id, user.id)
-    may_moderate = access.standing is not None and access.may(Permission.MANAGE_MESSAGES)
-    if message.author_id != user.id and not may_moderate:
-        raise Forbidden("Only the author or a moderator can delete a message")
+    require_deletable(message, access)
     if message.deleted_at is not None:
         return message
     keys = list(
@@ -160,8 +163,26 @@ async def delete_message(
     return message
 
 
-async def visible_message(session: AsyncSession, user: User, message_id: int) -> Message:
-    return (await message_access(session, message_id, user.id))[0]
+async def find_visible_message(
+    session: AsyncSession, user: User, message_id: int
+) -> Message | None:
+    """The message if the caller may read its chat; else None."""
+    try:
+        return (await message_access(session, message_id, user.id))[0]
+    except NotFound:
+        return None
+
+
+async def find_visible_attachment(
+    session: AsyncSession, user: User, attachment_id: int
+) -> Attachment | None:
+    """The attachment if it is sent and the caller may read its message; else None."""
+    row = await session.get(Attachment, attachment_id)
+    if row is None or row.message_id is None:
+        return None
+    if await find_visible_message(session, user, row.message_id) is None:
+        return None
+    return row
 
 
 def _content(raw: str | None, *, has_files: bool) -> str:

@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
 from db.models import Ban, ModerationAction, Notification, NotificationKind, SpaceMember, User
-from infra.errors import BadUserInput, Forbidden, NotFound
+from infra.errors import BadUserInput, NotFound
 from infra.events import MembershipChange
 from infra.rate_limits import RateLimiter, Write
 from resolvers.announcements import notify, space_membership
-from resolvers.permissions import Permission, Standing, require, standing
+from resolvers.permissions import Permission, Standing, moderation_target, require
 
 REASON_MAX = 512
 
@@ -66,7 +66,7 @@ async def kick_member(
     reason: str | None,
 ) -> bool:
     actor = await require(session, space_id, user.id, Permission.KICK_MEMBERS)
-    target = await _target(session, actor, target_id)
+    target = await moderation_target(session, actor, target_id)
     if target.member is None:
         raise NotFound("That user is not a member of this space")
     await limiter.hit_write(Write.MODERATION, user.id)
@@ -90,7 +90,7 @@ async def ban_member(
     actor = await require(session, space_id, user.id, Permission.BAN_MEMBERS)
     if await session.get(User, target_id) is None:
         raise NotFound("User not found")
-    target = await _target(session, actor, target_id)
+    target = await moderation_target(session, actor, target_id)
     if expires_at is not None and expires_at <= utcnow():
         raise BadUserInput("expiresAt must be in the future", field="expiresAt")
     await limiter.hit_write(Write.MODERATION, user.id)
@@ -135,16 +135,6 @@ async def active_bans(session: AsyncSession, user: User, space_id: int) -> list[
         .order_by(Ban.created_at.desc(), Ban.id.desc())
     )
     return list(await session.scalars(statement))
-
-
-async def _target(session: AsyncSession, actor: Standing, target_id: int) -> Standing:
-    """The target's standing, provided the actor may act on them."""
-    if target_id == actor.user_id:
-        raise Forbidden("You cannot do this to yourself")
-    target = await standing(session, actor.space, target_id)
-    if not actor.outranks(target):
-        raise Forbidden("You can only act on members ranked below you")
-    return target
 
 
 async def _remove_member(session: AsyncSession, member: SpaceMember) -> None:

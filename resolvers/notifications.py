@@ -7,6 +7,7 @@ from db.base import utcnow
 from db.models import Notification, User
 from infra.errors import NotFound
 from resolvers.pagination import Page, PageRequest
+from resolvers.permissions import owns_notification
 
 
 async def notifications(
@@ -32,9 +33,17 @@ async def unread_count(session: AsyncSession, user: User) -> int:
     return count or 0
 
 
-async def mark_read(session: AsyncSession, user: User, notification_id: int) -> Notification:
+async def find_own(session: AsyncSession, user: User, notification_id: int) -> Notification | None:
+    """The notification if it is the caller's; else None."""
     notification = await session.get(Notification, notification_id)
-    if notification is None or notification.user_id != user.id:
+    if notification is None or not owns_notification(notification, user.id):
+        return None
+    return notification
+
+
+async def mark_read(session: AsyncSession, user: User, notification_id: int) -> Notification:
+    notification = await find_own(session, user, notification_id)
+    if notification is None:
         raise NotFound("Notification not found")
     if notification.read_at is None:
         notification.read_at = utcnow()

@@ -10,8 +10,7 @@ from infra.errors import BadUserInput
 from infra.events import ReactionChanged
 from infra.outbox import announce, chat_topic
 from infra.rate_limits import RateLimiter, Write
-from resolvers.chat_access import message_access
-from resolvers.permissions import Permission
+from resolvers.permissions import Permission, message_access
 
 MAX_DISTINCT_EMOJI = 20
 EMOJI_MAX = 32

@@ -114,9 +114,14 @@ async def remove_role(
     return member
 
 
-async def roles_of_space(session: AsyncSession, space_id: int) -> list[Role]:
+async def roles_of_space(session: AsyncSession, standing: Standing) -> list[Role]:
+    """The space's roles, highest first, for its members; none for anyone else."""
+    if not standing.is_member:
+        return []
     statement = (
-        select(Role).where(Role.space_id == space_id).order_by(Role.position.desc(), Role.id)
+        select(Role)
+        .where(Role.space_id == standing.space.id)
+        .order_by(Role.position.desc(), Role.id)
     )
     return list(await session.scalars(statement))
 
@@ -137,7 +142,7 @@ def _apply(actor: Standing, role: Role, fields: RoleFields) -> None:
     if not actor.can_manage_role(role):
         raise Forbidden("Roles can only be placed below your own highest role")
     if fields.permissions is not None:
-        if fields.permissions & ~actor.permissions:
+        if not actor.may_grant(fields.permissions):
             raise Forbidden("You cannot grant a permission you do not have")
         role.permissions = int(fields.permissions)
     if fields.mentionable is not None:

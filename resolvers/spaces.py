@@ -25,6 +25,7 @@ from resolvers.permissions import (
     active_ban,
     is_member,
     member_standing,
+    owner_standing,
     require,
     visible_space,
 )
@@ -120,9 +121,7 @@ async def delete_space(
     session: AsyncSession, attachments_storage: Storage, user: User, space_id: int
 ) -> bool:
     """Owner only; its channels, messages (and their files), roles and invites go with it."""
-    standing = await member_standing(session, space_id, user.id)
-    if not standing.is_owner:
-        raise Forbidden("Only the owner can delete a space")
+    standing = await owner_standing(session, space_id, user.id, "Only the owner can delete a space")
     channels = select(Chat.id).where(Chat.space_id == space_id)
     remove_files = await attachments.delete_with_chats(session, attachments_storage, channels)
     await session.delete(standing.space)
@@ -135,9 +134,9 @@ async def delete_space(
 async def transfer_ownership(
     session: AsyncSession, limiter: RateLimiter, user: User, space_id: int, new_owner_id: int
 ) -> Space:
-    standing = await member_standing(session, space_id, user.id)
-    if not standing.is_owner:
-        raise Forbidden("Only the owner can hand over a space")
+    standing = await owner_standing(
+        session, space_id, user.id, "Only the owner can hand over a space"
+    )
     if not await is_member(session, space_id, new_owner_id):
         raise NotFound("That user is not a member of this space")
     await limiter.hit_write(Write.SPACE, user.id)
@@ -274,10 +273,15 @@ async def find_visible(session: AsyncSession, user: User, space_id: int) -> Stan
 
 
 async def members(
-    session: AsyncSession, space_id: int, query: str | None, page: PageRequest
+    session: AsyncSession, standing: Standing, query: str | None, page: PageRequest
 ) -> Page[SpaceMember]:
-    """Members in joining order; with `query`, those whose tag, name or nickname starts so."""
-    statement = select(SpaceMember).where(SpaceMember.space_id == space_id)
+    """Members in joining order; with `query`, those whose tag, name or nickname starts so.
+
+    Only members see the member list: anyone else gets an empty page with none around it.
+    """
+    if not standing.is_member:
+        return Page.empty()
+    statement = select(SpaceMember).where(SpaceMember.space_id == standing.space.id)
     if prefix := search_prefix(query).lstrip("@"):
         pattern = like_prefix(prefix)
         statement = statement.join(User, User.id == SpaceMember.user_id).where(

@@ -196,7 +196,7 @@ async def test_expired_ban_stops_applying(
     ban = (await client.data(BAN, variables, token=team.moderator.access_token))["banMember"]
     assert ban["expiresAt"] is not None
     later = utcnow() + timedelta(hours=2)
-    monkeypatch.setattr("resolvers.permissions.utcnow", lambda: later)
+    monkeypatch.setattr("resolvers.permissions.spaces.utcnow", lambda: later)
     monkeypatch.setattr("resolvers.moderation.utcnow", lambda: later)
     await client.data(JOIN, {"id": team.space}, token=team.member.access_token)
     bans = await client.data(BANS, {"id": team.space}, token=team.moderator.access_token)

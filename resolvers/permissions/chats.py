@@ -1,7 +1,8 @@
-"""Who may read a chat and what they may do in it.
+"""Chat visibility: who may read a chat and what they may do in it.
 
-Channels take their rules from the space (VIEW_CHANNELS to read, and so on); DIRECT and
-GROUP chats from taking part. Everything about chats asks here.
+Channels take their rules from the space (VIEW_CHANNELS to read, and so on), through
+`channel_permissions`; DIRECT and GROUP chats from taking part. Everything about chats
+asks here.
 """
 
 from collections.abc import Sequence
@@ -12,10 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Chat, ChatParticipant, Message, Role, Space, SpaceMember
 from infra.errors import Forbidden, NotFound
-from resolvers.permissions import (
-    Permission,
+from resolvers.permissions.flags import Permission, effective_permissions
+from resolvers.permissions.spaces import (
     Standing,
-    effective_permissions,
     granted_among,
     held_roles,
     memberships,
@@ -33,6 +33,16 @@ PARTICIPANT_PERMISSIONS = (
 )
 
 
+def channel_permissions(space_permissions: Permission, chat_id: int) -> Permission:
+    """What a member may do in one channel, from what they may do in its space.
+
+    Every channel decision (reading, sending, managing, listing) comes down to this one
+    function. Today a space's permissions hold alike in all its channels; per-channel
+    overwrites (allow and deny per channel and role) belong here, and nowhere else.
+    """
+    return space_permissions
+
+
 @dataclass(frozen=True)
 class ChatAccess:
     chat: Chat
@@ -41,7 +51,9 @@ class ChatAccess:
 
     @property
     def permissions(self) -> Permission:
-        return self.standing.permissions if self.standing else PARTICIPANT_PERMISSIONS
+        if self.standing is None:
+            return PARTICIPANT_PERMISSIONS
+        return channel_permissions(self.standing.permissions, self.chat.id)
 
     def may(self, permission: Permission) -> bool:
         return permission in self.permissions
@@ -85,10 +97,12 @@ async def chat_access(session: AsyncSession, chat_id: int, user_id: int) -> Chat
     found = memberships_from(
         (member, bits, position) for *_, member, bits, position in rows if member is not None
     )
-    standing = standing_from(space, user_id, found.get((space.id, user_id)))
-    if not standing.has(Permission.VIEW_CHANNELS):
+    access = ChatAccess(
+        chat, user_id, standing_from(space, user_id, found.get((space.id, user_id)))
+    )
+    if not access.may(Permission.VIEW_CHANNELS):
         raise NotFound("Chat not found")
-    return ChatAccess(chat, user_id, standing)
+    return access
 
 
 async def message_access(
@@ -116,7 +130,7 @@ async def viewers_among(session: AsyncSession, chat: Chat, user_ids: Sequence[in
     if chat.space_id is None:
         return await _participants_among(session, chat.id, user_ids)
     space = await session.get_one(Space, chat.space_id)
-    return await _channel_readers_among(session, space.id, space.owner_id, user_ids)
+    return await _channel_readers_among(session, chat.id, space.id, space.owner_id, user_ids)
 
 
 async def readers_among(session: AsyncSession, chat_id: int, user_ids: Sequence[int]) -> set[int]:
@@ -136,7 +150,7 @@ async def readers_among(session: AsyncSession, chat_id: int, user_ids: Sequence[
     space_id, owner_id = found
     if space_id is None:
         return await _participants_among(session, chat_id, user_ids)
-    return await _channel_readers_among(session, space_id, owner_id, user_ids)
+    return await _channel_readers_among(session, chat_id, space_id, owner_id, user_ids)
 
 
 async def _participants_among(
@@ -151,13 +165,14 @@ async def _participants_among(
 
 
 async def _channel_readers_among(
-    session: AsyncSession, space_id: int, owner_id: int, user_ids: Sequence[int]
+    session: AsyncSession, chat_id: int, space_id: int, owner_id: int, user_ids: Sequence[int]
 ) -> set[int]:
     granted = await granted_among(session, space_id, user_ids)
     return {
         user_id
         for user_id, bits in granted.items()
-        if Permission.VIEW_CHANNELS in effective_permissions(bits, is_owner=user_id == owner_id)
+        if Permission.VIEW_CHANNELS
+        in channel_permissions(effective_permissions(bits, is_owner=user_id == owner_id), chat_id)
     }
 
 
@@ -185,14 +200,23 @@ async def visible_chat_ids(
         )
     if spaces:
         found = await memberships(session, list(spaces), [user_id])
-        readable = {
-            space_id
+        granted = {
+            space_id: standing_from(space, user_id, found.get((space_id, user_id))).permissions
             for space_id, space in spaces.items()
-            if standing_from(space, user_id, found.get((space_id, user_id))).has(
-                Permission.VIEW_CHANNELS
-            )
         }
         visible |= {
-            chat_id for chat_id, space in rows if space is not None and space.id in readable
+            chat_id
+            for chat_id, space in rows
+            if space is not None
+            and Permission.VIEW_CHANNELS in channel_permissions(granted[space.id], chat_id)
         }
     return visible
+
+
+def visible_channels(standing: Standing, channels: Sequence[Chat]) -> list[Chat]:
+    """Those of a space's `channels` the member (of `standing`) may read."""
+    return [
+        channel
+        for channel in channels
+        if Permission.VIEW_CHANNELS in channel_permissions(standing.permissions, channel.id)
+    ]

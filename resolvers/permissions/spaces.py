@@ -1,9 +1,9 @@
-"""The one place that decides what a user may see and do in a space.
+"""Space rights, role hierarchy and ownership: a user's standing in one space.
 
-Every resolver asks here; nothing else checks membership or permissions itself.
+A member's permissions come from the roles held (the default one included); rank is the
+highest role position, and the owner outranks everyone.
 """
 
-import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -13,32 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.base import utcnow
 from db.models import Ban, MemberRole, Role, Space, SpaceMember
 from infra.errors import Forbidden, NotFound
+from resolvers.permissions.flags import Permission, effective_permissions
 
-
-class Permission(enum.IntFlag):
-    ADMINISTRATOR = 1 << 0
-    MANAGE_SPACE = 1 << 1
-    MANAGE_CHANNELS = 1 << 2
-    MANAGE_ROLES = 1 << 3
-    KICK_MEMBERS = 1 << 4
-    BAN_MEMBERS = 1 << 5
-    CREATE_INVITES = 1 << 6
-    VIEW_CHANNELS = 1 << 7
-    SEND_MESSAGES = 1 << 8
-    ATTACH_FILES = 1 << 9
-    ADD_REACTIONS = 1 << 10
-    MENTION_EVERYONE = 1 << 11
-    MANAGE_MESSAGES = 1 << 12
-
-
-ALL_PERMISSIONS = Permission(sum(Permission))
-DEFAULT_ROLE_PERMISSIONS = (
-    Permission.VIEW_CHANNELS
-    | Permission.SEND_MESSAGES
-    | Permission.ATTACH_FILES
-    | Permission.ADD_REACTIONS
-    | Permission.CREATE_INVITES
-)
 OWNER_RANK = 2**31  # above every role position
 
 
@@ -74,14 +50,12 @@ class Standing:
         return not other.is_owner and self.rank > other.rank
 
     def can_manage_role(self, role: Role) -> bool:
+        """Whether this member may change, hand out or take back `role`: only below its own."""
         return self.is_owner or self.rank > role.position
 
-
-def effective_permissions(granted: Permission, *, is_owner: bool) -> Permission:
-    """A member's effective permissions: the owner and ADMINISTRATOR have all."""
-    if is_owner or Permission.ADMINISTRATOR in granted:
-        return ALL_PERMISSIONS
-    return granted
+    def may_grant(self, permissions: Permission) -> bool:
+        """Whether a role this member edits may carry `permissions`: only ones it has."""
+        return not permissions & ~self.permissions
 
 
 async def granted_among(
@@ -182,6 +156,27 @@ async def member_standing(session: AsyncSession, space_id: int, user_id: int) ->
     result = await visible_space(session, space_id, user_id)
     if not result.is_member:
         raise Forbidden("Join the space first")
+    return result
+
+
+async def moderation_target(session: AsyncSession, actor: Standing, target_id: int) -> Standing:
+    """The standing of whom `actor` kicks or bans, provided it may: never oneself, and only
+    someone ranked below (the owner never)."""
+    if target_id == actor.user_id:
+        raise Forbidden("You cannot do this to yourself")
+    target = await standing(session, actor.space, target_id)
+    if not actor.outranks(target):
+        raise Forbidden("You can only act on members ranked below you")
+    return target
+
+
+async def owner_standing(
+    session: AsyncSession, space_id: int, user_id: int, refusal: str
+) -> Standing:
+    """The caller's standing, provided it owns the space; FORBIDDEN (`refusal`) otherwise."""
+    result = await member_standing(session, space_id, user_id)
+    if not result.is_owner:
+        raise Forbidden(refusal)
     return result
 
 

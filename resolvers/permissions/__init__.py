@@ -1,0 +1,65 @@
+"""The one place that decides what a user may see and do.
+
+Space rights, the role hierarchy and ownership (`spaces`), chat visibility
+(`chats`, where `channel_permissions` is the one function every channel decision comes
+down to), authorship (`messages`) and what is a user's own (`personal`). Every resolver
+asks here; no other module checks membership, compares ranks, or compares owner, author
+or recipient ids to decide who may do what.
+"""
+
+from resolvers.permissions.chats import (
+    ChatAccess,
+    channel_permissions,
+    chat_access,
+    message_access,
+    readers_among,
+    viewers_among,
+    visible_channels,
+    visible_chat,
+    visible_chat_ids,
+)
+from resolvers.permissions.flags import DEFAULT_ROLE_PERMISSIONS, Permission
+from resolvers.permissions.messages import require_deletable, require_editable
+from resolvers.permissions.personal import is_self, owns_notification
+from resolvers.permissions.spaces import (
+    Standing,
+    active_ban,
+    granted_among,
+    is_member,
+    member_standing,
+    moderation_target,
+    owner_standing,
+    require,
+    standing,
+    standings,
+    visible_space,
+)
+
+__all__ = [
+    "DEFAULT_ROLE_PERMISSIONS",
+    "ChatAccess",
+    "Permission",
+    "Standing",
+    "active_ban",
+    "channel_permissions",
+    "chat_access",
+    "granted_among",
+    "is_member",
+    "is_self",
+    "member_standing",
+    "message_access",
+    "moderation_target",
+    "owner_standing",
+    "owns_notification",
+    "readers_among",
+    "require",
+    "require_deletable",
+    "require_editable",
+    "standing",
+    "standings",
+    "viewers_among",
+    "visible_channels",
+    "visible_chat",
+    "visible_chat_ids",
+    "visible_space",
+]

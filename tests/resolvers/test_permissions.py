@@ -1,0 +1,98 @@
+"""The permission rules that need no database: what a standing allows, and authorship."""
+
+import pytest
+
+from db.models import Chat, ChatKind, Message, Notification, Role, Space, SpaceMember
+from infra.errors import Forbidden
+from resolvers.permissions import (
+    ChatAccess,
+    Permission,
+    Standing,
+    channel_permissions,
+    is_self,
+    owns_notification,
+    require_deletable,
+    require_editable,
+)
+from resolvers.permissions.spaces import OWNER_RANK
+
+SPACE = Space(id=1, owner_id=1, name="Lounge", is_public=False)
+CHANNEL = Chat(id=10, kind=ChatKind.CHANNEL, space_id=1)
+GROUP = Chat(id=20, kind=ChatKind.GROUP)
+NOTHING = Permission(0)
+
+
+def member(user_id: int, granted: Permission = NOTHING, rank: int = 0) -> Standing:
+    if user_id == SPACE.owner_id:
+        rank = OWNER_RANK
+    return Standing(SPACE, user_id, SpaceMember(space_id=1, user_id=user_id), granted, rank)
+
+
+def test_the_owner_and_administrators_have_every_permission() -> None:
+    assert member(1).has(Permission.MANAGE_MESSAGES)
+    assert member(2, Permission.ADMINISTRATOR).has(Permission.BAN_MEMBERS)
+    assert not member(3, Permission.KICK_MEMBERS).has(Permission.BAN_MEMBERS)
+
+
+def test_a_non_member_has_no_permission_whatever_it_was_granted() -> None:
+    assert Standing(SPACE, 2, None, Permission.ADMINISTRATOR, -1).permissions == NOTHING
+
+
+def test_only_a_higher_rank_acts_on_a_member_and_nobody_on_the_owner() -> None:
+    assert member(2, rank=5).outranks(member(3, rank=2))
+    assert not member(2, rank=5).outranks(member(3, rank=5))
+    assert not member(2, Permission.ADMINISTRATOR, rank=999).outranks(member(1))
+    assert member(1).outranks(member(2, rank=999))
+
+
+def test_roles_are_managed_only_below_ones_own_rank() -> None:
+    role = Role(space_id=1, position=5)
+    assert member(2, rank=6).can_manage_role(role)
+    assert not member(2, rank=5).can_manage_role(role)
+    assert member(1).can_manage_role(Role(space_id=1, position=1000))
+
+
+def test_a_role_may_carry_only_permissions_its_editor_has() -> None:
+    editor = member(2, Permission.MANAGE_ROLES | Permission.KICK_MEMBERS, rank=5)
+    assert editor.may_grant(Permission.KICK_MEMBERS)
+    assert not editor.may_grant(Permission.KICK_MEMBERS | Permission.BAN_MEMBERS)
+
+
+def test_a_channel_allows_what_the_space_allows() -> None:
+    granted = Permission.VIEW_CHANNELS | Permission.SEND_MESSAGES
+    assert channel_permissions(granted, CHANNEL.id) == granted
+    assert ChatAccess(CHANNEL, 2, member(2, granted)).permissions == granted
+
+
+def test_taking_part_in_a_group_allows_talking_but_not_moderating() -> None:
+    access = ChatAccess(GROUP, 2, None)
+    assert access.may(Permission.SEND_MESSAGES)
+    assert not access.may(Permission.MANAGE_MESSAGES)
+
+
+def test_only_the_author_edits_and_only_while_allowed_to_send() -> None:
+    talker = Permission.VIEW_CHANNELS | Permission.SEND_MESSAGES
+    message = Message(chat_id=CHANNEL.id, author_id=2)
+    require_editable(message, ChatAccess(CHANNEL, 2, member(2, talker)))
+    with pytest.raises(Forbidden):
+        require_editable(message, ChatAccess(CHANNEL, 1, member(1)))  # even the owner
+    with pytest.raises(Forbidden):
+        require_editable(message, ChatAccess(CHANNEL, 2, member(2, Permission.VIEW_CHANNELS)))
+
+
+def test_the_author_or_a_channel_moderator_deletes() -> None:
+    message = Message(chat_id=CHANNEL.id, author_id=2)
+    require_deletable(message, ChatAccess(CHANNEL, 2, member(2, Permission.VIEW_CHANNELS)))
+    require_deletable(message, ChatAccess(CHANNEL, 3, member(3, Permission.MANAGE_MESSAGES)))
+    with pytest.raises(Forbidden):
+        require_deletable(message, ChatAccess(CHANNEL, 3, member(3, Permission.VIEW_CHANNELS)))
+    with pytest.raises(Forbidden):
+        require_deletable(Message(chat_id=GROUP.id, author_id=2), ChatAccess(GROUP, 3, None))
+
+
+def test_private_things_belong_to_their_user_alone() -> None:
+    assert is_self(2, 2)
+    assert not is_self(None, 2)
+    assert not is_self(3, 2)
+    assert owns_notification(Notification(user_id=2), 2)
+    assert not owns_notification(Notification(user_id=2), 3)
