@@ -141,7 +141,7 @@ class GraphQLApp(GraphQL[Context, None]):
             rate_limiter=self.services.rate_limiter,
             publisher=self.services.publisher,
             presence=self.services.presence.store,
-            per_event=self.services.per_event,
+            event_batch=self.services.event_batch,
             client=request.client.host if request.client else "unknown",
         )
         if isinstance(request, WebSocket):

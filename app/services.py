@@ -11,15 +11,15 @@ from app.presence_tracker import PresenceTracker
 from db.migrate import upgrade_to_head
 from db.session import create_engine, create_sessionmaker, create_writer_engine
 from infra import redis_client
-from infra.broadcast import FanOut, is_redis_url
+from infra.broadcast import Broadcast, is_redis_url
 from infra.presence import create_store
 from infra.publisher import Publisher
-from infra.pubsub import broadcast_reachable
 from infra.rate_limits import RateLimiter, per_user_rules
+from infra.redis_broadcast import broadcast_reachable
 from infra.settings import Settings
 from infra.sockets import GOING_AWAY, Sockets
 from infra.storage import LocalStorage, Storage
-from loaders.per_event import PerEvent
+from loaders.event_batch import EventBatch
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +32,11 @@ class Services:
     sessionmaker: async_sessionmaker[AsyncSession]
     storage: Storage
     attachments: LocalStorage
-    broadcast: FanOut
+    broadcast: Broadcast
     rate_limiter: RateLimiter
     publisher: Publisher
     presence: PresenceTracker
-    per_event: PerEvent
+    event_batch: EventBatch
     redis: Redis | None  # the commands of every Redis use here (infra.redis_client), if Redis
     sockets: Sockets = field(default_factory=Sockets)
 
@@ -51,7 +51,7 @@ class Services:
             if is_redis_url(url)
             else None
         )
-        broadcast = FanOut(
+        broadcast = Broadcast(
             url,
             queue_size=settings.subscriber_queue_size,
             redis_timeout=timeout,
@@ -74,7 +74,7 @@ class Services:
             ),
             publisher=publisher,
             presence=PresenceTracker(presence_store, ttl, sessionmaker, publisher),
-            per_event=PerEvent(sessionmaker),
+            event_batch=EventBatch(sessionmaker),
             redis=redis,
         )
 

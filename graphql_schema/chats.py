@@ -68,7 +68,8 @@ class Chat(Node):
 
         if self.row.space_id is None or not await self._readable(info):
             return None
-        return Space.from_row(await info.context.session.get_one(models.Space, self.row.space_id))
+        row = await info.context.loaders.spaces.load(self.row.space_id)
+        return Space.from_row(row) if row is not None else None
 
     @strawberry.field(
         description="Oldest to newest; see Query.messages.", metadata=DEPENDS_ON_VIEWER

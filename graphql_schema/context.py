@@ -22,8 +22,8 @@ from infra.settings import Settings
 from infra.sockets import socket_in
 from infra.storage import LocalStorage, Storage
 from loaders import Loaders
-from loaders.per_event import PerEvent
-from loaders.permissions import StandingLoader
+from loaders.event_batch import EventBatch
+from loaders.standings import StandingLoader
 from resolvers.permissions import Standing
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class Context:
     rate_limiter: RateLimiter
     publisher: Publisher
     presence: PresenceStore
-    per_event: PerEvent  # process-wide: what the subscriptions one event wakes share
+    event_batch: EventBatch  # process-wide: what the subscriptions one event wakes share
     client: str  # the caller's address, for per-client rate limits
     unit: Unit | None = None  # an HTTP request's; a socket has one per event instead
     user: User | None = None
@@ -103,7 +103,7 @@ class Context:
         channels = [self.publisher.channel(topic) for topic in topics]
         socket = socket_in(self.request.scope)
         on_cut_off = socket.missed_events if socket is not None else None
-        async with self.publisher.fan_out.subscribe(*channels, on_cut_off=on_cut_off) as events:
+        async with self.publisher.broadcast.subscribe(*channels, on_cut_off=on_cut_off) as events:
             # Every event published from here on reaches `events`: tests wait for this line
             # (the protocols acknowledge no subscription) before they publish.
             logger.debug("listening on %s", " ".join(topics))

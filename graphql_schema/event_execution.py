@@ -81,7 +81,7 @@ class EventExecutor(StrawberryGraphQLCoreExecutionContext):
             context = dataclasses.replace(context, user=None, auth_error=None, unit=None)
         executor.context_value = context
         async with context.event_scope():
-            context.per_event.prime(event, context.loaders)
+            context.event_batch.prime(event, context.loaders)
             result = super(EventExecutor, executor).execute_operation(False)
             if executor.is_awaitable(result):
                 result = await result

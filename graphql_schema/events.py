@@ -1,7 +1,7 @@
 """The events subscriptions deliver, rendered from their published form.
 
 A published event (infra.events) holds ids. The rows it names are loaded once for
-all the subscribers it woke in this process (loaders.per_event). Each rendered event keeps
+all the subscribers it woke in this process (loaders.event_batch). Each rendered event keeps
 its `source`, the published event, by which the subscribers that select the same fields
 share one execution of their selection (graphql_schema.event_execution).
 """
@@ -81,14 +81,14 @@ MessageEvent = MessageCreated | MessageUpdated | MessageDeleted
 
 async def shared_user(info: Info, event: Published, user_id: int) -> User:
     """A user the event names, loaded once for every subscriber it woke."""
-    row = await info.context.per_event.user(event, user_id)
+    row = await info.context.event_batch.user(event, user_id)
     assert row is not None, f"user {user_id} is referenced but missing"
     return User.from_row(row)
 
 
 async def _shared_message(info: Info, event: Published, message_id: int) -> Message | None:
     """The event's message as loaded once for every subscriber; None if it is gone."""
-    found = await info.context.per_event.message(event, message_id)
+    found = await info.context.event_batch.message(event, message_id)
     return Message.from_row(found[0]) if found is not None else None
 
 
@@ -142,14 +142,14 @@ async def render_membership_changed(
     channel_id: int | None = None,
 ) -> MembershipChanged | None:
     """`channel_id`: the channel whose stream reports a change in its space."""
-    per_event = info.context.per_event
+    event_batch = info.context.event_batch
     space = chat = None
     if event.space_id is not None and (
-        space := await per_event.row(source, models.Space, event.space_id)
+        space := await event_batch.row(source, models.Space, event.space_id)
     ):
-        chat = await per_event.row(source, models.Chat, channel_id) if channel_id else None
+        chat = await event_batch.row(source, models.Chat, channel_id) if channel_id else None
     elif event.chat_id is not None:
-        chat = await per_event.row(source, models.Chat, event.chat_id)
+        chat = await event_batch.row(source, models.Chat, event.chat_id)
     if space is None and chat is None:
         return None  # deleted since
     return MembershipChanged(
@@ -164,7 +164,7 @@ async def render_membership_changed(
 async def render_notification_created(
     info: Info, source: Published, event: events.NotificationCreated, user_id: int
 ) -> NotificationCreated | None:
-    row = await info.context.per_event.row(source, models.Notification, event.notification_id)
+    row = await info.context.event_batch.row(source, models.Notification, event.notification_id)
     if row is None or row.user_id != user_id:  # deleted since (its message's chat went)
         return None
     return NotificationCreated(notification=Notification.from_row(row), source=source)

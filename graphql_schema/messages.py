@@ -95,7 +95,8 @@ class Message(Node):
         from graphql_schema.chats import Chat
 
         # A message is only ever shown to a reader of its chat.
-        row = await info.context.session.get_one(models.Chat, self.row.chat_id)
+        row = await info.context.loaders.chats.load(self.row.chat_id)
+        assert row is not None, "a message's chat goes with it"
         return Chat.from_row(row, readable=True)
 
     # The fields below read loaders that a history page has already filled (message_page):

@@ -80,10 +80,10 @@ class PresenceSubscription:
         async with ctx.event_scope():
             await presence.require_space_member(ctx.session, pk, user.id)
         # space_topic carries membership changes: each one only triggers the re-check.
-        with ctx.per_event.watching_space(pk, user.id):
+        with ctx.event_batch.watching_space(pk, user.id):
             async with ctx.listen(presence_topic(pk), space_topic(pk)) as published:
                 async for source in published:
-                    if not await ctx.per_event.is_member(source, pk, user.id):
+                    if not await ctx.event_batch.is_member(source, pk, user.id):
                         return
                     if isinstance(event := source.event, events.PresenceChanged):
                         yield await render_presence_changed(info, source, event)

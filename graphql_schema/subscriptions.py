@@ -2,7 +2,7 @@
 
 For every event the subscriber's rights are read anew: whoever can no longer read a chat
 stops receiving at once. The subscriptions one event wakes in this process share that check
-and the loading of its rows (loaders.per_event), and those that select the same fields one
+and the loading of its rows (loaders.event_batch), and those that select the same fields one
 execution of their selection (graphql_schema.event_execution): no subscriber opens a
 database session of its own for an event.
 """
@@ -94,7 +94,7 @@ async def _render_user_event(
     info: Info, source: Published, event: events.Event, user: models.User
 ) -> UserEvent | None:
     if isinstance(event, MESSAGE_KINDS):
-        if not await info.context.per_event.may_read(source, event.chat_id, user.id):
+        if not await info.context.event_batch.may_read(source, event.chat_id, user.id):
             return None
         return await render_message_event(info, source, event)
     if isinstance(event, events.NotificationCreated):
@@ -144,7 +144,7 @@ class EventSubscription:
         # A channel's readers change with its space's members and roles.
         topics = [chat_topic(pk)] + ([space_topic(chat.space_id)] if chat.space_id else [])
         # Listen (buffering) before reading history, so nothing falls between the two.
-        with ctx.per_event.watching_chat(pk, user.id):
+        with ctx.event_batch.watching_chat(pk, user.id):
             async with ctx.listen(*topics) as published:
                 replayed: set[int] = set()
                 if after:
@@ -155,7 +155,7 @@ class EventSubscription:
                     event = source.event
                     if event is None or _not_news(event, user.id, replayed):
                         continue
-                    if not await ctx.per_event.may_read(source, pk, user.id):
+                    if not await ctx.event_batch.may_read(source, pk, user.id):
                         return
                     rendered = await _render_chat_event(info, source, event, pk)
                     if rendered is not None:

@@ -4,7 +4,7 @@ broadcaster 0.3.1 as published (a) lets two concurrent first subscribers to a ch
 overwrite each other's registration, (b) reports a Redis subscription ready before the
 SUBSCRIBE is acknowledged, (c) gives every subscriber an unbounded queue, so one client
 that stops reading grows memory without limit, and (d) never re-establishes a dropped Redis
-connection. `FanOut` and `RedisBackend` below keep `broadcaster.Broadcast` as the interface
+connection. `Broadcast` and `RedisBackend` below keep `broadcaster.Broadcast` as the interface
 and fix all four.
 """
 
@@ -16,34 +16,26 @@ from contextlib import asynccontextmanager
 from functools import cached_property
 from typing import Any, TypeVar
 
-from broadcaster import Broadcast, Event
+import broadcaster
+from broadcaster import Event
 from broadcaster._backends.base import BroadcastBackend
 from broadcaster._backends.memory import MemoryBackend
 from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
-from redis.exceptions import RedisError
 
 from infra import events, redis_client
-from infra.errors import DomainError
+from infra.redis_broadcast import INTERRUPTED, RedisBackend
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 SUBSCRIBER_QUEUE_SIZE = 1000
-SUBSCRIBE_TIMEOUT_SECONDS = 5.0
-POLL_SECONDS = 1.0
-PING_EVERY_SECONDS = 5.0
 
 
 def is_redis_url(url: str) -> bool:
     """Whether a BROADCAST_URL names Redis (whatever else shares it follows: rate-limit
     counters, presence), rather than the in-memory backend of a single process."""
     return url.startswith(("redis://", "rediss://"))
-
-
-class BroadcastUnavailable(DomainError):
-    """Redis did not acknowledge a subscription in time: it is down, or not answering."""
 
 
 class SubscriberCutOff(Exception):
@@ -70,7 +62,7 @@ CutOffCallback = Callable[[SubscriberCutOff], None]
 
 class Published(Event):
     """One received event: the same object reaches every subscriber in this process, so
-    `shared` can hold work they do once between them (see loaders.per_event). It goes with
+    `shared` can hold work they do once between them (see loaders.event_batch). It goes with
     the event, once every subscriber has taken it."""
 
     def __init__(self, channel: str, message: Any) -> None:
@@ -120,7 +112,7 @@ class Backlog(asyncio.Queue["Published | None"]):
 
 
 class Subscription:
-    """What `FanOut.subscribe` yields: iterate it, or `get()` one event at a time."""
+    """What `Broadcast.subscribe` yields: iterate it, or `get()` one event at a time."""
 
     def __init__(self, queue: Backlog) -> None:
         self._queue = queue
@@ -139,7 +131,7 @@ class Subscription:
         return await self.get()
 
 
-class FanOut(Broadcast):
+class Broadcast(broadcaster.Broadcast):
     """A `broadcaster.Broadcast` whose subscriptions are race-free and bounded."""
 
     def __init__(
@@ -286,147 +278,3 @@ def _cut_off(queue: Backlog, cause: SubscriberCutOff) -> None:
             queue.on_cut_off(cause)
         except Exception:  # the fan-out serves every other subscriber: it must go on
             logger.exception("broadcast: cut-off callback failed")
-
-
-# KEYS: the once key; ARGV: its lifetime (s), then channel, message, channel, message, ...
-# Publishes them all unless the key was set already (by an earlier attempt that got through).
-_PUBLISH_ONCE = """
-if not redis.call('SET', KEYS[1], 1, 'NX', 'EX', tonumber(ARGV[1])) then return 0 end
-for i = 2, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
-return 1
-"""
-ONCE_SECONDS = 60  # longer than anyone retries (infra.events: 30 s)
-
-# Handed on by RedisBackend.next_published when its connection is back after a loss.
-INTERRUPTED = Event(channel="", message="")
-
-
-class RedisBackend(BroadcastBackend):
-    """Redis pub/sub that confirms each SUBSCRIBE and reconnects (re-subscribing) on loss."""
-
-    def __init__(self, url: str, timeout: float, *, commands: Redis | None = None) -> None:
-        """Publishes with `commands` (its owner closes it), or a client of its own if None."""
-        self._owns_client = commands is None
-        self._client = redis_client.client(url, timeout) if commands is None else commands
-        # The subscriber's connection is not retried: `_run` reconnects it and re-subscribes.
-        # Its reads wait POLL_SECONDS each, whatever `timeout` says.
-        self._subscriber = redis_client.client(url, timeout, retries=0)
-        self._channels: set[str] = set()
-        self._confirmed: dict[str, asyncio.Event] = {}
-        self._published: asyncio.Queue[Event] = asyncio.Queue()
-        self._pubsub: PubSub | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._closing = False
-        self.connected = asyncio.Event()
-
-    async def connect(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="redis-broadcast")
-
-    async def disconnect(self) -> None:
-        # The flag, not only the cancel: redis-py's read timeout can swallow a cancellation
-        # that arrives just as it expires, and the loop must still end.
-        self._closing = True
-        if self._task is not None:
-            if self._pubsub is not None:  # wakes a read that is waiting for Redis
-                with contextlib.suppress(OSError, RedisError):
-                    await self._pubsub.aclose()
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._owns_client:
-            await self._client.aclose()
-        await self._subscriber.aclose()
-
-    async def subscribe(self, channel: str) -> None:
-        """Returns once Redis has acknowledged the subscription (it is replayed on reconnect);
-        BroadcastUnavailable if that takes longer than SUBSCRIBE_TIMEOUT_SECONDS."""
-        confirmed = self._confirmed.setdefault(channel, asyncio.Event())
-        self._channels.add(channel)
-        try:
-            if self.connected.is_set() and self._pubsub is not None:
-                # If the connection just dropped, _run re-subscribes once it is back.
-                with contextlib.suppress(OSError, RedisError):
-                    await self._pubsub.subscribe(channel)
-            await asyncio.wait_for(confirmed.wait(), SUBSCRIBE_TIMEOUT_SECONDS)
-        except BaseException as exc:
-            await self.unsubscribe(channel)  # nobody listens: not to be replayed on reconnect
-            if not isinstance(exc, TimeoutError):
-                raise
-            logger.warning("broadcast: Redis did not confirm the subscription to %s", channel)
-            raise BroadcastUnavailable(
-                "Live updates are unavailable right now; subscribe again shortly"
-            ) from None
-
-    async def unsubscribe(self, channel: str) -> None:
-        self._channels.discard(channel)
-        self._confirmed.pop(channel, None)
-        if self.connected.is_set() and self._pubsub is not None:
-            with contextlib.suppress(OSError, RedisError):
-                await self._pubsub.unsubscribe(channel)
-
-    async def publish(self, channel: str, message: Any) -> None:
-        await self._client.publish(channel, message)
-
-    async def publish_all(self, messages: Sequence[tuple[str, str]], once_key: str = "") -> None:
-        if not once_key:
-            pipeline = self._client.pipeline(transaction=False)  # one connection: in order
-            for channel, message in messages:
-                pipeline.publish(channel, message)
-            await pipeline.execute()
-            return
-        flat = [part for pair in messages for part in pair]
-        await self._client.eval(_PUBLISH_ONCE, 1, once_key, ONCE_SECONDS, *flat)
-
-    async def next_published(self) -> Event:
-        return await self._published.get()
-
-    async def _run(self) -> None:
-        attempt = 0
-        lost = False  # a connection we listened on dropped (not: the first one failed)
-        while not self._closing:
-            pubsub = self._subscriber.pubsub()
-            try:
-                await pubsub.connect()  # type: ignore[no-untyped-call]
-                if self._channels:
-                    await pubsub.subscribe(*self._channels)
-                self._pubsub = pubsub
-                self.connected.set()
-                if lost:
-                    # Whatever was published while we were away is gone for us.
-                    logger.info("broadcast: reconnected to Redis; cutting off subscribers")
-                    self._published.put_nowait(INTERRUPTED)
-                lost = False
-                attempt = 0
-                await self._read(pubsub)
-            except (OSError, RedisError) as exc:
-                if self.connected.is_set() or attempt == 0:
-                    logger.warning("broadcast: Redis connection lost (%s); reconnecting", exc)
-                lost = lost or self.connected.is_set()
-                self.connected.clear()
-                for confirmed in self._confirmed.values():
-                    confirmed.clear()
-                await asyncio.sleep(redis_client.backoff(attempt))
-                attempt += 1
-            finally:
-                self._pubsub = None
-                with contextlib.suppress(OSError, RedisError):
-                    await pubsub.aclose()
-
-    async def _read(self, pubsub: PubSub) -> None:
-        idle = 0.0
-        while not self._closing:
-            message = await pubsub.get_message(timeout=POLL_SECONDS)
-            if message is None:
-                idle += POLL_SECONDS
-                if idle >= PING_EVERY_SECONDS:  # notices a connection lost while quiet
-                    await pubsub.ping()
-                    idle = 0.0
-                continue
-            idle = 0.0
-            if message["type"] == "subscribe":
-                confirmed = self._confirmed.get(message["channel"].decode())
-                if confirmed is not None:
-                    confirmed.set()
-            elif message["type"] == "message":
-                channel, data = message["channel"].decode(), message["data"].decode()
-                self._published.put_nowait(Event(channel=channel, message=data))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra import redis_client
-from infra.broadcast import FanOut
+from infra.broadcast import Broadcast
 from infra.events import Event, encode
 from infra.outbox import Announcement, take_committed
 
@@ -41,9 +41,9 @@ class _Batch:
 
 class Publisher:
     def __init__(
-        self, fan_out: FanOut, namespace: str, *, retry_for: float = RETRY_FOR_SECONDS
+        self, broadcast: Broadcast, namespace: str, *, retry_for: float = RETRY_FOR_SECONDS
     ) -> None:
-        self.fan_out = fan_out
+        self.broadcast = broadcast
         self.namespace = namespace
         self.retry_for = retry_for
         self._backlog: deque[_Batch] = deque()  # not published yet, oldest first
@@ -68,7 +68,7 @@ class Publisher:
             self._backlog.append(batch)
             return
         try:
-            await self.fan_out.publish_all(messages, batch.once_key)
+            await self.broadcast.publish_all(messages, batch.once_key)
         except Exception:
             logger.warning(
                 "could not publish %s; retrying in the background",
@@ -110,7 +110,7 @@ class Publisher:
                 )
                 continue
             try:
-                await self.fan_out.publish_all(batch.messages, batch.once_key)
+                await self.broadcast.publish_all(batch.messages, batch.once_key)
             except Exception:
                 failures += 1
                 continue

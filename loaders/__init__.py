@@ -1,13 +1,14 @@
-"""Per-request DataLoaders: created with the context, never shared between requests.
-
-(loaders.per_event is the one process-wide exception: what the subscriptions one published
-event wakes share, and nothing that outlives that event.)
+"""DataLoaders, in two kinds: `Loaders`, made per unit (one request, or one socket operation
+or event) and never shared between units; and the one process-wide batcher of published
+events (loaders.event_batch), which keeps only who watches what and, for each event, the
+answers the subscriptions it wakes share, in a session of its own that ends with the work.
 """
 
 from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.models import Chat, Space
 from infra.presence import PresenceStore
 from loaders.chats import ParticipantsLoader, ReadableChatsLoader
 from loaders.messages import (
@@ -20,6 +21,7 @@ from loaders.messages import (
     UnreadCountLoader,
 )
 from loaders.presence import OnlineLoader
+from loaders.rows import RowLoader
 from loaders.spaces import MemberCountLoader, MemberRolesLoader
 from loaders.users import UserLoader
 
@@ -39,6 +41,14 @@ class Loaders:
     @cached_property
     def users(self) -> UserLoader:
         return UserLoader(self.session)
+
+    @cached_property
+    def chats(self) -> RowLoader[Chat]:
+        return RowLoader(self.session, Chat)
+
+    @cached_property
+    def spaces(self) -> RowLoader[Space]:
+        return RowLoader(self.session, Space)
 
     @cached_property
     def member_counts(self) -> MemberCountLoader:

@@ -1,4 +1,5 @@
-"""The subscriptions one event wakes share its rights check and its message (loaders.per_event)."""
+"""The subscriptions one event wakes share its rights check and its message
+(loaders.event_batch)."""
 
 import asyncio
 from contextlib import ExitStack
@@ -11,8 +12,8 @@ from starlette.applications import Starlette
 
 from graphql_schema.ids import parse_global_id
 from infra.broadcast import Published
-from loaders import per_event as per_event_module
-from loaders.per_event import PerEvent
+from loaders import event_batch as per_event_module
+from loaders.event_batch import EventBatch
 from tests.conftest import StatementCounter
 from tests.factories import create_space, join, register_directly
 from tests.graphql_client import Account, GraphQLClient
@@ -52,13 +53,13 @@ def event() -> Published:
     return Published("test", "{}")
 
 
-def per_event(app: Starlette) -> PerEvent:
-    shared: PerEvent = app.state.services.per_event
+def event_batch(app: Starlette) -> EventBatch:
+    shared: EventBatch = app.state.services.event_batch
     return shared
 
 
 async def checked_by_all(
-    shared: PerEvent, room: Lounge, counter: StatementCounter, scope: str = "chat"
+    shared: EventBatch, room: Lounge, counter: StatementCounter, scope: str = "chat"
 ) -> tuple[dict[str, bool], int]:
     """Every watcher (members and the outsider) of the channel, or of the space's presence,
     checks one event at once: their answers and what that cost."""
@@ -95,7 +96,7 @@ async def test_one_event_checks_every_watcher_in_a_constant_number_of_statements
     most: int,
 ) -> None:
     room = await lounge(client, app, members)
-    answers, statements = await checked_by_all(per_event(app), room, sql_statements, scope)
+    answers, statements = await checked_by_all(event_batch(app), room, sql_statements, scope)
     assert answers.pop("outsider") is False
     assert set(answers.values()) == {True} and len(answers) == members + 1
     assert statements <= most
@@ -114,7 +115,7 @@ async def test_the_check_of_every_watcher_loads_no_row_as_an_object(
 
     orm_events.listen(Session, "loaded_as_persistent", record)
     try:
-        answers, _ = await checked_by_all(per_event(app), room, sql_statements, scope)
+        answers, _ = await checked_by_all(event_batch(app), room, sql_statements, scope)
     finally:
         orm_events.remove(Session, "loaded_as_persistent", record)
     assert answers.pop("outsider") is False and set(answers.values()) == {True}
@@ -127,7 +128,7 @@ async def test_rights_are_read_anew_for_every_event(
 ) -> None:
     room = await lounge(client, app, 2)
     kicked = room.members[0]
-    shared = per_event(app)
+    shared = event_batch(app)
     before, _ = await checked_by_all(shared, room, sql_statements, scope)
     assert before[kicked.tag] is True
     await client.data(KICK, {"s": room.space, "u": kicked.id}, token=room.owner.access_token)
@@ -139,7 +140,7 @@ async def test_a_watcher_who_arrives_after_the_batch_is_checked_on_its_own(
     client: GraphQLClient, app: Starlette
 ) -> None:
     room = await lounge(client, app, 1)
-    shared = per_event(app)
+    shared = event_batch(app)
     published = event()
     with shared.watching_chat(room.channel, pk(room.owner.id)):
         assert await shared.may_read(published, room.channel, pk(room.owner.id))
@@ -156,7 +157,7 @@ async def test_a_subscriber_that_goes_away_does_not_cancel_the_others_answer(
     client: GraphQLClient, app: Starlette
 ) -> None:
     room = await lounge(client, app, 1)
-    shared = per_event(app)
+    shared = event_batch(app)
     published = event()
     owner, member = pk(room.owner.id), pk(room.members[0].id)
     with shared.watching_chat(room.channel, owner), shared.watching_chat(room.channel, member):
@@ -175,7 +176,7 @@ async def test_the_message_is_loaded_once_with_its_author_for_every_subscriber(
     ]["channels"][0]["id"]
     sent = await client.data(SEND, {"c": channel, "t": "hello"}, token=room.owner.access_token)
     message_id = pk(sent["sendMessage"]["id"])
-    shared, published = per_event(app), event()
+    shared, published = event_batch(app), event()
     sql_statements.counting = True
     found = await asyncio.gather(*(shared.message(published, message_id) for _ in range(20)))
     sql_statements.counting = False
@@ -190,7 +191,7 @@ async def test_a_user_is_loaded_once_for_every_subscriber(
     client: GraphQLClient, app: Starlette, sql_statements: StatementCounter
 ) -> None:
     room = await lounge(client, app, 1)
-    shared, published = per_event(app), event()
+    shared, published = event_batch(app), event()
     sql_statements.counting = True
     found = await asyncio.gather(*(shared.user(published, pk(room.owner.id)) for _ in range(20)))
     sql_statements.counting = False
@@ -206,7 +207,7 @@ async def test_watchers_beyond_one_statement_s_worth_are_checked_in_chunks(
 ) -> None:
     monkeypatch.setattr(per_event_module, "CHECK_CHUNK", 2)
     room = await lounge(client, app, 4)
-    answers, statements = await checked_by_all(per_event(app), room, sql_statements, "space")
+    answers, statements = await checked_by_all(event_batch(app), room, sql_statements, "space")
     assert statements == 3  # six watchers, two per statement
     assert answers.pop("outsider") is False
     assert set(answers.values()) == {True} and len(answers) == 5

@@ -68,7 +68,9 @@ def pk(account: Account) -> int:
 @asynccontextmanager
 async def listening(app: Starlette, *topics: str) -> AsyncIterator[Subscription]:
     publisher = app.state.services.publisher
-    async with publisher.fan_out.subscribe(*(publisher.channel(t) for t in topics)) as subscription:
+    async with publisher.broadcast.subscribe(
+        *(publisher.channel(t) for t in topics)
+    ) as subscription:
         yield subscription
 
 

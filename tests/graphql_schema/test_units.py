@@ -24,7 +24,7 @@ def context_of(app: Starlette) -> Context:
         rate_limiter=services.rate_limiter,
         publisher=services.publisher,
         presence=services.presence.store,
-        per_event=services.per_event,
+        event_batch=services.event_batch,
         client="test",
     )
 
@@ -32,7 +32,7 @@ def context_of(app: Starlette) -> Context:
 async def test_what_a_unit_committed_is_published_when_it_ends(app: Starlette) -> None:
     context = context_of(app)
     publisher = context.publisher
-    async with publisher.fan_out.subscribe(publisher.channel(chat_topic(1))) as subscription:
+    async with publisher.broadcast.subscribe(publisher.channel(chat_topic(1))) as subscription:
         async with context.event_scope():
             announce(context.session, chat_topic(1), MessageCreated(chat_id=1, message_id=7))
             await context.session.execute(text("SELECT 1"))

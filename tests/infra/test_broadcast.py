@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import broadcaster
 import pytest
-from broadcaster import Broadcast
 from broadcaster._backends.memory import MemoryBackend
 from broadcaster._backends.redis import RedisBackend as StockRedisBackend
 
-from infra.broadcast import FanOut, RedisBackend, SubscriberOverflow, SubscriptionInterrupted
+from infra.broadcast import Broadcast, SubscriberOverflow, SubscriptionInterrupted
+from infra.redis_broadcast import RedisBackend
 from tests.backends import REDIS_URL
 from tests.redis_server import RedisServer, own_redis_server
 
@@ -27,7 +28,7 @@ class SlowSubscribeBackend(MemoryBackend):
 
 
 @asynccontextmanager
-async def connected(broadcast: Broadcast) -> AsyncIterator[Broadcast]:
+async def connected(broadcast: broadcaster.Broadcast) -> AsyncIterator[broadcaster.Broadcast]:
     await broadcast.connect()
     try:
         yield broadcast
@@ -43,7 +44,7 @@ async def receive(subscriber: Any, wait: float = 2.0) -> str | None:
     return str(event.message)
 
 
-async def concurrent_first_subscribers_all_receive(broadcast: Broadcast) -> bool:
+async def concurrent_first_subscribers_all_receive(broadcast: broadcaster.Broadcast) -> bool:
     async with connected(broadcast):
         ready = asyncio.Event()
         subscribed: list[None] = []
@@ -67,26 +68,26 @@ async def concurrent_first_subscribers_all_receive(broadcast: Broadcast) -> bool
 
 
 async def test_concurrent_first_subscribers_all_receive() -> None:
-    fan_out = FanOut("memory://", backend=SlowSubscribeBackend("memory://"))
-    assert await concurrent_first_subscribers_all_receive(fan_out)
+    broadcast = Broadcast("memory://", backend=SlowSubscribeBackend("memory://"))
+    assert await concurrent_first_subscribers_all_receive(broadcast)
 
 
 async def test_stock_broadcast_loses_concurrent_first_subscribers() -> None:
-    stock = Broadcast(backend=SlowSubscribeBackend("memory://"))
+    stock = broadcaster.Broadcast(backend=SlowSubscribeBackend("memory://"))
     assert not await concurrent_first_subscribers_all_receive(stock)
 
 
 async def test_a_subscriber_that_stops_reading_is_cut_off_without_slowing_others() -> None:
-    fan_out = FanOut("memory://", queue_size=10)
+    broadcast = Broadcast("memory://", queue_size=10)
     overflows: list[str] = []
     async with (
-        connected(fan_out),
-        fan_out.subscribe("room", on_cut_off=lambda _: overflows.append("stalled")) as stalled,
-        fan_out.subscribe("room", on_cut_off=lambda _: overflows.append("reader")) as reader,
+        connected(broadcast),
+        broadcast.subscribe("room", on_cut_off=lambda _: overflows.append("stalled")) as stalled,
+        broadcast.subscribe("room", on_cut_off=lambda _: overflows.append("reader")) as reader,
     ):
         received = []
         for number in range(25):
-            await fan_out.publish("room", str(number))
+            await broadcast.publish("room", str(number))
             received.append(await receive(reader))
         assert received == [str(n) for n in range(25)]
         assert overflows == ["stalled"]  # told once, the moment it overflowed
@@ -96,25 +97,25 @@ async def test_a_subscriber_that_stops_reading_is_cut_off_without_slowing_others
 
 
 async def test_one_subscription_hears_several_channels_in_publish_order() -> None:
-    fan_out = FanOut("memory://")
-    async with connected(fan_out), fan_out.subscribe("chat", "space", "chat") as events:
-        async with fan_out.subscribe("chat") as other:
-            await fan_out.publish("chat", "1")
-            await fan_out.publish("space", "2")
-            await fan_out.publish("elsewhere", "x")
-            await fan_out.publish("chat", "3")
+    broadcast = Broadcast("memory://")
+    async with connected(broadcast), broadcast.subscribe("chat", "space", "chat") as events:
+        async with broadcast.subscribe("chat") as other:
+            await broadcast.publish("chat", "1")
+            await broadcast.publish("space", "2")
+            await broadcast.publish("elsewhere", "x")
+            await broadcast.publish("chat", "3")
             assert [await receive(events) for _ in range(3)] == ["1", "2", "3"]
             assert await receive(events, 0.1) is None
             assert await receive(other) == "1"
-        assert set(fan_out._subscribers) == {"chat", "space"}
-    assert fan_out._subscribers == {}
-    assert fan_out._locks == {}  # nothing kept for channels nobody listens to
+        assert set(broadcast._subscribers) == {"chat", "space"}
+    assert broadcast._subscribers == {}
+    assert broadcast._locks == {}  # nothing kept for channels nobody listens to
 
 
 async def test_work_shared_on_an_event_runs_once_and_goes_with_the_event() -> None:
     """What the subscribers of one event share (an execution, a frame) is kept on the event,
     and nothing holds the event once each of them has taken it: no result outlives it."""
-    fan_out = FanOut("memory://")
+    broadcast = Broadcast("memory://")
     runs: list[str] = []
 
     async def render() -> str:
@@ -122,8 +123,12 @@ async def test_work_shared_on_an_event_runs_once_and_goes_with_the_event() -> No
         await asyncio.sleep(0)
         return "frame"
 
-    async with connected(fan_out), fan_out.subscribe("room") as a, fan_out.subscribe("room") as b:
-        await fan_out.publish("room", "1")
+    async with (
+        connected(broadcast),
+        broadcast.subscribe("room") as a,
+        broadcast.subscribe("room") as b,
+    ):
+        await broadcast.publish("room", "1")
         first, second = await asyncio.wait_for(asyncio.gather(a.get(), b.get()), 5)
         assert first is second
         results = await asyncio.gather(first.once("render", render), second.once("render", render))
@@ -135,7 +140,10 @@ async def test_work_shared_on_an_event_runs_once_and_goes_with_the_event() -> No
 
 
 async def test_stock_broadcast_queues_grow_without_bound() -> None:
-    async with connected(Broadcast("memory://")) as stock, stock.subscribe("room") as stalled:
+    async with (
+        connected(broadcaster.Broadcast("memory://")) as stock,
+        stock.subscribe("room") as stalled,
+    ):
         for number in range(2000):
             await stock.publish("room", str(number))
         await asyncio.sleep(0.05)
@@ -151,7 +159,7 @@ SUBSCRIBERS = 1000
 MESSAGES = 50
 
 
-async def everyone_subscribing_at_once_hears_everything(fan_out: FanOut) -> None:
+async def everyone_subscribing_at_once_hears_everything(broadcast: Broadcast) -> None:
     """SUBSCRIBERS subscribe to one channel at the same moment; each receives every one of
     the MESSAGES published afterwards, in order."""
     channel = f"crowd-{time.monotonic_ns()}"
@@ -160,55 +168,57 @@ async def everyone_subscribing_at_once_hears_everything(fan_out: FanOut) -> None
 
     async def subscriber() -> list[str]:
         nonlocal subscribed
-        async with fan_out.subscribe(channel) as events:
+        async with broadcast.subscribe(channel) as events:
             subscribed += 1
             if subscribed == SUBSCRIBERS:
                 all_subscribed.set()
             return [str((await events.get()).message) for _ in range(MESSAGES)]
 
-    async with connected(fan_out):
+    async with connected(broadcast):
         tasks = [asyncio.create_task(subscriber()) for _ in range(SUBSCRIBERS)]
         await asyncio.wait_for(all_subscribed.wait(), 10)
         for number in range(MESSAGES):
-            await fan_out.publish(channel, str(number))
+            await broadcast.publish(channel, str(number))
         received = await asyncio.wait_for(asyncio.gather(*tasks), 10)
     expected = [str(n) for n in range(MESSAGES)]
     assert all(messages == expected for messages in received)
 
 
 async def test_a_thousand_subscribers_at_once_all_hear_everything_in_memory() -> None:
-    await everyone_subscribing_at_once_hears_everything(FanOut("memory://"))
+    await everyone_subscribing_at_once_hears_everything(Broadcast("memory://"))
 
 
 async def test_a_thousand_subscribers_at_once_all_hear_everything_over_redis(
     redis_url: str,
 ) -> None:
-    await everyone_subscribing_at_once_hears_everything(FanOut(redis_url))
+    await everyone_subscribing_at_once_hears_everything(Broadcast(redis_url))
 
 
 async def test_a_batch_published_together_is_heard_in_order_over_redis(redis_url: str) -> None:
-    fan_out = FanOut(redis_url)
+    broadcast = Broadcast(redis_url)
     channels = [f"batch-{time.monotonic_ns()}-{n}" for n in range(3)]
-    async with connected(fan_out), fan_out.subscribe(*channels) as events:
-        await fan_out.publish_all([(channels[n % 3], str(n)) for n in range(30)])
+    async with connected(broadcast), broadcast.subscribe(*channels) as events:
+        await broadcast.publish_all([(channels[n % 3], str(n)) for n in range(30)])
         assert [await receive(events) for _ in range(30)] == [str(n) for n in range(30)]
 
 
 async def test_a_batch_published_again_under_the_same_key_is_heard_once(redis_url: str) -> None:
     """A publish that timed out may have reached Redis all the same (it was only slow to
     answer, or our loop to read): its retry must not repeat it to every subscriber."""
-    fan_out = FanOut(redis_url)
+    broadcast = Broadcast(redis_url)
     channel = f"retried-{time.monotonic_ns()}"
     key = f"test:published:{time.monotonic_ns()}"
-    async with connected(fan_out), fan_out.subscribe(channel) as events:
-        await fan_out.publish_all([(channel, "a"), (channel, "b")], once_key=key)
-        await fan_out.publish_all([(channel, "a"), (channel, "b")], once_key=key)  # the retry
-        await fan_out.publish_all([(channel, "c")], once_key=f"{key}-next")
+    async with connected(broadcast), broadcast.subscribe(channel) as events:
+        await broadcast.publish_all([(channel, "a"), (channel, "b")], once_key=key)
+        await broadcast.publish_all([(channel, "a"), (channel, "b")], once_key=key)  # the retry
+        await broadcast.publish_all([(channel, "c")], once_key=f"{key}-next")
         assert [await receive(events) for _ in range(3)] == ["a", "b", "c"]
         assert await receive(events, 0.5) is None
 
 
-async def subscribe_then_publish_loses_nothing(broadcast: Broadcast, redis_url: str) -> int:
+async def subscribe_then_publish_loses_nothing(
+    broadcast: broadcaster.Broadcast, redis_url: str
+) -> int:
     """How many of 30 fresh subscriptions miss a message published right after subscribing."""
     from redis import asyncio as redis
 
@@ -228,7 +238,7 @@ async def subscribe_then_publish_loses_nothing(broadcast: Broadcast, redis_url: 
 
 
 async def test_redis_subscription_is_ready_when_subscribe_returns(redis_url: str) -> None:
-    assert await subscribe_then_publish_loses_nothing(FanOut(redis_url), redis_url) == 0
+    assert await subscribe_then_publish_loses_nothing(Broadcast(redis_url), redis_url) == 0
 
 
 @pytest.mark.xfail(
@@ -237,7 +247,7 @@ async def test_redis_subscription_is_ready_when_subscribe_returns(redis_url: str
     strict=False,
 )
 async def test_stock_redis_backend_can_miss_the_first_message(redis_url: str) -> None:
-    stock = Broadcast(backend=StockRedisBackend(redis_url))
+    stock = broadcaster.Broadcast(backend=StockRedisBackend(redis_url))
     assert await subscribe_then_publish_loses_nothing(stock, redis_url) == 0
 
 
@@ -247,7 +257,7 @@ def own_redis() -> Iterator[RedisServer]:
         yield server
 
 
-async def delivered_after_restart(broadcast: Broadcast, server: RedisServer) -> bool:
+async def delivered_after_restart(broadcast: broadcaster.Broadcast, server: RedisServer) -> bool:
     """Whether an open subscription receives again once Redis comes back."""
     from redis import asyncio as redis
 
@@ -276,11 +286,11 @@ async def test_subscribers_are_cut_off_when_redis_comes_back_and_new_ones_hear_a
 ) -> None:
     """What was published while the subscriber connection was down never reaches us: every
     subscriber then is cut off, to resume with `after`, rather than go on with a gap."""
-    fan_out = FanOut(own_redis.url)
+    broadcast = Broadcast(own_redis.url)
     causes: list[str] = []
-    async with connected(fan_out):
-        async with fan_out.subscribe("room", on_cut_off=lambda c: causes.append(str(c))) as old:
-            await fan_out.publish("room", "before")
+    async with connected(broadcast):
+        async with broadcast.subscribe("room", on_cut_off=lambda c: causes.append(str(c))) as old:
+            await broadcast.publish("room", "before")
             assert await receive(old) == "before"
             own_redis.stop()
             await asyncio.sleep(0.5)
@@ -288,13 +298,13 @@ async def test_subscribers_are_cut_off_when_redis_comes_back_and_new_ones_hear_a
             with pytest.raises(SubscriptionInterrupted):
                 await asyncio.wait_for(old.get(), 10)
             assert causes == ["Live updates were interrupted"]
-        async with fan_out.subscribe("room") as new:
-            await fan_out.publish("room", "after")
+        async with broadcast.subscribe("room") as new:
+            await broadcast.publish("room", "after")
             assert await receive(new) == "after"
 
 
 async def test_stock_redis_backend_never_reconnects(own_redis: RedisServer) -> None:
-    stock = Broadcast(backend=StockRedisBackend(own_redis.url))
+    stock = broadcaster.Broadcast(backend=StockRedisBackend(own_redis.url))
     try:
         resumed = await delivered_after_restart(stock, own_redis)
     except Exception:  # the stock listener may also die with the connection error
@@ -303,9 +313,9 @@ async def test_stock_redis_backend_never_reconnects(own_redis: RedisServer) -> N
 
 
 async def test_fan_out_backend_reports_its_connection(own_redis: RedisServer) -> None:
-    fan_out = FanOut(own_redis.url)
-    async with connected(fan_out):
-        backend = fan_out.backend
+    broadcast = Broadcast(own_redis.url)
+    async with connected(broadcast):
+        backend = broadcast.backend
         assert isinstance(backend, RedisBackend)
         await asyncio.wait_for(backend.connected.wait(), 5)
         own_redis.stop()

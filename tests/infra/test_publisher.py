@@ -8,7 +8,7 @@ from typing import Any
 from broadcaster._backends.memory import MemoryBackend
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from infra.broadcast import FanOut, Subscription
+from infra.broadcast import Broadcast, Subscription
 from infra.events import MessageCreated, ReactionChanged
 from infra.outbox import Announcement, chat_topic
 from infra.publisher import Publisher
@@ -48,11 +48,11 @@ async def received_ids(events: Subscription, count: int) -> list[int]:
 
 async def test_events_published_while_redis_refuses_arrive_in_order_once_it_is_back() -> None:
     backend = FlakyBackend()
-    fan_out = FanOut("memory://", backend=backend)
-    publisher = Publisher(fan_out, "test")
-    await fan_out.connect()
+    broadcast = Broadcast("memory://", backend=backend)
+    publisher = Publisher(broadcast, "test")
+    await broadcast.connect()
     try:
-        async with fan_out.subscribe(publisher.channel(chat_topic(1))) as subscription:
+        async with broadcast.subscribe(publisher.channel(chat_topic(1))) as subscription:
             backend.down = True
             await publisher.publish_all([created(1, 1), created(1, 2)])
             await publisher.publish(chat_topic(1), MessageCreated(chat_id=1, message_id=3))
@@ -66,7 +66,7 @@ async def test_events_published_while_redis_refuses_arrive_in_order_once_it_is_b
             assert await received_ids(subscription, 1) == [5]
     finally:
         await publisher.stop()
-        await fan_out.disconnect()
+        await broadcast.disconnect()
 
 
 class ErrorLogged(logging.Handler):
@@ -84,9 +84,9 @@ class ErrorLogged(logging.Handler):
 
 async def test_events_redis_never_takes_are_logged_as_lost_after_the_retry_window() -> None:
     backend = FlakyBackend()
-    fan_out = FanOut("memory://", backend=backend)
-    publisher = Publisher(fan_out, "test", retry_for=0.5)
-    await fan_out.connect()
+    broadcast = Broadcast("memory://", backend=backend)
+    publisher = Publisher(broadcast, "test", retry_for=0.5)
+    await broadcast.connect()
     backend.down = True
     try:
         logged = ErrorLogged()
@@ -102,7 +102,7 @@ async def test_events_redis_never_takes_are_logged_as_lost_after_the_retry_windo
             logging.getLogger("infra.publisher").removeHandler(logged)
     finally:
         await publisher.stop()
-        await fan_out.disconnect()
+        await broadcast.disconnect()
     [record] = logged.records
     assert record.levelno == logging.ERROR
     assert "ReactionChanged" in record.getMessage() and "chat:7" in record.getMessage()
@@ -111,9 +111,9 @@ async def test_events_redis_never_takes_are_logged_as_lost_after_the_retry_windo
 
 async def test_events_still_waiting_at_shutdown_are_logged_as_lost() -> None:
     backend = FlakyBackend()
-    fan_out = FanOut("memory://", backend=backend)
-    publisher = Publisher(fan_out, "test")
-    await fan_out.connect()
+    broadcast = Broadcast("memory://", backend=backend)
+    publisher = Publisher(broadcast, "test")
+    await broadcast.connect()
     backend.down = True
     logged = ErrorLogged()
     logging.getLogger("infra.publisher").addHandler(logged)
@@ -122,7 +122,7 @@ async def test_events_still_waiting_at_shutdown_are_logged_as_lost() -> None:
         await publisher.stop()
     finally:
         logging.getLogger("infra.publisher").removeHandler(logged)
-        await fan_out.disconnect()
+        await broadcast.disconnect()
     [record] = logged.records
     assert "MessageCreated on chat:3, MessageCreated on chat:3" in record.getMessage()
     assert "shutdown" in record.getMessage()

@@ -34,7 +34,7 @@ Scope = tuple[str, int]  # ("chat", chat id) or ("space", space id)
 Check = Callable[[AsyncSession, int, list[int]], Awaitable[set[int]]]
 
 
-class PerEvent:
+class EventBatch:
     """Process-wide: who watches which chat or space here, and each event's shared answers."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
