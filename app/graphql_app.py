@@ -20,7 +20,6 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from app import request_parsing
 from app.auth import authenticate, token_from_credential
-from app.presence_tracker import SocketPresence
 from app.services import Services
 from app.socket_protocols import LegacyWSHandler, TransportWSHandler
 from db.models import User
@@ -28,6 +27,7 @@ from db.session import read_without_transaction
 from graphql_schema.context import Context, Unit
 from infra.errors import RateLimited, Unauthenticated
 from infra.frames import json_bytes
+from infra.presence import SocketPresence
 from infra.sockets import SOCKETS_RATE_LIMITED, TOKEN_EXPIRED, Socket, SocketRefused, socket_in
 from loaders import Loaders
 from resolvers.tokens import seconds_left
@@ -60,22 +60,22 @@ class GraphQLApp(GraphQL[Context, None]):
                     raise
                 # Cut off by Socket.close: returning lets the server drop the connection.
                 socket.task.uncancel()  # (this task)
-            finally:  # the socket is gone: its expiry timer has nothing left to close
-                timer = scope.get("state", {}).get("expiry_timer")
-                if timer is not None:
-                    timer.cancel()
-                socket = socket_in(scope)
-                if socket is not None:  # first: its user may open another one at once
-                    self.services.sockets.discard(socket)
-                presence = scope.get("state", {}).get("presence")
-                if presence is not None:  # it no longer keeps its user online
-                    await self.services.presence.socket_closed(presence)
+            finally:
+                if (socket := socket_in(scope)) is not None:
+                    await self._socket_ended(socket)
             return
         # The session outlives the response body only long enough to be closed (rolled
         # back if a resolver left it mid-transaction), whatever happened inside.
         async with self.services.sessionmaker() as session:
             scope.setdefault("state", {})["db_session"] = session
             await super().__call__(scope, receive, send)
+
+    async def _socket_ended(self, socket: Socket) -> None:
+        if socket.expiry_timer is not None:  # nothing left for it to close
+            socket.expiry_timer.cancel()
+        self.services.sockets.discard(socket)  # first: its user may open another one at once
+        if socket.presence is not None:  # it no longer keeps its user online
+            await self.services.presence.socket_closed(socket.presence)
 
     def create_response(
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
@@ -201,9 +201,8 @@ class GraphQLApp(GraphQL[Context, None]):
         if socket is not None:
             self.services.sockets.identify(socket, user_id, settings.max_sockets_per_user)
             _close_when_expired(socket, seconds_left(token_from_credential(credential)))
-            presence = SocketPresence()
-            context.request.state.presence = presence  # released when __call__ ends
-            await self.services.presence.socket_opened(presence, user_id)
+            socket.presence = SocketPresence()  # released when __call__ ends
+            await self.services.presence.socket_opened(socket.presence, user_id)
         return cast(UnsetType, UNSET)
 
 
@@ -212,4 +211,4 @@ def _close_when_expired(socket: Socket, delay: float) -> None:
     timer = asyncio.get_running_loop().call_later(
         delay, socket.close, TOKEN_EXPIRED, "Access token expired"
     )
-    socket.websocket.state.expiry_timer = timer
+    socket.expiry_timer = timer

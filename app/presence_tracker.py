@@ -12,11 +12,10 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from infra.presence import PresenceStore
+from infra.presence import PresenceStore, SocketPresence, TrackedConnection
 from infra.publisher import Publisher
 from resolvers import presence
 
@@ -25,26 +24,6 @@ logger = logging.getLogger(__name__)
 CANCEL_AGAIN_SECONDS = 0.1
 
 Transition = Callable[[AsyncSession, Publisher, int], Awaitable[None]]
-
-
-@dataclass
-class _Connection:
-    user_id: int
-    id: str
-    closed: asyncio.Event = field(default_factory=asyncio.Event)
-    refresher: "asyncio.Task[None] | None" = None
-
-
-@dataclass
-class SocketPresence:
-    """Every connection one socket recorded, released together when the socket ends.
-
-    A connection is held from before its first store command, so a socket that ends in the
-    middle of opening one (an error, a cancellation) still releases it. (A command cut off
-    in flight may still reach Redis after the release; the TTL then ends that connection.)
-    """
-
-    connections: list[_Connection] = field(default_factory=list)
 
 
 class PresenceTracker:
@@ -74,7 +53,7 @@ class PresenceTracker:
     async def socket_opened(self, socket: SocketPresence, user_id: int) -> None:
         """Count `socket` for `user_id` (announcing them if it is their first) until
         `socket_closed(socket)`."""
-        connection = _Connection(user_id, f"ws:{uuid.uuid4().hex}")
+        connection = TrackedConnection(user_id, f"ws:{uuid.uuid4().hex}")
         socket.connections.append(connection)
         await self._touch(user_id, connection.id)
         refresher = asyncio.create_task(self._refresh(connection))
@@ -92,7 +71,7 @@ class PresenceTracker:
         for connection in connections:
             await self._release(connection)
 
-    async def _release(self, connection: _Connection) -> None:
+    async def _release(self, connection: TrackedConnection) -> None:
         # The refresher finishes a refresh under way rather than being cancelled in it: a
         # cancelled command may still reach Redis, after the disconnect, and revive it.
         if connection.refresher is not None:
@@ -104,7 +83,7 @@ class PresenceTracker:
         if await self.store.touch(user_id, connection):
             await self._report(presence.came_online, user_id)
 
-    async def _refresh(self, connection: _Connection) -> None:
+    async def _refresh(self, connection: TrackedConnection) -> None:
         while not await _set_within(connection.closed, self.refresh_every):
             await self._touch(connection.user_id, connection.id)
 

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
@@ -321,3 +322,25 @@ def create_store(
     if is_redis_url(broadcast_url):
         return RedisPresenceStore(broadcast_url, namespace, ttl_seconds, commands=commands)
     return MemoryPresenceStore(ttl_seconds)
+
+
+@dataclass
+class TrackedConnection:
+    """One socket's connection in the store, refreshed until it is released."""
+
+    user_id: int
+    id: str
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+    refresher: "asyncio.Task[None] | None" = None
+
+
+@dataclass
+class SocketPresence:
+    """Every connection one socket recorded, released together when the socket ends.
+
+    A connection is held from before its first store command, so a socket that ends in the
+    middle of opening one (an error, a cancellation) still releases it. (A command cut off
+    in flight may still reach Redis after the release; the TTL then ends that connection.)
+    """
+
+    connections: list[TrackedConnection] = field(default_factory=list)

@@ -17,6 +17,8 @@ import logging
 from starlette.types import Scope
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from infra.presence import SocketPresence
+
 logger = logging.getLogger(__name__)
 
 CLOSE_TIMEOUT_SECONDS = 2.0
@@ -46,6 +48,8 @@ class Socket:
         self.task = task
         self.cut_off = False  # its task was cancelled by close(), not by the server
         self.user_id: int | None = None  # once connection_init identified it
+        self.expiry_timer: asyncio.TimerHandle | None = None  # closes it when its token expires
+        self.presence: SocketPresence | None = None  # what it holds in the presence store
         self._closing: asyncio.Task[None] | None = None
 
     def close(self, code: int, reason: str) -> "asyncio.Task[None]":

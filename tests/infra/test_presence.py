@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pytest
 from redis import Redis as SyncRedis
 
-from app.presence_tracker import PresenceTracker, SocketPresence
+from app.presence_tracker import PresenceTracker
 from infra import redis_client
-from infra.presence import MemoryPresenceStore, PresenceStore, RedisPresenceStore
+from infra.presence import MemoryPresenceStore, PresenceStore, RedisPresenceStore, SocketPresence
 from tests.backends import REDIS_URL
 from tests.redis_server import RedisServer, own_redis_server
 
