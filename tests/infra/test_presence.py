@@ -11,7 +11,8 @@ from redis import Redis as SyncRedis
 
 from app.presence_tracker import PresenceTracker
 from infra import redis_client
-from infra.presence import MemoryPresenceStore, PresenceStore, RedisPresenceStore, SocketPresence
+from infra.presence import MemoryPresenceStore, PresenceStore, SocketPresence
+from infra.redis_presence import RedisPresenceStore
 from tests.backends import REDIS_URL
 from tests.redis_server import RedisServer, own_redis_server
 
@@ -170,7 +171,7 @@ async def test_a_burst_of_changes_over_a_small_pool_is_recorded_completely(
     commands = redis_client.client(REDIS_URL, redis_client.DEFAULT_TIMEOUT_SECONDS, pool_size=4)
     store = RedisPresenceStore(REDIS_URL, redis_namespace, ttl_seconds=60, commands=commands)
     try:
-        with caplog.at_level(logging.WARNING, logger="infra.presence"):
+        with caplog.at_level(logging.WARNING, logger="infra.redis_presence"):
             came = await asyncio.gather(*(store.touch(user, "ws") for user in crowd))
             gone = await asyncio.gather(*(store.disconnect(user, "ws") for user in crowd[:500]))
             assert await store.online(crowd) == set(crowd[500:])
@@ -236,7 +237,7 @@ def connections_received(server: RedisServer) -> int:
 async def test_unreachable_redis_fails_open(caplog: pytest.LogCaptureFixture) -> None:
     store = RedisPresenceStore("redis://127.0.0.1:1/0", "test-unreachable", TTL)
     try:
-        with caplog.at_level(logging.WARNING, logger="infra.presence"):
+        with caplog.at_level(logging.WARNING, logger="infra.redis_presence"):
             assert await store.touch(1, "a") is False
             assert await store.online([1]) == set()
             assert await store.disconnect(1, "a") is False
