@@ -1,4 +1,5 @@
-"""@mentions in message content: @tag for users who can read the chat, and @everyone."""
+"""@mentions in message content: @tag for users who can read the chat, and @everyone; and
+the notifications a message causes (mentions and replies)."""
 
 import re
 from dataclasses import dataclass
@@ -6,8 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Chat, User
-from resolvers.permissions import viewers_among
+from db.models import Chat, Mention, Message, Notification, NotificationKind, User
+from resolvers import announcements
+from resolvers.permissions import ChatAccess, Permission, viewers_among
 
 # A tag after "@" that is not itself part of a word or an email address.
 _MENTION = re.compile(r"(?<![\w@.])@([a-z0-9_.]{3,33})", re.IGNORECASE)
@@ -39,3 +41,41 @@ async def mentioned_users(session: AsyncSession, chat: Chat, tags: list[str]) ->
     users = list(await session.scalars(select(User).where(User.tag.in_(tags))))
     readers = await viewers_among(session, chat, [user.id for user in users])
     return [user for user in users if user.id in readers]
+
+
+async def record(session: AsyncSession, access: ChatAccess, message: Message) -> list[User]:
+    """Record who the content mentions; @everyone counts only where it is allowed."""
+    parsed = parse(message.content or "")
+    message.mentions_everyone = parsed.everyone and access.may(Permission.MENTION_EVERYONE)
+    users = await mentioned_users(session, access.chat, parsed.tags)
+    session.add_all([Mention(message_id=message.id, user_id=u.id) for u in users])
+    return users
+
+
+async def notify(
+    session: AsyncSession,
+    chat: Chat,
+    message: Message,
+    author: User,
+    mentioned: list[User],
+    *,
+    replied_author: int | None,
+) -> None:
+    """REPLY for the replied-to author, MENTION for the others; never to oneself, once each."""
+    recipients = {replied_author: NotificationKind.REPLY} if replied_author else {}
+    for user in mentioned:
+        recipients.setdefault(user.id, NotificationKind.MENTION)
+    recipients.pop(author.id, None)
+    await announcements.notify(
+        session,
+        [
+            Notification(
+                user_id=user_id,
+                kind=kind,
+                actor_id=author.id,
+                message_id=message.id,
+                space_id=chat.space_id,
+            )
+            for user_id, kind in recipients.items()
+        ],
+    )

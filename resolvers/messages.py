@@ -16,8 +16,6 @@ from db.models import (
     Mention,
     Message,
     MessageKind,
-    Notification,
-    NotificationKind,
     Reaction,
     User,
 )
@@ -27,7 +25,7 @@ from infra.rate_limits import RateLimiter
 from infra.settings import Settings
 from infra.storage import Storage
 from resolvers import attachments, mentions
-from resolvers.announcements import message_event, notify
+from resolvers.announcements import message_event
 from resolvers.permissions import (
     ChatAccess,
     Permission,
@@ -130,9 +128,9 @@ async def edit_message(
     )
     await session.execute(delete(Mention).where(Mention.message_id == message.id))
     await session.flush()
-    mentioned = await _mention(session, access, message)
+    mentioned = await mentions.record(session, access, message)
     newly = [u for u in mentioned if u.id not in before]
-    await _notify(session, access.chat, message, user, newly, replied_author=None)
+    await mentions.notify(session, access.chat, message, user, newly, replied_author=None)
     await message_event(session, access.chat, MessageUpdated, message.id)
     await session.commit()
     return message
@@ -249,11 +247,11 @@ async def _insert(
         row.message_id = message.id
         row.uploader_id = user.id
     session.add_all(stored)
-    mentioned = await _mention(session, access, message)
+    mentioned = await mentions.record(session, access, message)
     replied = reply_to.author_id if reply_to else None
     if replied is not None and replied not in await viewers_among(session, access.chat, [replied]):
         replied = None  # they can no longer read this chat
-    await _notify(session, access.chat, message, user, mentioned, replied_author=replied)
+    await mentions.notify(session, access.chat, message, user, mentioned, replied_author=replied)
     await message_event(session, access.chat, MessageCreated, message.id)
     await _mark_activity(session, access.chat, message.created_at)
     await session.commit()
@@ -285,44 +283,6 @@ async def _mark_activity(session: AsyncSession, chat: Chat, at: datetime) -> Non
     )
     if moved.rowcount:  # type: ignore[attr-defined]
         set_committed_value(chat, "last_activity_at", at)
-
-
-async def _mention(session: AsyncSession, access: ChatAccess, message: Message) -> list[User]:
-    """Record who the content mentions; @everyone counts only where it is allowed."""
-    parsed = mentions.parse(message.content or "")
-    message.mentions_everyone = parsed.everyone and access.may(Permission.MENTION_EVERYONE)
-    users = await mentions.mentioned_users(session, access.chat, parsed.tags)
-    session.add_all([Mention(message_id=message.id, user_id=u.id) for u in users])
-    return users
-
-
-async def _notify(
-    session: AsyncSession,
-    chat: Chat,
-    message: Message,
-    author: User,
-    mentioned: list[User],
-    *,
-    replied_author: int | None,
-) -> None:
-    """REPLY for the replied-to author, MENTION for the others; never to oneself, once each."""
-    recipients = {replied_author: NotificationKind.REPLY} if replied_author else {}
-    for user in mentioned:
-        recipients.setdefault(user.id, NotificationKind.MENTION)
-    recipients.pop(author.id, None)
-    await notify(
-        session,
-        [
-            Notification(
-                user_id=user_id,
-                kind=kind,
-                actor_id=author.id,
-                message_id=message.id,
-                space_id=chat.space_id,
-            )
-            for user_id, kind in recipients.items()
-        ],
-    )
 
 
 async def _forget(storage: Storage, keys: list[str]) -> None:
