@@ -33,7 +33,8 @@ from graphql_schema.presence import PresenceMutation, PresenceSubscription
 from graphql_schema.profiles import ProfileMutation, ProfileQuery
 from graphql_schema.role_mutations import RoleMutation
 from graphql_schema.scalars import DateTime
-from graphql_schema.spaces import SpaceMutation, SpaceQuery
+from graphql_schema.space_mutations import SpaceMutation
+from graphql_schema.spaces import SpaceQuery
 from graphql_schema.subscriptions import EventSubscription
 from infra.settings import DEFAULT_MAX_QUERY_COST
 

@@ -1,21 +1,18 @@
 """Spaces: creating, changing, joining, leaving, invites and listings."""
 
-import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
-from sqlalchemy import delete, func, or_, select, tuple_, update
+from sqlalchemy import delete, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.base import utcnow
-from db.models import Chat, ChatKind, Invite, Role, Space, SpaceMember, User
+from db.models import Chat, ChatKind, Role, Space, SpaceMember, User
 from infra.errors import BadUserInput, Forbidden, NotFound
 from infra.events import MembershipChange
 from infra.rate_limits import RateLimiter, Write
 from infra.settings import Settings
 from infra.storage import Storage
-from resolvers import attachments
+from resolvers import attachments, invites
 from resolvers.announcements import space_access_changed, space_membership
 from resolvers.pagination import Page, PageRequest
 from resolvers.permissions import (
@@ -34,9 +31,6 @@ from resolvers.uploads import ImageSlot, UploadFile, replace_image
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 1000
-INVITE_MAX_USES = 10_000
-INVITE_MAX_LIFETIME = timedelta(days=30)
-INVITE_MIN_LIFETIME = timedelta(minutes=1)
 DEFAULT_ROLE_NAME = "everyone"
 DEFAULT_CHANNEL = "general"
 
@@ -159,7 +153,7 @@ async def join_space(
         raise BadUserInput("Give either spaceId or inviteCode", field="spaceId")
     invite = None
     if invite_code is not None:
-        invite = await _live_invite(session, invite_code)
+        invite = await invites.live_invite(session, invite_code)
         space = await session.get_one(Space, invite.space_id)
     else:
         assert space_id is not None
@@ -170,16 +164,7 @@ async def join_space(
         return space
     await limiter.hit_write(Write.JOIN, user.id)
     if invite is not None:
-        spent = await session.execute(
-            update(Invite)
-            .where(
-                Invite.id == invite.id,
-                or_(Invite.max_uses.is_(None), Invite.uses < Invite.max_uses),
-            )
-            .values(uses=Invite.uses + 1)
-        )
-        if spent.rowcount != 1:  # type: ignore[attr-defined]
-            raise NotFound("Invite not found or no longer valid")
+        await invites.spend(session, invite)
     session.add(SpaceMember(space_id=space.id, user_id=user.id))
     space_membership(session, space.id, user.id, MembershipChange.JOINED)
     try:
@@ -199,39 +184,6 @@ async def leave_space(session: AsyncSession, user: User, space_id: int) -> bool:
     space_membership(session, space_id, user.id, MembershipChange.LEFT)
     await session.commit()
     return True
-
-
-async def create_invite(
-    session: AsyncSession,
-    limiter: RateLimiter,
-    user: User,
-    space_id: int,
-    max_uses: int | None,
-    expires_in_seconds: int | None,
-) -> Invite:
-    await require(session, space_id, user.id, Permission.CREATE_INVITES)
-    if max_uses is not None and not 1 <= max_uses <= INVITE_MAX_USES:
-        raise BadUserInput(f"maxUses must be between 1 and {INVITE_MAX_USES}", field="maxUses")
-    expires_at = None
-    if expires_in_seconds is not None:
-        lifetime = timedelta(seconds=expires_in_seconds)
-        if not INVITE_MIN_LIFETIME <= lifetime <= INVITE_MAX_LIFETIME:
-            raise BadUserInput(
-                "expiresInSeconds must be between 60 seconds and 30 days",
-                field="expiresInSeconds",
-            )
-        expires_at = utcnow() + lifetime
-    await limiter.hit_write(Write.INVITE, user.id)
-    invite = Invite(
-        code=secrets.token_urlsafe(12),  # 96 random bits
-        space_id=space_id,
-        creator_id=user.id,
-        max_uses=max_uses,
-        expires_at=expires_at,
-    )
-    session.add(invite)
-    await session.commit()
-    return invite
 
 
 async def my_spaces(session: AsyncSession, user: User) -> list[Space]:
@@ -254,14 +206,6 @@ async def public_spaces(session: AsyncSession, query: str | None, page: PageRequ
         statement = statement.where(tuple_(name_key, Space.id) > tuple_(*position))
     rows = list(await session.scalars(statement.order_by(name_key, Space.id).limit(page.limit + 1)))
     return Page.forward(rows, page, lambda space: (space.name.lower(), space.id))
-
-
-async def _live_invite(session: AsyncSession, code: str) -> Invite:
-    """An unexpired invite; whether a use is left is settled when it is spent."""
-    invite = await session.scalar(select(Invite).where(Invite.code == code.strip()))
-    if invite is None or (invite.expires_at is not None and invite.expires_at <= utcnow()):
-        raise NotFound("Invite not found or no longer valid")
-    return invite
 
 
 async def find_visible(session: AsyncSession, user: User, space_id: int) -> Standing | None:
