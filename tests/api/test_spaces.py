@@ -177,7 +177,7 @@ async def test_expired_invite_admits_nobody(
     space_id = await create_space(client, alice)
     code = await invite(client, alice, space_id, expires=60)
     later = utcnow() + timedelta(seconds=61)
-    monkeypatch.setattr("resolvers.spaces.utcnow", lambda: later)
+    monkeypatch.setattr("resolvers.invites.utcnow", lambda: later)
     assert await code_of(client, JOIN, {"code": code}, bob) == "NOT_FOUND"
 
 
