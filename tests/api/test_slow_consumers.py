@@ -48,6 +48,13 @@ BIG_EVENTS = (
 )
 
 
+def alice_and_bob(server: Server) -> tuple[str, str, str]:
+    """Alice's and Bob's access tokens, and their direct chat."""
+    alice, _ = register(server, "alice")
+    bob, bob_id = register(server, "bob")
+    return alice, bob, direct_chat(server, alice, bob_id)
+
+
 async def stalled_socket(server: Server, token: str) -> websockets.ClientConnection:
     """A connected, initialised socket whose client buffers as little as it can."""
     raw = sockets.socket()
@@ -78,9 +85,7 @@ async def test_a_client_that_stops_reading_is_cut_off_with_1013_and_others_get_e
 ) -> None:
     env = {"SUBSCRIBER_QUEUE_SIZE": str(QUEUE_SIZE)}
     with running_server(backend, tmp_path, **env) as server:
-        alice, _ = register(server, "alice")
-        bob, bob_id = register(server, "bob")
-        chat = direct_chat(server, alice, bob_id)
+        alice, bob, chat = alice_and_bob(server)
         stalled = await stalled_socket(server, bob)
         async with socket(server, bob) as reader:
             await start(stalled, BIG_EVENTS, {"chat": chat})  # never reads again, until the end
@@ -171,9 +176,7 @@ async def test_a_stalled_client_does_not_hold_the_shutdown_past_its_timeout(
 ) -> None:
     env = {"SUBSCRIBER_QUEUE_SIZE": str(QUEUE_SIZE), "SHUTDOWN_TIMEOUT_SECONDS": "2"}
     with running_server(backend, tmp_path, **env) as server:
-        alice, _ = register(server, "alice")
-        bob, bob_id = register(server, "bob")
-        chat = direct_chat(server, alice, bob_id)
+        alice, bob, chat = alice_and_bob(server)
         stalled = await stalled_socket(server, bob)
         await start(stalled, BIG_EVENTS, {"chat": chat})  # and never reads again
         for sent in range(MAX_MESSAGES):
@@ -197,9 +200,7 @@ async def test_a_client_that_stops_answering_pings_is_closed_with_1013(
     keepalive pings: it is told to resume with `after`, not that the server failed (1011)."""
     env = {"WEBSOCKET_PING_INTERVAL_SECONDS": "0.3", "WEBSOCKET_PING_TIMEOUT_SECONDS": "0.3"}
     with running_server(backend, tmp_path, **env) as server:
-        alice, _ = register(server, "alice")
-        bob, bob_id = register(server, "bob")
-        chat = direct_chat(server, alice, bob_id)
+        alice, bob, chat = alice_and_bob(server)
         async with socket(server, bob) as ws:
             await start(ws, NEW_MESSAGES, {"chat": chat})
             await asyncio.sleep(1.5)  # five pings, all answered: the socket stays open
@@ -228,9 +229,7 @@ async def test_sends_to_a_socket_closed_for_unanswered_pings_end_it_quietly(
         "SUBSCRIBER_QUEUE_SIZE": "1000",  # the pings, not the queue, cut it off
     }
     with running_server(backend, tmp_path, **env) as server:
-        alice, _ = register(server, "alice")
-        bob, bob_id = register(server, "bob")
-        chat = direct_chat(server, alice, bob_id)
+        alice, bob, chat = alice_and_bob(server)
         stalled = await stalled_socket(server, bob)
         await start(stalled, BIG_EVENTS, {"chat": chat})  # and never reads again, for now
         sent, afterwards = 0, 3  # sent once it was closed: refused, quietly
