@@ -35,6 +35,7 @@ from infra import events
 from infra.broadcast import Published
 from infra.outbox import chat_topic, space_topic, user_topic
 from resolvers import history
+from resolvers.announcements import not_news
 from resolvers.history import message_cursor
 from resolvers.permissions import chat_access
 
@@ -59,21 +60,6 @@ UserEvent = Annotated[
     | PresenceChanged,
     strawberry.union("UserEvent"),
 ]
-
-
-def _not_news(event: events.Event, user_id: int, replayed: set[int]) -> bool:
-    """A message the replay already sent, or the subscriber's own typing.
-
-    Exactly the replayed ids, not every id up to the last one: ids are handed out before
-    commit, so a message may commit (and be published) after a later one was replayed.
-    Each message is announced once, so its id is forgotten once its event has come.
-    """
-    if isinstance(event, events.MessageCreated):
-        if event.message_id in replayed:
-            replayed.discard(event.message_id)
-            return True
-        return False
-    return isinstance(event, events.TypingStarted) and event.user_id == user_id
 
 
 async def _render_chat_event(
@@ -153,7 +139,7 @@ class EventSubscription:
                         yield MessageCreated(message=message)
                 async for source in published:
                     event = source.event
-                    if event is None or _not_news(event, user.id, replayed):
+                    if event is None or not_news(event, user.id, replayed):
                         continue
                     if not await ctx.event_batch.may_read(source, pk, user.id):
                         return

@@ -11,10 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Chat, ChatParticipant, Notification
 from infra.events import (
     AccessChanged,
+    Event,
     MembershipChange,
     MembershipChanged,
+    MessageCreated,
     MessageEvent,
     NotificationCreated,
+    TypingStarted,
 )
 from infra.outbox import announce, chat_topic, space_topic, user_topic
 
@@ -74,3 +77,19 @@ async def notify(session: AsyncSession, notifications: list[Notification]) -> No
     for notification in notifications:
         event = NotificationCreated(notification_id=notification.id)
         announce(session, user_topic(notification.user_id), event)
+
+
+def not_news(event: Event, user_id: int, replayed: set[int]) -> bool:
+    """Whether a chatEvents subscriber already has the event or needs none: a message the
+    replay already sent (with `after`), or the subscriber's own typing.
+
+    Exactly the replayed ids, not every id up to the last one: ids are handed out before
+    commit, so a message may commit (and be published) after a later one was replayed.
+    Each message is announced once, so its id is forgotten once its event has come.
+    """
+    if isinstance(event, MessageCreated):
+        if event.message_id in replayed:
+            replayed.discard(event.message_id)
+            return True
+        return False
+    return isinstance(event, TypingStarted) and event.user_id == user_id
