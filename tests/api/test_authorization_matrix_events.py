@@ -11,7 +11,7 @@ Non-delivery is proved with a fence: once everything else is sent, zed opens a d
 with each caller and writes "fence". Whatever a caller would have heard arrived before it.
 """
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,7 +123,7 @@ TYPING = "mutation($c: ID!) { sendTyping(chatId: $c) }"
 ONLINE = "mutation { setStatus(status: ONLINE) { status } }"
 
 # What each subscription is, by the name of its operation on every caller's socket.
-SUBSCRIPTIONS = {
+SUBSCRIPTIONS: dict[str, tuple[str, Callable[[LiveWorld], dict[str, Any]]]] = {
     "channel": (CHAT_EVENTS, lambda w: {"c": w.chats["channel"]}),
     "group": (CHAT_EVENTS, lambda w: {"c": w.chats["group"]}),
     "direct": (CHAT_EVENTS, lambda w: {"c": w.chats["direct"]}),
@@ -294,3 +294,76 @@ async def test_who_may_subscribe_and_who_hears_each_event(server: Server) -> Non
         assert outcomes == WHO_MAY_SUBSCRIBE
         every_event_kind(w)
         assert await fenced(w, streams) == HEARD
+
+
+# Who listens to what when their access goes, how it goes, and what they hear after.
+LISTENERS = {
+    "bob": ("channel", "space", "mine"),  # kicked
+    "trent": ("channel", "space", "mine"),  # banned
+    "frank": ("channel", "space", "mine"),  # leaves the space
+    "carol": ("channel", "space", "mine"),  # loses the role that shows her #general
+    "dave": ("group", "contacts", "mine"),  # leaves the group, his only chat with erin
+    "erin": ("channel", "group", "mine"),  # keeps everything: the later events did happen
+}
+ENDED = ["complete"]
+AFTER = "MessageCreated after"
+# #general's readers see each departure, up to their own: their stream ends with it.
+GONE = [
+    "MembershipChanged KICKED bob",
+    "MembershipChanged BANNED trent",
+    "MembershipChanged LEFT frank",
+    "MembershipChanged ROLES_CHANGED carol",
+]
+LOST = {
+    "bob": {
+        "channel": ENDED,
+        "space": ENDED,
+        "mine": ["NotificationCreated KICKED", "MembershipChanged KICKED bob"],
+    },
+    "trent": {
+        "channel": [*GONE[:1], *ENDED],
+        "space": ENDED,
+        "mine": ["NotificationCreated BANNED", "MembershipChanged BANNED trent"],
+    },
+    "frank": {"channel": [*GONE[:2], *ENDED], "space": ENDED, "mine": [GONE[2]]},
+    "carol": {
+        "channel": [*GONE[:3], *ENDED],
+        "space": [ERIN_ONLINE],  # still a member
+        "mine": ["NotificationCreated ROLE_REMOVED", GONE[3], AFTER, ERIN_ONLINE],
+    },
+    "dave": {"group": ENDED, "mine": ["MembershipChanged LEFT dave"]},  # contacts: none now
+    "erin": {
+        "channel": [*GONE, AFTER],
+        "group": ["MembershipChanged LEFT dave", AFTER],
+        "mine": [AFTER, ERIN_ONLINE],
+    },
+}
+
+
+async def test_whoever_loses_access_mid_stream_hears_nothing_more_and_the_stream_ends(
+    server: Server,
+) -> None:
+    w = build_world(server)
+    w.call("frank", "mutation($c: String!) { joinSpace(inviteCode: $c) { id } }", c=w.invite)
+    for name in ("trent", "frank", "carol"):
+        assign(w, name)
+    async with sockets(w, tuple(LISTENERS)) as streams:
+        for name, ops in LISTENERS.items():
+            for op in ops:
+                assert await subscribe(w, streams[name], op, OK) == OK
+        w.call("alice", KICK, s=w.space, u=w.ids["bob"])
+        w.call("alice", BAN, s=w.space, u=w.ids["trent"])
+        w.call("frank", "mutation($s: ID!) { leaveSpace(spaceId: $s) }", s=w.space)
+        w.call(
+            "alice",
+            "mutation($s: ID!, $u: ID!, $r: ID!) { removeRole(spaceId: $s, userId: $u, "
+            "roleId: $r) { joinedAt } }",
+            s=w.space,
+            u=w.ids["carol"],
+            r=w.reader_role,
+        )
+        w.call("dave", LEAVE_CHAT, c=w.chats["group"])
+        send(server, w.tokens["erin"], w.chats["channel"], "after")
+        send(server, w.tokens["erin"], w.chats["group"], "after")
+        w.call("erin", ONLINE)
+        assert await fenced(w, streams) == LOST
