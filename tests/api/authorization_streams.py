@@ -67,8 +67,10 @@ def build_world(server: Server) -> LiveWorld:
         w.call(name, "mutation { setStatus(status: INVISIBLE) { status } }")
     space = w.call(
         "alice",
-        'mutation { createSpace(input: {name: "Lounge"}) { id channels { id } roles { id } } }',
+        'mutation { createSpace(input: {name: "Lounge"}) '
+        "{ id channels { id } roles { id isDefault } } }",
     )["createSpace"]
+    everyone = next(role["id"] for role in space["roles"] if role["isDefault"])
     w.space, w.chats["channel"] = space["id"], space["channels"][0]["id"]
     w.invite = w.call(
         "alice", "mutation($s: ID!) { createInvite(spaceId: $s) { code } }", s=w.space
@@ -88,7 +90,7 @@ def build_world(server: Server) -> LiveWorld:
         "alice",
         "mutation($r: ID!) { updateRole(roleId: $r, "
         'input: {name: "everyone", permissions: [CREATE_INVITES]}) { id } }',
-        r=space["roles"][0]["id"],
+        r=everyone,
     )
     w.chats["group"] = w.call(
         "erin",
@@ -168,26 +170,35 @@ async def subscribe(w: LiveWorld, ws: Any, op: str, expected: str) -> str:
     return str(refused["payload"]["errors"][0]["extensions"]["code"])
 
 
-async def fenced(w: LiveWorld, streams: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
-    """What each caller heard on each subscription, up to zed's fence on myEvents."""
-    for name in streams:
-        send(
-            w.server, w.tokens["zed"], direct_chat(w.server, w.tokens["zed"], w.ids[name]), "fence"
-        )
-    heard: dict[str, dict[str, list[str]]] = {}
-    for name, ws in streams.items():
-        heard[name] = {}
-        while (
-            message := await next_message(ws, 0.3 if "fence" in heard[name] else 5.0)
-        ) is not None:
-            got = "complete" if message["type"] == "complete" else ""
-            if message["type"] == "next":
-                got = describe(next(iter(message["payload"]["data"].values())))
-            if got == f"MembershipChanged JOINED {name}":
-                continue  # the fence's chat opening (nobody joins anything else here)
-            if got == "MessageCreated fence":
-                heard[name]["fence"] = []
-                continue
-            heard[name].setdefault(message["id"], []).append(got)
-        assert heard[name].pop("fence", None) == [], f"no fence for {name}: {heard[name]}"
+def _line(message: dict[str, Any]) -> str:
+    """A protocol message as one line: the event it carries, its refusal, or "complete"."""
+    if message["type"] != "next":
+        return str(message["type"])
+    if errors := message["payload"].get("errors"):
+        return f"error {errors[0]['extensions']['code']}"
+    return describe(next(iter(message["payload"]["data"].values())))
+
+
+async def _heard(name: str, ws: Any) -> dict[str, list[str]]:
+    """What `name` heard on each subscription of `ws`, up to the fence (and a moment after,
+    for what another subscription of the socket rendered more slowly)."""
+    heard: dict[str, list[str]] = {}
+    fenced = False
+    while (message := await next_message(ws, 0.3 if fenced else 5.0)) is not None:
+        line = _line(message)
+        if message["id"] == "mine" and line == f"MembershipChanged JOINED {name}":
+            continue  # the fence's chat opening (nobody joins anything else here)
+        if message["id"] == "mine" and line == "MessageCreated fence":
+            fenced = True
+            continue
+        heard.setdefault(message["id"], []).append(line)
+    assert fenced, f"no fence for {name} within 5 s; heard {heard}"
     return heard
+
+
+async def fenced(w: LiveWorld, streams: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
+    """What each caller heard on each subscription, up to zed's fence on their myEvents."""
+    zed = w.tokens["zed"]
+    for name in streams:
+        send(w.server, zed, direct_chat(w.server, zed, w.ids[name]), "fence")
+    return {name: await _heard(name, ws) for name, ws in streams.items()}
