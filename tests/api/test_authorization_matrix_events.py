@@ -51,7 +51,7 @@ WHO_MAY_SUBSCRIBE = {
     "space": {**IN_CHANNEL, "carol": OK, **OUT_OF_SPACE},
     "contacts": dict.fromkeys(NAMES, OK),
 }
-# Only those who can read the chat are mentioned.
+# Only those who can read the chat are mentioned (or notified of a reply: not dave).
 MENTION = "hi @bob @carol @dave @mallory @trent"
 GROUP_MENTION = "in the group, @carol @dave @alice"
 CHANNEL = [
@@ -102,8 +102,9 @@ HEARD = {
 }
 
 
-def every_event_kind(w: LiveWorld) -> None:
-    """In #general, the group and the direct chat, each kind of event, then presence."""
+def every_event_kind(w: LiveWorld, daves: str) -> None:
+    """In #general, the group (replying to `daves`, from before dave left) and the direct
+    chat, each kind of event, then presence."""
     message = send(w.server, w.tokens["erin"], w.chats["channel"], "in the channel")
     w.call("erin", EDIT, m=message, t="edited in the channel")
     w.call("bob", REACT, m=message, e="👍")
@@ -111,7 +112,11 @@ def every_event_kind(w: LiveWorld) -> None:
     w.call("erin", DELETE, m=message)
     send(w.server, w.tokens["erin"], w.chats["channel"], MENTION)
     w.call("frank", "mutation($c: String!) { joinSpace(inviteCode: $c) { id } }", c=w.invite)
-    message = send(w.server, w.tokens["erin"], w.chats["group"], GROUP_MENTION)
+    message = w.call(
+        "erin",
+        "mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }",
+        i={"chatId": w.chats["group"], "content": GROUP_MENTION, "replyToId": daves},
+    )["sendMessage"]["id"]
     w.call("carol", REACT, m=message, e="🎉")
     w.call("carol", TYPING, c=w.chats["group"])
     w.call(
@@ -129,6 +134,7 @@ def every_event_kind(w: LiveWorld) -> None:
 
 async def test_who_may_subscribe_and_who_hears_each_event(server: Server) -> None:
     w = build_world(server)
+    daves = send(server, w.tokens["dave"], w.chats["group"], "dave's")
     w.call("dave", LEAVE_CHAT, c=w.chats["group"])
     w.call("alice", KICK, s=w.space, u=w.ids["dave"])
     w.call("alice", BAN, s=w.space, u=w.ids["trent"])
@@ -138,7 +144,7 @@ async def test_who_may_subscribe_and_who_hears_each_event(server: Server) -> Non
             for op, expected in WHO_MAY_SUBSCRIBE.items()
         }
         assert outcomes == WHO_MAY_SUBSCRIBE
-        every_event_kind(w)
+        every_event_kind(w, daves)
         assert await fenced(w, streams) == HEARD
 
 
