@@ -39,6 +39,7 @@ def _selection(kinds: list[str]) -> str:
 
 
 CHAT_EVENTS = f"subscription($c: ID!) {{ chatEvents(chatId: $c) {{ {_selection(CHAT_KINDS)} }} }}"
+REPLAY = CHAT_EVENTS.replace("($c: ID!)", "($c: ID!, $a: String)").replace("$c)", "$c, after: $a)")
 MY_EVENTS = f"subscription {{ myEvents {{ {_selection(USER_KINDS)} }} }}"
 PRESENCE = "subscription($s: ID) { presence(spaceId: $s) { __typename status user { tag } } }"
 NAMES = ("alice", "bob", "carol", "dave", "erin", "mallory", "trent")
@@ -54,6 +55,7 @@ class LiveWorld:
     space: str = ""
     reader_role: str = ""
     invite: str = ""
+    cursor: str = ""  # of the first message in #general: "replayed" follows it
 
     def call(self, who: str, query: str, **variables: Any) -> Any:
         return self.server.graphql(query, variables, self.tokens[who])
@@ -98,6 +100,10 @@ def build_world(server: Server) -> LiveWorld:
         u=[w.ids["carol"], w.ids["dave"]],
     )["createGroupChat"]["id"]
     w.chats["direct"] = direct_chat(server, w.tokens["erin"], w.ids["carol"])
+    for content in ("first", "replayed"):
+        send(server, w.tokens["erin"], w.chats["channel"], content)
+    history = "query($c: ID!) { messages(chatId: $c, first: 1) { edges { cursor } } }"
+    w.cursor = w.call("erin", history, c=w.chats["channel"])["messages"]["edges"][0]["cursor"]
     return w
 
 
@@ -124,6 +130,7 @@ ONLINE = "mutation { setStatus(status: ONLINE) { status } }"
 # What each subscription is, by the name of its operation on every caller's socket.
 SUBSCRIPTIONS: dict[str, tuple[str, Callable[[LiveWorld], dict[str, Any]]]] = {
     "channel": (CHAT_EVENTS, lambda w: {"c": w.chats["channel"]}),
+    "replay": (REPLAY, lambda w: {"c": w.chats["channel"], "a": w.cursor}),
     "group": (CHAT_EVENTS, lambda w: {"c": w.chats["group"]}),
     "direct": (CHAT_EVENTS, lambda w: {"c": w.chats["direct"]}),
     "mine": (MY_EVENTS, lambda w: {}),

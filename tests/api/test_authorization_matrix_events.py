@@ -50,6 +50,8 @@ WHO_MAY_SUBSCRIBE = {
     "mine": dict.fromkeys(NAMES, OK),
     "space": {**IN_CHANNEL, "carol": OK, **OUT_OF_SPACE},
     "contacts": dict.fromkeys(NAMES, OK),
+    # Last: what it replays comes at once, and a refusal is read as the next message.
+    "replay": {**IN_CHANNEL, "carol": NF, **OUT_OF_SPACE},
 }
 # Only those who can read the chat are mentioned (or notified of a reply: not dave).
 MENTION = "hi @bob @carol @dave @mallory @trent"
@@ -71,11 +73,17 @@ GROUP = [
 ]
 DIRECT = ["MessageCreated in private", "MessageUpdated edited in private", "MessageDeleted"]
 ERIN_ONLINE = "PresenceChanged ONLINE erin"
+REPLAYED = "MessageCreated replayed"  # chatEvents' `after` first replays the history
 # Nobody hears their own typing; erin's chats reach her myEvents too (her other devices).
 # A message's notifications are announced before the message itself.
 HEARD = {
-    "alice": {"channel": CHANNEL, "space": [ERIN_ONLINE]},
-    "bob": {"channel": CHANNEL, "mine": ["NotificationCreated MENTION"], "space": [ERIN_ONLINE]},
+    "alice": {"channel": CHANNEL, "replay": [REPLAYED, *CHANNEL], "space": [ERIN_ONLINE]},
+    "bob": {
+        "channel": CHANNEL,
+        "replay": [REPLAYED, *CHANNEL],
+        "mine": ["NotificationCreated MENTION"],
+        "space": [ERIN_ONLINE],
+    },
     "carol": {
         "group": [event for event in GROUP if event != "TypingStarted carol"],
         "direct": DIRECT,
@@ -85,6 +93,7 @@ HEARD = {
     },
     "erin": {
         "channel": [event for event in CHANNEL if event != "TypingStarted erin"],
+        "replay": [REPLAYED, *(event for event in CHANNEL if event != "TypingStarted erin")],
         "group": GROUP,
         "direct": DIRECT,
         "mine": [GROUP[0], *DIRECT, ERIN_ONLINE],
