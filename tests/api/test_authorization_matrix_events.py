@@ -167,7 +167,7 @@ LISTENERS = {
     "erin": ("channel", "group", "mine"),  # keeps everything: the later events did happen
 }
 ENDED = ["complete"]
-AFTER = "MessageCreated after"
+BEFORE, AFTER = "MessageCreated before", "MessageCreated after"
 # #general's readers see each departure, up to their own: their stream ends with it.
 GONE = [
     "MembershipChanged KICKED bob",
@@ -177,26 +177,27 @@ GONE = [
 ]
 LOST = {
     "bob": {
-        "channel": ENDED,
+        "channel": [BEFORE, *ENDED],
         "space": ENDED,
         "mine": ["NotificationCreated KICKED", "MembershipChanged KICKED bob"],
     },
     "trent": {
-        "channel": [*GONE[:1], *ENDED],
+        "channel": [BEFORE, *GONE[:1], *ENDED],
         "space": ENDED,
         "mine": ["NotificationCreated BANNED", "MembershipChanged BANNED trent"],
     },
-    "frank": {"channel": [*GONE[:2], *ENDED], "space": ENDED, "mine": [GONE[2]]},
+    "frank": {"channel": [BEFORE, *GONE[:2], *ENDED], "space": ENDED, "mine": [GONE[2]]},
     "carol": {
-        "channel": [*GONE[:3], *ENDED],
+        "channel": [BEFORE, *GONE[:3], *ENDED],
         "space": [ERIN_ONLINE],  # still a member
-        "mine": ["NotificationCreated ROLE_REMOVED", GONE[3], AFTER, ERIN_ONLINE],
+        "mine": [BEFORE, "NotificationCreated ROLE_REMOVED", GONE[3], AFTER, ERIN_ONLINE],
     },
-    "dave": {"group": ENDED, "mine": ["MembershipChanged LEFT dave"]},  # contacts: none now
+    # contacts: erin's presence reaches him no more.
+    "dave": {"group": [BEFORE, *ENDED], "mine": [BEFORE, "MembershipChanged LEFT dave"]},
     "erin": {
-        "channel": [*GONE, AFTER],
-        "group": ["MembershipChanged LEFT dave", AFTER],
-        "mine": [AFTER, ERIN_ONLINE],
+        "channel": [BEFORE, *GONE, AFTER],
+        "group": [BEFORE, "MembershipChanged LEFT dave", AFTER],
+        "mine": [BEFORE, AFTER, ERIN_ONLINE],
     },
 }
 
@@ -212,6 +213,8 @@ async def test_whoever_loses_access_mid_stream_hears_nothing_more_and_the_stream
         for name, ops in LISTENERS.items():
             for op in ops:
                 assert await subscribe(w, streams[name], op, OK) == OK
+        for chat in ("channel", "group"):
+            send(server, w.tokens["erin"], w.chats[chat], "before")
         w.call("alice", KICK, s=w.space, u=w.ids["bob"])
         w.call("alice", BAN, s=w.space, u=w.ids["trent"])
         w.call("frank", "mutation($s: ID!) { leaveSpace(spaceId: $s) }", s=w.space)
