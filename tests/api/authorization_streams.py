@@ -3,7 +3,8 @@ subscription an operation named for what it follows, events told apart as one li
 
 The space is private; alice owns it. Its default role cannot see channels: bob and erin
 read #general through a role, carol is a member who cannot. erin has a group with carol and
-dave, and a direct chat with carol. Everyone is INVISIBLE, so that opening sockets announces
+dave, a direct chat with carol, and has written "first" and "replayed" in #general (for
+chatEvents' `after`). Everyone is INVISIBLE, so that opening sockets announces
 nobody: the only presence news is what a test makes. frank and zed are not in the space:
 a test brings frank in; zed writes the fence.
 

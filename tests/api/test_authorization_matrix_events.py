@@ -1,9 +1,9 @@
 """Who may subscribe to what, and who hears which event: every subscription against every
 kind of caller, over real WebSocket clients against a real server, on both backends.
 
-The world of tests/api/authorization_streams.py. In the first test dave left the group and
-was then kicked from the space, trent is banned and mallory is an outsider; the second takes
-access away from listeners mid-stream.
+The world of tests/api/authorization_streams.py. In the first test dave wrote in the group,
+left it and was then kicked from the space, trent is banned and mallory is an outsider;
+the second takes access away from listeners mid-stream.
 """
 
 from collections.abc import Iterator
