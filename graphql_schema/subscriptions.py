@@ -8,6 +8,7 @@ database session of its own for an event.
 """
 
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import Annotated
 
 import strawberry
@@ -134,9 +135,12 @@ class EventSubscription:
             async with ctx.listen(*topics) as published:
                 replayed: set[int] = set()
                 if after:
-                    async for message in _replay(info, pk, after):
-                        replayed.add(message.row.id)
-                        yield MessageCreated(message=message)
+                    # Closed here, in this task, if the subscription ends mid-replay: left to
+                    # the garbage collector, its unit would end in another task's context.
+                    async with aclosing(_replay(info, pk, after)) as replay:
+                        async for message in replay:
+                            replayed.add(message.row.id)
+                            yield MessageCreated(message=message)
                 async for source in published:
                     event = source.event
                     if event is None or not_news(event, user.id, replayed):
