@@ -176,6 +176,7 @@ async def message_page(
 def prime_with_page(info: Info, page: history.MessagePage) -> None:
     """Give the unit's loaders what the page's statement loaded with its messages."""
     loaders = info.context.loaders
+    loaders.chats.prime(page.chat.id, page.chat)  # Message.chat, loaded by the access check
     for author in page.authors:
         loaders.users.prime(author.id, author)
     for reply in page.replies:

@@ -20,6 +20,7 @@ class MessagePage:
     """Messages oldest first, with what they reply to, both's authors and the messages'
     attachments, loaded in one statement."""
 
+    chat: Chat  # as the caller's access check loaded it
     messages: Page[Message]
     replies: list[Message]  # the messages that those of the page reply to
     authors: list[User]  # of the page's messages and of their replies
@@ -38,7 +39,7 @@ async def history(
 ) -> MessagePage:
     """A page of a chat the caller can read: `first`/`after` walks forward from the oldest,
     `last`/`before` backward from the newest (the default: the newest 50)."""
-    await chat_access(session, chat_id, user.id)
+    access = await chat_access(session, chat_id, user.id)
     forward = first is not None or after is not None
     if forward and (last is not None or before is not None):
         raise BadUserInput("Page forward (first/after) or backward (last/before), not both")
@@ -85,7 +86,7 @@ async def history(
     # A cursor always names a message, so there is something on its other side.
     has_next, has_previous = (more, bound is not None) if forward else (bound is not None, more)
     shown = Page.of(messages, _message_key, has_next=has_next, has_previous=has_previous)
-    return MessagePage(shown, replies, authors, kept)
+    return MessagePage(access.chat, shown, replies, authors, kept)
 
 
 def _message_key(message: Message) -> tuple[int]:
