@@ -1,7 +1,14 @@
 """Every table of The Space; import from here."""
 
-from db.models.chats import Chat, ChatKind, ChatParticipant, ReadMarker
-from db.models.messages import Attachment, Mention, Message, MessageKind, Reaction
+from db.models.chats import ChannelOverwrite, Chat, ChatKind, ChatParticipant, ReadMarker
+from db.models.messages import (
+    Attachment,
+    Mention,
+    Message,
+    MessageKind,
+    MessageRevision,
+    Reaction,
+)
 from db.models.notifications import Notification, NotificationKind
 from db.models.spaces import (
     Ban,
@@ -17,6 +24,7 @@ from db.models.users import PresenceStatus, RefreshToken, User
 __all__ = [
     "Attachment",
     "Ban",
+    "ChannelOverwrite",
     "Chat",
     "ChatKind",
     "ChatParticipant",
@@ -25,6 +33,7 @@ __all__ = [
     "Mention",
     "Message",
     "MessageKind",
+    "MessageRevision",
     "ModerationAction",
     "Notification",
     "NotificationKind",

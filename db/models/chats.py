@@ -33,6 +33,21 @@ class Chat(Base):
     created_at: Mapped[created_at]
 
 
+class ChannelOverwrite(Base):
+    """Permissions one role is allowed or denied in one channel, over its space-level set."""
+
+    __tablename__ = "channel_overwrites"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    role_id: Mapped[int] = mapped_column(
+        ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    allow: Mapped[int] = mapped_column(default=0)  # bit set of Permission
+    deny: Mapped[int] = mapped_column(default=0)
+
+
 class ChatParticipant(Base):
     """A member of a DIRECT or GROUP chat (channels take their readers from the space)."""
 

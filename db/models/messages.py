@@ -1,9 +1,19 @@
-"""Messages and what hangs off them: reactions, attachments, mentions."""
+"""Messages and what hangs off them: reactions, attachments, mentions, earlier versions."""
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, created_at, intpk
@@ -18,6 +28,14 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_chat_id_id", "chat_id", "id"),
+        # Chat.pinnedMessages: a chat's pins, most recent first; only pinned rows are indexed.
+        Index(
+            "ix_messages_chat_id_pinned_at",
+            "chat_id",
+            "pinned_at",
+            postgresql_where=text("pinned_at IS NOT NULL"),
+            sqlite_where=text("pinned_at IS NOT NULL"),
+        ),
         UniqueConstraint("author_id", "client_message_id"),
     )
 
@@ -35,7 +53,21 @@ class Message(Base):
     mentions_everyone: Mapped[bool] = mapped_column(Boolean, default=False)
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    pinned_at: Mapped[datetime | None]
+    pinned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[created_at]
+
+
+class MessageRevision(Base):
+    """An earlier version of a message's text, kept when an edit replaced it."""
+
+    __tablename__ = "message_revisions"
+    __table_args__ = (Index("ix_message_revisions_message_id_id", "message_id", "id"),)
+
+    id: Mapped[intpk]
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    content: Mapped[str] = mapped_column(Text)
+    replaced_at: Mapped[datetime]
 
 
 class Reaction(Base):

@@ -30,6 +30,7 @@ PARTICIPANT_PERMISSIONS = (
     | Permission.ATTACH_FILES
     | Permission.ADD_REACTIONS
     | Permission.MENTION_EVERYONE
+    | Permission.PIN_MESSAGES
 )
 
 

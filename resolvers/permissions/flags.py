@@ -17,9 +17,20 @@ class Permission(enum.IntFlag):
     ADD_REACTIONS = 1 << 10
     MENTION_EVERYONE = 1 << 11
     MANAGE_MESSAGES = 1 << 12
+    PIN_MESSAGES = 1 << 13
 
 
 ALL_PERMISSIONS = Permission(sum(Permission))
+# What a per-channel overwrite may allow or deny; the rest holds space-wide.
+CHANNEL_PERMISSIONS = (
+    Permission.VIEW_CHANNELS
+    | Permission.SEND_MESSAGES
+    | Permission.ATTACH_FILES
+    | Permission.ADD_REACTIONS
+    | Permission.MENTION_EVERYONE
+    | Permission.MANAGE_MESSAGES
+    | Permission.PIN_MESSAGES
+)
 DEFAULT_ROLE_PERMISSIONS = (
     Permission.VIEW_CHANNELS
     | Permission.SEND_MESSAGES
