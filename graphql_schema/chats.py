@@ -48,7 +48,9 @@ class Chat(Node):
         )
 
     async def _readable(self, info: Info) -> bool:
-        return self.known_readable or await info.context.loaders.readable_chats.load(self.row.id)
+        if self.known_readable:
+            return True
+        return await info.context.loaders.chat_access.load(self.row.id) is not None
 
     @strawberry.field(
         description="Channels and groups; null for DIRECT.", metadata=DEPENDS_ON_VIEWER

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Chat, Space
 from infra.presence import PresenceStore
-from loaders.chats import ParticipantsLoader, ReadableChatsLoader
+from loaders.chats import ChatAccessLoader, ParticipantsLoader
 from loaders.messages import (
     AttachmentsLoader,
     LastMessageLoader,
@@ -63,8 +63,8 @@ class Loaders:
         return ParticipantsLoader(self.session)
 
     @cached_property
-    def readable_chats(self) -> ReadableChatsLoader:
-        return ReadableChatsLoader(self.session, self.viewer_id)
+    def chat_access(self) -> ChatAccessLoader:
+        return ChatAccessLoader(self.session, self.viewer_id)
 
     @cached_property
     def messages(self) -> MessageLoader:
@@ -72,7 +72,7 @@ class Loaders:
 
     @cached_property
     def readable_messages(self) -> ReadableMessageLoader:
-        return ReadableMessageLoader(self.messages, self.readable_chats)
+        return ReadableMessageLoader(self.messages, self.chat_access)
 
     @cached_property
     def attachments(self) -> AttachmentsLoader:

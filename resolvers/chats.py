@@ -100,7 +100,7 @@ async def readable_channels(session: AsyncSession, standing: Standing) -> list[C
     if not standing.is_member:
         return []
     statement = select(Chat).where(Chat.space_id == standing.space.id).order_by(Chat.id)
-    return visible_channels(standing, list(await session.scalars(statement)))
+    return await visible_channels(session, standing, list(await session.scalars(statement)))
 
 
 async def open_direct_chat(

@@ -9,8 +9,10 @@ or recipient ids to decide who may do what.
 
 from resolvers.permissions.chats import (
     ChatAccess,
+    Overwrite,
     channel_permissions,
     chat_access,
+    chat_accesses,
     message_access,
     readers_among,
     viewers_among,
@@ -18,7 +20,7 @@ from resolvers.permissions.chats import (
     visible_chat,
     visible_chat_ids,
 )
-from resolvers.permissions.flags import DEFAULT_ROLE_PERMISSIONS, Permission
+from resolvers.permissions.flags import CHANNEL_PERMISSIONS, DEFAULT_ROLE_PERMISSIONS, Permission
 from resolvers.permissions.messages import require_deletable, require_editable
 from resolvers.permissions.personal import is_self, owns_notification
 from resolvers.permissions.spaces import (
@@ -36,13 +38,16 @@ from resolvers.permissions.spaces import (
 )
 
 __all__ = [
+    "CHANNEL_PERMISSIONS",
     "DEFAULT_ROLE_PERMISSIONS",
     "ChatAccess",
+    "Overwrite",
     "Permission",
     "Standing",
     "active_ban",
     "channel_permissions",
     "chat_access",
+    "chat_accesses",
     "granted_among",
     "is_member",
     "is_self",

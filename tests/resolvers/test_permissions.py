@@ -6,6 +6,7 @@ from db.models import Chat, ChatKind, Message, Notification, Role, Space, SpaceM
 from infra.errors import Forbidden
 from resolvers.permissions import (
     ChatAccess,
+    Overwrite,
     Permission,
     Standing,
     channel_permissions,
@@ -14,7 +15,8 @@ from resolvers.permissions import (
     require_deletable,
     require_editable,
 )
-from resolvers.permissions.spaces import OWNER_RANK
+from resolvers.permissions.flags import effective_permissions
+from resolvers.permissions.spaces import OWNER_RANK, HeldRoles
 
 SPACE = Space(id=1, owner_id=1, name="Lounge", is_public=False)
 CHANNEL = Chat(id=10, kind=ChatKind.CHANNEL, space_id=1)
@@ -58,10 +60,54 @@ def test_a_role_may_carry_only_permissions_its_editor_has() -> None:
     assert not editor.may_grant(Permission.KICK_MEMBERS | Permission.BAN_MEMBERS)
 
 
-def test_a_channel_allows_what_the_space_allows() -> None:
-    granted = Permission.VIEW_CHANNELS | Permission.SEND_MESSAGES
-    assert channel_permissions(granted, CHANNEL.id) == granted
+VIEW, SEND, PIN = Permission.VIEW_CHANNELS, Permission.SEND_MESSAGES, Permission.PIN_MESSAGES
+DEFAULT_ROLE, STAFF, MUTED = 10, 11, 12
+
+
+def test_a_channel_without_overwrites_allows_what_the_space_allows() -> None:
+    granted = VIEW | SEND
+    roles = HeldRoles(DEFAULT_ROLE, frozenset({STAFF}))
+    assert channel_permissions(granted, roles, {}) == granted
     assert ChatAccess(CHANNEL, 2, member(2, granted)).permissions == granted
+
+
+def test_the_default_role_overwrite_applies_first_then_the_other_roles_overwrites() -> None:
+    private = {DEFAULT_ROLE: Overwrite(allow=Permission(0), deny=VIEW)}
+    staff = {**private, STAFF: Overwrite(allow=VIEW | PIN, deny=Permission(0))}
+    everyone, with_staff = (
+        HeldRoles(DEFAULT_ROLE, frozenset()),
+        HeldRoles(DEFAULT_ROLE, frozenset({STAFF})),
+    )
+    assert channel_permissions(VIEW | SEND, everyone, private) == SEND
+    # Another role's allow wins over the default role's deny ...
+    assert channel_permissions(VIEW | SEND, with_staff, staff) == VIEW | SEND | PIN
+    # ... and the other roles' denies win over the default role's allows.
+    muted = {
+        DEFAULT_ROLE: Overwrite(allow=SEND, deny=Permission(0)),
+        MUTED: Overwrite(allow=Permission(0), deny=SEND),
+    }
+    assert channel_permissions(VIEW, HeldRoles(DEFAULT_ROLE, frozenset({MUTED})), muted) == VIEW
+    # Between the other roles, allow wins: the union of denies, then the union of allows.
+    both = {STAFF: Overwrite(allow=SEND, deny=Permission(0)), MUTED: Overwrite(Permission(0), SEND)}
+    assert (
+        channel_permissions(VIEW, HeldRoles(None, frozenset({STAFF, MUTED})), both) == VIEW | SEND
+    )
+
+
+def test_overwrites_of_roles_not_held_change_nothing() -> None:
+    staff_only = {STAFF: Overwrite(allow=VIEW, deny=Permission(0))}
+    assert channel_permissions(Permission(0), HeldRoles(DEFAULT_ROLE, frozenset()), staff_only) == (
+        Permission(0)
+    )
+
+
+def test_the_owner_and_administrators_are_never_restricted() -> None:
+    private = {DEFAULT_ROLE: Overwrite(allow=Permission(0), deny=VIEW | SEND)}
+    roles = HeldRoles(DEFAULT_ROLE, frozenset())
+    admin = effective_permissions(Permission.ADMINISTRATOR, is_owner=False)
+    owner = effective_permissions(Permission(0), is_owner=True)
+    assert VIEW | SEND in channel_permissions(admin, roles, private)
+    assert VIEW | SEND in channel_permissions(owner, roles, private)
 
 
 def test_taking_part_in_a_group_allows_talking_but_not_moderating() -> None:
