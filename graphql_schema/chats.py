@@ -7,18 +7,34 @@ import strawberry
 
 from db import models
 from graphql_schema.connections import Connection
-from graphql_schema.enums import ChatKind
+from graphql_schema.enums import ChatKind, Permission, permission_flags, permission_list
 from graphql_schema.ids import pk_from_global_id, to_global_id
 from graphql_schema.info import Info
 from graphql_schema.node import Node
+from graphql_schema.roles import Role
 from graphql_schema.users import User
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
-from resolvers import chats, history
+from resolvers import chats, history, overwrites
 from resolvers.pagination import page_request
 
 if TYPE_CHECKING:
     from graphql_schema.messages import Message, MessageConnection
     from graphql_schema.spaces import Space
+
+
+@strawberry.type(name="PermissionOverwrite")
+class PermissionOverwrite:
+    role: Role
+    allow: list[Permission]
+    deny: list[Permission]
+
+    @classmethod
+    def from_domain(cls, found: overwrites.RoleOverwrite) -> Self:
+        return cls(
+            role=Role.from_row(found.role),
+            allow=permission_list(found.overwrite.allow),
+            deny=permission_list(found.overwrite.deny),
+        )
 
 
 @strawberry.type(name="Chat")
@@ -116,6 +132,19 @@ class Chat(Node):
         rows = await info.context.loaders.participants.load(self.row.id)
         return [User.from_row(row) for row in rows]
 
+    @strawberry.field(
+        description="CHANNEL only: what each role is allowed and denied here over its "
+        "space-wide permissions, highest role first. Empty unless the caller may manage "
+        "channels.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
+    async def permission_overwrites(self, info: Info) -> list[PermissionOverwrite]:
+        access = await info.context.loaders.chat_access.load(self.row.id)
+        if access is None:
+            return []
+        found = await overwrites.channel_overwrites(info.context.session, access)
+        return [PermissionOverwrite.from_domain(overwrite) for overwrite in found]
+
 
 @strawberry.input
 class ChannelInput:
@@ -172,6 +201,31 @@ class ChatMutation:
             ctx.session, ctx.rate_limiter, ctx.require_user(), chat_pk, input.to_fields()
         )
         return Chat.from_row(row)
+
+    @strawberry.mutation(
+        description="Allow and deny channel-scoped permissions to one role in one channel, "
+        "over its space-wide set (both lists empty: remove the overwrite). MANAGE_CHANNELS, "
+        "for roles below your highest, and only permissions you have in the channel."
+    )
+    async def set_channel_permissions(
+        self,
+        info: Info,
+        chat_id: strawberry.ID,
+        role_id: strawberry.ID,
+        allow: list[Permission],
+        deny: list[Permission],
+    ) -> Chat:
+        ctx = info.context
+        row = await overwrites.set_channel_permissions(
+            ctx.session,
+            ctx.rate_limiter,
+            ctx.require_user(),
+            pk_from_global_id(chat_id, "Chat", field="chatId"),
+            pk_from_global_id(role_id, "Role", field="roleId"),
+            permission_flags(allow),
+            permission_flags(deny),
+        )
+        return Chat.from_row(row, readable=True)
 
     @strawberry.mutation(description="Removes the channel and its messages.")
     async def delete_channel(self, info: Info, chat_id: strawberry.ID) -> bool:
