@@ -127,6 +127,9 @@ async def test_a_private_channel_is_invisible_to_everyone_but_its_role(
     assert await channel_titles(client, world, world.carol) == ["general"]
     assert (await client.data(CHAT, chat, token=world.carol.access_token))["chat"] is None
     assert (await client.data(NODE, chat, token=world.carol.access_token))["node"] is None
+    message = {"id": secret}
+    assert (await client.data(NODE, message, token=world.carol.access_token))["node"] is None
+    assert (await client.data(NODE, message, token=world.bob.access_token))["node"] == message
     on_chat = {"chat": world.staff_channel}
     assert await code(client, MESSAGES, on_chat, world.carol) == "NOT_FOUND"
     assert await code(client, SEND, {**on_chat, "content": "hi"}, world.carol) == "NOT_FOUND"
