@@ -278,3 +278,21 @@ async def test_bad_overwrites_are_refused_and_change_nothing(
     chat = await client.data(CHAT, {"id": world.staff_channel}, token=world.alice.access_token)
     assert chat["chat"]["permissionOverwrites"] == []
     assert await channel_titles(client, world, world.carol) == ["general", "staff"]
+
+
+async def test_an_overwrite_can_allow_mentioning_everyone_in_one_channel(
+    client: GraphQLClient, world: World
+) -> None:
+    allowed = {
+        "chat": world.staff_channel,
+        "role": world.everyone,
+        "allow": ["MENTION_EVERYONE"],
+        "deny": [],
+    }
+    await client.data(SET, allowed, token=world.alice.access_token)
+    sent = """mutation($chat: ID!) {
+        sendMessage(input: {chatId: $chat, content: "@everyone look"}) { mentionsEveryone }
+    }"""
+    for chat, expected in ((world.staff_channel, True), (world.general, False)):
+        data = await client.data(sent, {"chat": chat}, token=world.carol.access_token)
+        assert data["sendMessage"]["mentionsEveryone"] is expected
