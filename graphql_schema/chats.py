@@ -16,6 +16,7 @@ from graphql_schema.users import User
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from resolvers import chats, history, overwrites
 from resolvers.pagination import page_request
+from resolvers.pins import MAX_PINS
 
 if TYPE_CHECKING:
     from graphql_schema.messages import Message, MessageConnection
@@ -122,6 +123,20 @@ class Chat(Node):
         if not await self._readable(info):
             return 0
         return await info.context.loaders.unread_counts.load(self.row.id)
+
+    @strawberry.field(
+        description=f"Most recently pinned first (at most {MAX_PINS}); never deleted messages.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
+    async def pinned_messages(
+        self, info: Info
+    ) -> list[Annotated["Message", strawberry.lazy("graphql_schema.messages")]]:
+        from graphql_schema.messages import Message
+
+        if not await self._readable(info):
+            return []
+        rows = await info.context.loaders.pinned_messages.load(self.row.id)
+        return [Message.from_row(row) for row in rows]
 
     @strawberry.field(
         description="DIRECT and GROUP; empty for channels.", metadata=DEPENDS_ON_VIEWER

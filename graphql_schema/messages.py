@@ -20,6 +20,7 @@ from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from loaders import messages as loaded_reactions
 from loaders.messages import REACTION_SAMPLE, reactions_and_mentions
 from resolvers import attachments, history, messages, reactions
+from resolvers.revisions import MAX_REVISIONS
 from resolvers.uploads import UploadFile
 
 if TYPE_CHECKING:
@@ -66,6 +67,12 @@ class ReactionGroup:
         return [User.from_row(row) for row in self.sample[:limit]]
 
 
+@strawberry.type(name="MessageRevision", description="A version and when an edit replaced it.")
+class MessageRevision:
+    content: str
+    replaced_at: datetime
+
+
 @strawberry.type(name="Message")
 class Message(Node):
     id: strawberry.ID
@@ -75,6 +82,7 @@ class Message(Node):
     edited_at: datetime | None
     deleted_at: datetime | None
     created_at: datetime
+    pinned_at: datetime | None
     row: strawberry.Private[models.Message]
 
     @classmethod
@@ -87,6 +95,7 @@ class Message(Node):
             edited_at=row.edited_at,
             deleted_at=row.deleted_at,
             created_at=row.created_at,
+            pinned_at=row.pinned_at,
             row=row,
         )
 
@@ -126,6 +135,20 @@ class Message(Node):
     def mentions(self, info: Info) -> list[User] | Awaitable[list[User]]:
         return when_loaded(info.context.loaders.mentions.load(self.row.id), _users)
 
+    @strawberry.field(graphql_type=User | None, description="Who pinned it; null unless pinned.")
+    def pinned_by(self, info: Info) -> User | Awaitable[User | None] | None:
+        if self.row.pinned_by_id is None:
+            return None
+        return when_loaded(info.context.loaders.users.load(self.row.pinned_by_id), user_from_row)
+
+    @strawberry.field(
+        graphql_type=list[MessageRevision],
+        description=f"Earlier versions, oldest first (the last {MAX_REVISIONS}); empty once "
+        "deleted.",
+    )
+    def edit_history(self, info: Info) -> list[MessageRevision] | Awaitable[list[MessageRevision]]:
+        return when_loaded(info.context.loaders.edit_histories.load(self.row.id), _revisions)
+
 
 def _message(row: models.Message | None) -> Message | None:
     return Message.from_row(row) if row else None
@@ -149,6 +172,10 @@ def _reaction_groups(groups: list[loaded_reactions.ReactionGroup]) -> list[React
 
 def _users(rows: list[models.User]) -> list[User]:
     return [User.from_row(row) for row in rows]
+
+
+def _revisions(rows: list[models.MessageRevision]) -> list[MessageRevision]:
+    return [MessageRevision(content=row.content, replaced_at=row.replaced_at) for row in rows]
 
 
 @strawberry.type

@@ -20,7 +20,9 @@ from loaders.messages import (
     ReadableMessageLoader,
     UnreadCountLoader,
 )
+from loaders.pins import PinnedMessagesLoader
 from loaders.presence import OnlineLoader
+from loaders.revisions import EditHistoryLoader
 from loaders.rows import RowLoader
 from loaders.spaces import MemberCountLoader, MemberRolesLoader
 from loaders.users import UserLoader
@@ -85,6 +87,14 @@ class Loaders:
     @cached_property
     def reactions(self) -> ReactionsLoader:
         return ReactionsLoader(self.session, self.users, self.viewer_id)
+
+    @cached_property
+    def pinned_messages(self) -> PinnedMessagesLoader:
+        return PinnedMessagesLoader(self.session, self.users)
+
+    @cached_property
+    def edit_histories(self) -> EditHistoryLoader:
+        return EditHistoryLoader(self.session)
 
     @cached_property
     def last_messages(self) -> LastMessageLoader:
