@@ -148,3 +148,58 @@ async def test_reactions_and_mentions_read_together_match_each_read_alone(
         {"emoji": "🎉", "count": 1, "reactedByMe": False, "users": [{"tag": "alice"}]},
     ]
     assert together[0]["mentions"] == [{"tag": "bob"}]
+
+
+EDITED_AND_PINNED_PAGE = """query($chat: ID!) {
+    messages(chatId: $chat, first: 50) {
+        edges { node {
+            id content author { tag }
+            pinnedAt pinnedBy { tag }
+            editHistory { content replacedAt }
+        } }
+    }
+}"""
+BARE_PAGE = """query($chat: ID!) {
+    messages(chatId: $chat, first: 50) { edges { node { id content author { tag } } } }
+}"""
+
+
+async def test_edit_history_and_pinners_cost_one_statement_each_per_page(
+    client: GraphQLClient, sql_statements: StatementCounter
+) -> None:
+    """alice writes and edits, carol pins (so her row comes from no other field), bob reads."""
+    alice, bob, carol = [await client.register(tag) for tag in ("alice", "bob", "carol")]
+    group = "mutation($ids: [ID!]!) { createGroupChat(input: {userIds: $ids}) { id } }"
+    chat = (await client.data(group, {"ids": [bob.id, carol.id]}, token=alice.access_token))[
+        "createGroupChat"
+    ]["id"]
+    edit = "mutation($id: ID!, $c: String!) { editMessage(id: $id, content: $c) { id } }"
+    pin = "mutation($id: ID!) { pinMessage(id: $id) { id } }"
+
+    async def grow_to(size: int) -> None:
+        page = await client.data(BARE_PAGE, {"chat": chat}, token=bob.access_token)
+        for n in range(len(page["messages"]["edges"]), size):
+            variables = {"input": {"chatId": chat, "content": f"draft {n}"}}
+            sent = await client.data(SEND, variables, token=alice.access_token)
+            message = sent["sendMessage"]["id"]
+            for version in ("second", "third"):
+                await client.data(edit, {"id": message, "c": version}, token=alice.access_token)
+            await client.data(pin, {"id": message}, token=carol.access_token)
+
+    async def cost_of(query: str, size: int) -> int:
+        sql_statements.count, sql_statements.counting = 0, True
+        page = (await client.data(query, {"chat": chat}, token=bob.access_token))["messages"]
+        sql_statements.counting = False
+        nodes = [edge["node"] for edge in page["edges"]]
+        assert len(nodes) == size
+        if query is EDITED_AND_PINNED_PAGE:
+            assert all(n["pinnedBy"] == {"tag": "carol"} for n in nodes)
+            assert all([v["content"] for v in n["editHistory"]][1:] == ["second"] for n in nodes)
+        return sql_statements.count
+
+    await grow_to(5)
+    bare, small = await cost_of(BARE_PAGE, 5), await cost_of(EDITED_AND_PINNED_PAGE, 5)
+    await grow_to(50)
+    assert await cost_of(EDITED_AND_PINNED_PAGE, 50) == small
+    # One for the histories, one for the pinners (carol).
+    assert small == bare + 2
