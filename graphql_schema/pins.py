@@ -18,7 +18,7 @@ class PinMutation:
     async def pin_message(self, info: Info, id: strawberry.ID) -> Message:
         ctx = info.context
         row = await pins.pin_message(
-            ctx.session, ctx.require_user(), pk_from_global_id(id, "Message")
+            ctx.session, ctx.rate_limiter, ctx.require_user(), pk_from_global_id(id, "Message")
         )
         return Message.from_row(row)
 
@@ -26,6 +26,6 @@ class PinMutation:
     async def unpin_message(self, info: Info, id: strawberry.ID) -> Message:
         ctx = info.context
         row = await pins.unpin_message(
-            ctx.session, ctx.require_user(), pk_from_global_id(id, "Message")
+            ctx.session, ctx.rate_limiter, ctx.require_user(), pk_from_global_id(id, "Message")
         )
         return Message.from_row(row)

@@ -5,11 +5,13 @@ from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from db.base import utcnow
 from db.models import Message, User
 from infra.errors import BadUserInput, Conflict
 from infra.events import MessageUpdated
+from infra.rate_limits import RateLimiter, Write
 from resolvers.announcements import message_event
 from resolvers.permissions import Permission, message_access
 
@@ -19,7 +21,9 @@ PIN_LOCK_CLASS = 0x50494E  # "PIN"
 _INT4_KEYS = 2**31 - 1
 
 
-async def pin_message(session: AsyncSession, user: User, message_id: int) -> Message:
+async def pin_message(
+    session: AsyncSession, limiter: RateLimiter, user: User, message_id: int
+) -> Message:
     """Pin a message of a chat where the caller has PIN_MESSAGES (every participant of a
     DIRECT or GROUP chat has it). Pinning a pinned message changes nothing and announces
     nothing; a deleted one is BAD_USER_INPUT; the chat's MAX_PINS + 1st pin is CONFLICT."""
@@ -29,7 +33,8 @@ async def pin_message(session: AsyncSession, user: User, message_id: int) -> Mes
         raise BadUserInput("A deleted message cannot be pinned", field="id")
     if message.pinned_at is not None:
         return message
-    chat_id = message.chat_id
+    await limiter.hit_write(Write.PIN, user.id)
+    chat_id, now = message.chat_id, utcnow()
     await _lock_pins(session, chat_id)
     pinned = await session.execute(
         update(Message)
@@ -39,36 +44,42 @@ async def pin_message(session: AsyncSession, user: User, message_id: int) -> Mes
             Message.deleted_at.is_(None),
             _pin_count(chat_id) < MAX_PINS,
         )
-        .values(pinned_at=utcnow(), pinned_by_id=user.id)
+        .values(pinned_at=now, pinned_by_id=user.id)
         .execution_options(synchronize_session=False)
     )
-    await session.refresh(message)
     if not pinned.rowcount:  # type: ignore[attr-defined]
+        await session.refresh(message)
         await session.commit()  # nothing written: ends the transaction and its lock
         if message.deleted_at is not None:  # deleted meanwhile
             raise BadUserInput("A deleted message cannot be pinned", field="id")
         if message.pinned_at is not None:  # pinned meanwhile, by a concurrent request
             return message
         raise Conflict(f"A chat has at most {MAX_PINS} pinned messages; unpin one first")
+    set_committed_value(message, "pinned_at", now)
+    set_committed_value(message, "pinned_by_id", user.id)
     await message_event(session, access.chat, MessageUpdated, message.id)
     await session.commit()
     return message
 
 
-async def unpin_message(session: AsyncSession, user: User, message_id: int) -> Message:
+async def unpin_message(
+    session: AsyncSession, limiter: RateLimiter, user: User, message_id: int
+) -> Message:
     """Unpin, with PIN_MESSAGES as for pinning; unpinning a message that is not pinned
     changes nothing and announces nothing."""
     message, access = await message_access(session, message_id, user.id)
     access.require(Permission.PIN_MESSAGES)
     if message.pinned_at is None:
         return message
+    await limiter.hit_write(Write.PIN, user.id)
     unpinned = await session.execute(
         update(Message)
         .where(Message.id == message.id, Message.pinned_at.is_not(None))
         .values(pinned_at=None, pinned_by_id=None)
         .execution_options(synchronize_session=False)
     )
-    await session.refresh(message)
+    set_committed_value(message, "pinned_at", None)
+    set_committed_value(message, "pinned_by_id", None)
     if not unpinned.rowcount:  # type: ignore[attr-defined]
         await session.commit()  # nothing written
         return message  # unpinned meanwhile, by a concurrent request
