@@ -203,3 +203,45 @@ async def test_edit_history_and_pinners_cost_one_statement_each_per_page(
     assert await cost_of(EDITED_AND_PINNED_PAGE, 50) == small
     # One for the histories, one for the pinners (carol).
     assert small == bare + 2
+
+
+MY_CHATS_PINS = """{
+    myChats(first: 20) { edges { node {
+        id pinnedMessages { id content author { tag } pinnedBy { tag } }
+    } } }
+}"""
+
+
+async def test_pinned_messages_of_a_list_of_chats_cost_the_same_for_2_chats_and_6(
+    client: GraphQLClient, sql_statements: StatementCounter
+) -> None:
+    alice, bob = await client.register("alice"), await client.register("bob")
+    others = [await client.register(f"user{n}") for n in range(6)]
+    group = "mutation($ids: [ID!]!) { createGroupChat(input: {userIds: $ids}) { id } }"
+    pin = "mutation($id: ID!) { pinMessage(id: $id) { id } }"
+
+    async def add_chat(other: Account) -> None:
+        chat = (await client.data(group, {"ids": [bob.id, other.id]}, token=alice.access_token))[
+            "createGroupChat"
+        ]["id"]
+        for _ in range(2):
+            variables = {"input": {"chatId": chat, "content": "pinned"}}
+            sent = await client.data(SEND, variables, token=other.access_token)
+            await client.data(pin, {"id": sent["sendMessage"]["id"]}, token=alice.access_token)
+
+    async def cost_of(chats: int) -> int:
+        sql_statements.count, sql_statements.counting = 0, True
+        data = await client.data(MY_CHATS_PINS, token=bob.access_token)
+        sql_statements.counting = False
+        nodes = [edge["node"] for edge in data["myChats"]["edges"]]
+        assert len(nodes) == chats
+        assert all(len(node["pinnedMessages"]) == 2 for node in nodes)
+        assert all(m["pinnedBy"] == {"tag": "alice"} for n in nodes for m in n["pinnedMessages"])
+        return sql_statements.count
+
+    for other in others[:2]:
+        await add_chat(other)
+    small = await cost_of(2)
+    for other in others[2:]:
+        await add_chat(other)
+    assert await cost_of(6) == small
