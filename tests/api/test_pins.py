@@ -175,6 +175,53 @@ async def test_an_outsider_of_a_space_gets_not_found_for_its_channel_pins(
     assert data["chat"] is None
 
 
+SET_OVERWRITE = """mutation($chat: ID!, $role: ID!, $allow: [Permission!]!, $deny: [Permission!]!) {
+    setChannelPermissions(chatId: $chat, roleId: $role, allow: $allow, deny: $deny) { id }
+}"""
+ROLES = "query($id: ID!) { space(id: $id) { roles { id isDefault } } }"
+CREATE_CHANNEL = """mutation($space: ID!, $title: String!) {
+    createChannel(spaceId: $space, input: {title: $title}) { id }
+}"""
+
+
+async def test_channel_overwrites_decide_who_pins_there(client: GraphQLClient) -> None:
+    """#pins allows PIN_MESSAGES to everyone; #general denies it to the pinners role that
+    has it space-wide; #hidden denies VIEW_CHANNELS to everyone."""
+    alice, bob, space, general = await channel_with_member(client)
+    carol = await client.register("carol")
+    await join(client, carol, space)
+    channel = {
+        title: (
+            await client.data(
+                CREATE_CHANNEL, {"space": space, "title": title}, token=alice.access_token
+            )
+        )["createChannel"]["id"]
+        for title in ("pins", "hidden")
+    }
+    roles = (await client.data(ROLES, {"id": space}, token=alice.access_token))["space"]["roles"]
+    everyone = next(role["id"] for role in roles if role["isDefault"])
+    pinners = await create_role(client, alice, space, name="pinners", permissions=["PIN_MESSAGES"])
+    await assign_role(client, alice, space, carol, pinners["id"])
+    for chat, role, allow, deny in (
+        (channel["pins"], everyone, ["PIN_MESSAGES"], []),
+        (general, pinners["id"], [], ["PIN_MESSAGES"]),
+        (channel["hidden"], everyone, [], ["VIEW_CHANNELS"]),
+    ):
+        variables = {"chat": chat, "role": role, "allow": allow, "deny": deny}
+        await client.data(SET_OVERWRITE, variables, token=alice.access_token)
+    message = {chat: await send(client, alice, chat) for chat in (general, *channel.values())}
+
+    assert (await pin(client, bob, message[channel["pins"]]))["pinnedBy"] == {"tag": "bob"}
+    assert (await pin(client, carol, message[channel["pins"]], UNPIN))["pinnedAt"] is None
+    for who in (bob, carol):
+        assert (await refusal(client, who, message[general]))["code"] == "FORBIDDEN"
+        assert (await refusal(client, who, message[channel["hidden"]]))["code"] == "NOT_FOUND"
+    await pin(client, alice, message[channel["hidden"]])
+    data = await client.data(PINNED, {"id": channel["hidden"]}, token=bob.access_token)
+    assert data["chat"] is None
+    assert await pinned_in(client, alice, channel["hidden"]) == [message[channel["hidden"]]]
+
+
 # --- order and idempotency --------------------------------------------------------------------
 
 
