@@ -288,7 +288,8 @@ class MessageMutation:
         return Message.from_row(sent.message)
 
     @strawberry.mutation(
-        description="Author only, with SEND_MESSAGES as for sending; sets editedAt."
+        description="Author only, with SEND_MESSAGES as for sending; sets editedAt and keeps "
+        "the replaced text in editHistory. The same text again changes nothing."
     )
     async def edit_message(self, info: Info, id: strawberry.ID, content: str) -> Message:
         ctx = info.context
