@@ -368,34 +368,41 @@ PIN_EVENTS = """subscription($chat: ID!) {
 }"""
 
 
+MY_PIN_EVENTS = """subscription {
+    myEvents {
+        __typename
+        ... on MessageCreated { message { content } }
+        ... on MessageUpdated { message { id pinnedAt pinnedBy { tag } } }
+    }
+}"""
+
+
 async def test_pins_reach_chat_subscribers_and_a_repeated_pin_sends_nothing(
     backend: Backend, tmp_path: Path
 ) -> None:
+    """bob watches the direct chat's chatEvents, alice her myEvents."""
     with running_server(backend, tmp_path) as server:
         alice, _ = live.register(server, "alice")
         bob, bob_id = live.register(server, "bob")
         chat = live.direct_chat(server, alice, bob_id)
         message = live.send(server, alice, chat, "pin me")
-        async with live.socket(server, bob) as ws:
+        async with live.socket(server, bob) as ws, live.socket(server, alice) as mine:
             await live.start(ws, PIN_EVENTS, {"chat": chat})
+            await live.start(mine, MY_PIN_EVENTS)
             pinned = server.graphql(PIN, {"id": message}, alice)["pinMessage"]
+            shown = {"id": message, "pinnedAt": pinned["pinnedAt"], "pinnedBy": {"tag": "alice"}}
             event = await live.next_event(ws, "chatEvents")
-            assert event == {
-                "__typename": "MessageUpdated",
-                "message": {
-                    "id": message,
-                    "pinnedAt": pinned["pinnedAt"],
-                    "pinnedBy": {"tag": "alice"},
-                },
-            }
+            assert event == {"__typename": "MessageUpdated", "message": shown}
+            assert await live.next_event(mine, "myEvents") == event
             server.graphql(PIN, {"id": message}, bob)  # already pinned: no event
             live.send(server, alice, chat, "next")
-            assert await live.next_event(ws, "chatEvents") == {
-                "__typename": "MessageCreated",
-                "message": {"content": "next"},
-            }
+            created = {"__typename": "MessageCreated", "message": {"content": "next"}}
+            assert await live.next_event(ws, "chatEvents") == created
+            assert await live.next_event(mine, "myEvents") == created
             server.graphql(UNPIN, {"id": message}, bob)
             event = await live.next_event(ws, "chatEvents")
             assert event["message"] == {"id": message, "pinnedAt": None, "pinnedBy": None}
+            assert await live.next_event(mine, "myEvents") == event
             server.graphql(UNPIN, {"id": message}, bob)  # not pinned: no event
             assert await live.next_message(ws, 1.0) is None
+            assert await live.next_message(mine, 0.1) is None
