@@ -16,6 +16,7 @@ from graphql_schema.users import User
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from resolvers import chats, history, overwrites
 from resolvers.pagination import page_request
+from resolvers.permissions import may_send
 from resolvers.pins import MAX_PINS
 
 if TYPE_CHECKING:
@@ -160,6 +161,23 @@ class Chat(Node):
         found = await overwrites.channel_overwrites(info.context.session, access)
         return [PermissionOverwrite.from_domain(overwrite) for overwrite in found]
 
+    @strawberry.field(
+        description="What the caller may do here, channel overwrites applied (in DIRECT and "
+        "GROUP chats, what taking part allows); empty when it may not read the chat.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
+    async def viewer_permissions(self, info: Info) -> list[Permission]:
+        access = await info.context.loaders.chat_access.load(self.row.id)
+        return permission_list(access.permissions) if access is not None else []
+
+    @strawberry.field(
+        description="Whether sendMessage would let the caller post here now.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
+    async def viewer_can_send(self, info: Info) -> bool:
+        access = await info.context.loaders.chat_access.load(self.row.id)
+        return access is not None and may_send(access)
+
 
 @strawberry.input
 class ChannelInput:
@@ -181,10 +199,10 @@ class ChatQuery:
     @strawberry.field(description="A chat the caller can see, or null.")
     async def chat(self, info: Info, id: strawberry.ID) -> Chat | None:
         ctx = info.context
-        row = await chats.find_visible_chat(
-            ctx.session, ctx.require_user(), pk_from_global_id(id, "Chat")
-        )
-        return Chat.from_row(row, readable=True) if row else None
+        ctx.require_user()
+        # The access check itself, through the loader: the viewer* fields read it again.
+        access = await ctx.loaders.chat_access.load(pk_from_global_id(id, "Chat"))
+        return Chat.from_row(access.chat, readable=True) if access else None
 
     @strawberry.field(description="DIRECT and GROUP chats, most recent activity first.")
     async def my_chats(

@@ -1,6 +1,6 @@
 """Message, Attachment, ReactionGroup, and the message queries and mutations."""
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Optional, Self, cast
 
@@ -20,6 +20,7 @@ from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from loaders import messages as loaded_reactions
 from loaders.messages import REACTION_SAMPLE, reactions_and_mentions
 from resolvers import attachments, history, messages, reactions
+from resolvers.permissions import ChatAccess, may_delete, may_edit, may_pin, may_react
 from resolvers.revisions import MAX_REVISIONS
 from resolvers.uploads import UploadFile
 
@@ -149,6 +150,33 @@ class Message(Node):
     def edit_history(self, info: Info) -> list[MessageRevision] | Awaitable[list[MessageRevision]]:
         return when_loaded(info.context.loaders.edit_histories.load(self.row.id), _revisions)
 
+    # What the caller may do to the message now: the rules its mutations apply, on the
+    # caller's access to the chat (which a history page has primed).
+
+    @strawberry.field(graphql_type=bool, metadata=DEPENDS_ON_VIEWER)
+    def viewer_can_edit(self, info: Info) -> bool | Awaitable[bool]:
+        return _capability(info, self.row, may_edit)
+
+    @strawberry.field(graphql_type=bool, metadata=DEPENDS_ON_VIEWER)
+    def viewer_can_delete(self, info: Info) -> bool | Awaitable[bool]:
+        return _capability(info, self.row, may_delete)
+
+    @strawberry.field(graphql_type=bool, metadata=DEPENDS_ON_VIEWER)
+    def viewer_can_pin(self, info: Info) -> bool | Awaitable[bool]:
+        return _capability(info, self.row, may_pin)
+
+    @strawberry.field(graphql_type=bool, metadata=DEPENDS_ON_VIEWER)
+    def viewer_can_react(self, info: Info) -> bool | Awaitable[bool]:
+        return _capability(info, self.row, may_react)
+
+
+def _capability(
+    info: Info, row: models.Message, rule: Callable[[models.Message, ChatAccess], bool]
+) -> bool | Awaitable[bool]:
+    """`rule` on the viewer's access to the message's chat; False where it has none."""
+    access = info.context.loaders.chat_access.load(row.chat_id)
+    return when_loaded(access, lambda found: found is not None and rule(row, found))
+
 
 def _message(row: models.Message | None) -> Message | None:
     return Message.from_row(row) if row else None
@@ -204,6 +232,7 @@ def prime_with_page(info: Info, page: history.MessagePage) -> None:
     """Give the unit's loaders what the page's statement loaded with its messages."""
     loaders = info.context.loaders
     loaders.chats.prime(page.chat.id, page.chat)  # Message.chat, loaded by the access check
+    loaders.chat_access.prime(page.chat.id, page.access)  # the viewerCan* fields
     for author in page.authors:
         loaders.users.prime(author.id, author)
     for reply in page.replies:

@@ -33,6 +33,7 @@ from resolvers.permissions import (
     message_access,
     require_deletable,
     require_editable,
+    require_sendable,
     viewers_among,
 )
 from resolvers.uploads import UploadFile
@@ -70,7 +71,7 @@ async def send_message(
     client resending after a lost response is never refused for it.
     """
     access = await chat_access(session, new.chat_id, user.id)
-    access.require(Permission.SEND_MESSAGES)
+    require_sendable(access)
     if new.files:
         access.require(Permission.ATTACH_FILES)
     content = _content(new.content, has_files=bool(new.files))
@@ -117,8 +118,6 @@ async def edit_message(
     """
     message, access = await message_access(session, message_id, user.id)
     require_editable(message, access)
-    if message.deleted_at is not None:
-        raise BadUserInput("A deleted message cannot be edited", field="id")
     has_files = await session.scalar(
         select(Attachment.id).where(Attachment.message_id == message.id)
     )

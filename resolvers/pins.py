@@ -13,7 +13,7 @@ from infra.errors import BadUserInput, Conflict
 from infra.events import MessageUpdated
 from infra.rate_limits import RateLimiter, Write
 from resolvers.announcements import message_event
-from resolvers.permissions import Permission, message_access
+from resolvers.permissions import Permission, message_access, require_pinnable
 
 MAX_PINS = 50  # per chat
 # pg_advisory_xact_lock(PIN_LOCK_CLASS, chat) serializes the pins of one chat (see _lock_pins).
@@ -28,9 +28,7 @@ async def pin_message(
     DIRECT or GROUP chat has it). Pinning a pinned message changes nothing and announces
     nothing; a deleted one is BAD_USER_INPUT; the chat's MAX_PINS + 1st pin is CONFLICT."""
     message, access = await message_access(session, message_id, user.id)
-    access.require(Permission.PIN_MESSAGES)
-    if message.deleted_at is not None:
-        raise BadUserInput("A deleted message cannot be pinned", field="id")
+    require_pinnable(message, access)
     if message.pinned_at is not None:
         return message
     await limiter.hit_write(Write.PIN, user.id)

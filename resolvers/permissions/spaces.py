@@ -180,15 +180,55 @@ async def member_standing(session: AsyncSession, space_id: int, user_id: int) ->
     return result
 
 
-async def moderation_target(session: AsyncSession, actor: Standing, target_id: int) -> Standing:
-    """The standing of whom `actor` kicks or bans, provided it may: never oneself, and only
-    someone ranked below (the owner never)."""
-    if target_id == actor.user_id:
-        raise Forbidden("You cannot do this to yourself")
-    target = await standing(session, actor.space, target_id)
+def _action_refusal(actor: Standing, target: Standing, power: Permission) -> Forbidden | None:
+    """Why `actor` may not use `power` (KICK_MEMBERS, BAN_MEMBERS, MANAGE_ROLES) on
+    `target`, or None: it needs the power, and never on oneself, only on someone ranked
+    below (the owner never)."""
+    if not actor.has(power):
+        return Forbidden(f"Missing permission {power.name}", permission=power.name)
+    if target.user_id == actor.user_id:
+        return Forbidden("You cannot do this to yourself")
     if not actor.outranks(target):
-        raise Forbidden("You can only act on members ranked below you")
+        return Forbidden("You can only act on members ranked below you")
+    return None
+
+
+def may_kick(actor: Standing, target: Standing) -> bool:
+    return _action_refusal(actor, target, Permission.KICK_MEMBERS) is None
+
+
+def may_ban(actor: Standing, target: Standing) -> bool:
+    return _action_refusal(actor, target, Permission.BAN_MEMBERS) is None
+
+
+def may_manage_roles_of(actor: Standing, target: Standing) -> bool:
+    """Whether `actor` may give `target` roles or take them back (each role must also be
+    below the actor's own: `Standing.can_manage_role`)."""
+    return _action_refusal(actor, target, Permission.MANAGE_ROLES) is None
+
+
+async def moderation_target(
+    session: AsyncSession, actor: Standing, target_id: int, power: Permission
+) -> Standing:
+    """The standing of whom `actor` kicks, bans or changes the roles of with `power`,
+    provided it may (the rule of `may_kick`, `may_ban` and `may_manage_roles_of`)."""
+    target = await standing(session, actor.space, target_id)
+    if (refusal := _action_refusal(actor, target, power)) is not None:
+        raise refusal
     return target
+
+
+def standing_of_member(space: Space, member: SpaceMember, roles: Sequence[Role]) -> Standing:
+    """A member's standing from the roles it holds (the default one included), as
+    `standing` would read it: for a list of members, whose roles a loader brings."""
+    granted = Permission(0)
+    for role in roles:
+        granted |= Permission(role.permissions)
+    default_id = next((role.id for role in roles if role.is_default), None)
+    others = frozenset(role.id for role in roles if not role.is_default)
+    rank = max((role.position for role in roles), default=0)
+    membership = Membership(member, granted, rank, HeldRoles(default_id, others))
+    return standing_from(space, member.user_id, membership)
 
 
 async def owner_standing(

@@ -37,6 +37,12 @@ fragment Everything on Message {
     mentions { tag }
     replyTo { id content author { tag } }
 }"""
+# The same page with every capability field: the viewer's access to the chat, which the
+# page's own check loaded, answers them all.
+CAPABLE_PAGE = PAGE.replace(
+    "id content createdAt",
+    "id content createdAt viewerCanEdit viewerCanDelete viewerCanPin viewerCanReact",
+)
 SEND = """mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }"""
 REACT = "mutation($m: ID!, $e: String!) { addReaction(messageId: $m, emoji: $e) { id } }"
 
@@ -114,6 +120,7 @@ async def test_message_page_costs_the_same_for_5_and_50_messages(
     large = await cost(client, sql_statements, chat, bob, 50)
     assert large == small
     assert await cost(client, sql_statements, chat, bob, 50, FRAGMENTED_PAGE) == small
+    assert await cost(client, sql_statements, chat, bob, 50, CAPABLE_PAGE) == small
     # Authentication, then three: the chat's access check, the page (authors, replies and
     # theirs, attachments), reactions and mentions.
     assert small <= 4

@@ -2,8 +2,9 @@
 
 import pytest
 
+from db.base import utcnow
 from db.models import Chat, ChatKind, Message, Notification, Role, Space, SpaceMember
-from infra.errors import Forbidden
+from infra.errors import BadUserInput, Forbidden
 from resolvers.permissions import (
     ChatAccess,
     Overwrite,
@@ -11,9 +12,19 @@ from resolvers.permissions import (
     Standing,
     channel_permissions,
     is_self,
+    may_ban,
+    may_delete,
+    may_edit,
+    may_kick,
+    may_manage_roles_of,
+    may_pin,
+    may_react,
     owns_notification,
     require_deletable,
     require_editable,
+    require_pinnable,
+    require_reactable,
+    standing_of_member,
 )
 from resolvers.permissions.flags import effective_permissions
 from resolvers.permissions.spaces import OWNER_RANK, HeldRoles
@@ -134,6 +145,76 @@ def test_the_author_or_a_channel_moderator_deletes() -> None:
         require_deletable(message, ChatAccess(CHANNEL, 3, member(3, Permission.VIEW_CHANNELS)))
     with pytest.raises(Forbidden):
         require_deletable(Message(chat_id=GROUP.id, author_id=2), ChatAccess(GROUP, 3, None))
+
+
+def test_each_message_rule_answers_the_field_and_the_mutation_alike() -> None:
+    """A `may_*` is true exactly when its `require_*` lets the caller through."""
+    rules = [
+        (may_edit, require_editable),
+        (may_delete, require_deletable),
+        (may_pin, require_pinnable),
+        (may_react, require_reactable),
+    ]
+    accesses = [
+        ChatAccess(CHANNEL, 2, member(2, Permission.VIEW_CHANNELS)),
+        ChatAccess(CHANNEL, 2, member(2, Permission.VIEW_CHANNELS | Permission.SEND_MESSAGES)),
+        ChatAccess(CHANNEL, 3, member(3, Permission.MANAGE_MESSAGES | Permission.PIN_MESSAGES)),
+        ChatAccess(CHANNEL, 1, member(1)),
+        ChatAccess(GROUP, 2, None),
+        ChatAccess(GROUP, 3, None),
+    ]
+    for deleted_at in (None, utcnow()):
+        message = Message(chat_id=CHANNEL.id, author_id=2, deleted_at=deleted_at)
+        for access in accesses:
+            for may, require in rules:
+                try:
+                    require(message, access)
+                    allowed = True
+                except (Forbidden, BadUserInput):
+                    allowed = False
+                assert may(message, access) is allowed, (may.__name__, access, deleted_at)
+
+
+def test_a_deleted_message_takes_no_edit_pin_or_reaction_but_may_be_deleted_again() -> None:
+    message = Message(chat_id=GROUP.id, author_id=2, deleted_at=utcnow())
+    author = ChatAccess(GROUP, 2, None)
+    assert not may_edit(message, author)
+    assert not may_pin(message, author)
+    assert not may_react(message, author)
+    assert may_delete(message, author)
+    with pytest.raises(BadUserInput):
+        require_reactable(message, author)
+    live = Message(chat_id=GROUP.id, author_id=2)
+    assert may_pin(live, ChatAccess(GROUP, 3, None)) and may_react(live, ChatAccess(GROUP, 3, None))
+
+
+def test_kicking_banning_and_managing_roles_need_the_power_and_a_higher_rank() -> None:
+    target = member(4, rank=2)
+    kicker = member(2, Permission.KICK_MEMBERS, rank=3)
+    assert may_kick(kicker, target)
+    assert not may_ban(kicker, target) and not may_manage_roles_of(kicker, target)
+    assert not may_kick(kicker, member(5, rank=3))  # the same rank
+    assert not may_kick(kicker, kicker)
+    assert not may_ban(member(2, Permission.ADMINISTRATOR, rank=999), member(1))  # the owner
+    assert may_manage_roles_of(member(1), member(2, Permission.ADMINISTRATOR, rank=999))
+    assert not may_kick(Standing(SPACE, 6, None, Permission.KICK_MEMBERS, -1), target)
+
+
+def test_a_members_standing_from_its_roles_matches_its_rank_and_rights() -> None:
+    roles = [
+        Role(
+            id=1, space_id=1, position=0, is_default=True, permissions=int(Permission.VIEW_CHANNELS)
+        ),
+        Role(
+            id=7, space_id=1, position=4, is_default=False, permissions=int(Permission.KICK_MEMBERS)
+        ),
+    ]
+    found = standing_of_member(SPACE, SpaceMember(space_id=1, user_id=3), roles)
+    assert found.rank == 4
+    assert found.permissions == Permission.VIEW_CHANNELS | Permission.KICK_MEMBERS
+    assert found.roles == HeldRoles(1, frozenset({7}))
+    owner = standing_of_member(SPACE, SpaceMember(space_id=1, user_id=1), roles[:1])
+    assert owner.is_owner and owner.rank == OWNER_RANK
 
 
 def test_private_things_belong_to_their_user_alone() -> None:
