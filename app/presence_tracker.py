@@ -107,8 +107,11 @@ class PresenceTracker:
 
 async def _set_within(event: asyncio.Event, seconds: float) -> bool:
     """Whether `event` is set within `seconds`."""
+    # Not asyncio.wait_for: on Python 3.11 it can lose a cancellation that arrives as the
+    # wait ends, and the refresh loop would outlive its socket.
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), seconds)
+        async with asyncio.timeout(seconds):
+            await event.wait()
     return event.is_set()
 
 

@@ -167,7 +167,8 @@ class Broadcast(broadcaster.Broadcast):
             return True
         connected = self._backend.connected
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(connected.wait(), wait)
+            async with asyncio.timeout(wait):  # not wait_for, which can lose a cancellation
+                await connected.wait()
         return connected.is_set()
 
     async def publish_all(self, messages: Sequence[tuple[str, str]], once_key: str = "") -> None:

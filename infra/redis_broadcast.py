@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from broadcaster import Event
 from broadcaster._backends.base import BroadcastBackend
@@ -83,11 +83,12 @@ class RedisBackend(BroadcastBackend):
         confirmed = self._confirmed.setdefault(channel, asyncio.Event())
         self._channels.add(channel)
         try:
-            if self.connected.is_set() and self._pubsub is not None:
-                # If the connection just dropped, _run re-subscribes once it is back.
-                with contextlib.suppress(OSError, RedisError):
-                    await self._pubsub.subscribe(channel)
-            await asyncio.wait_for(confirmed.wait(), SUBSCRIBE_TIMEOUT_SECONDS)
+            # If the connection just dropped, _run re-subscribes once it is back.
+            await self._pubsub_command("subscribe", channel)
+            # Not asyncio.wait_for: on Python 3.11 it loses a cancellation that arrives as the
+            # wait ends (the confirmation and the cancel in one loop turn).
+            async with asyncio.timeout(SUBSCRIBE_TIMEOUT_SECONDS):
+                await confirmed.wait()
         except BaseException as exc:
             await self.unsubscribe(channel)  # nobody listens: not to be replayed on reconnect
             if not isinstance(exc, TimeoutError):
@@ -100,9 +101,27 @@ class RedisBackend(BroadcastBackend):
     async def unsubscribe(self, channel: str) -> None:
         self._channels.discard(channel)
         self._confirmed.pop(channel, None)
-        if self.connected.is_set() and self._pubsub is not None:
-            with contextlib.suppress(OSError, RedisError):
-                await self._pubsub.unsubscribe(channel)
+        await self._pubsub_command("unsubscribe", channel)
+
+    async def _pubsub_command(
+        self, command: Literal["subscribe", "unsubscribe"], channel: str
+    ) -> None:
+        """SUBSCRIBE or UNSUBSCRIBE on the listening connection, if it is up (a failure is
+        left to `_run`, which re-subscribes once it is back).
+
+        In a task of its own, awaited through a shield: redis-py 8.2's PubSub commands can
+        swallow a cancellation of the task that awaits them, and a subscription cancelled
+        while it subscribed (its operation stopped at once) would then go on listening, and
+        the socket's handler, which waits for it to end, would hang.
+        """
+        pubsub = self._pubsub
+        if not self.connected.is_set() or pubsub is None:
+            return
+        send = pubsub.subscribe if command == "subscribe" else pubsub.unsubscribe
+        sent = asyncio.ensure_future(send(channel))
+        sent.add_done_callback(_retrieve)  # seen even when nobody awaits it any more
+        with contextlib.suppress(OSError, RedisError):
+            await asyncio.shield(sent)
 
     async def publish(self, channel: str, message: Any) -> None:
         await self._client.publish(channel, message)
@@ -170,6 +189,13 @@ class RedisBackend(BroadcastBackend):
             elif message["type"] == "message":
                 channel, data = message["channel"].decode(), message["data"].decode()
                 self._published.put_nowait(Event(channel=channel, message=data))
+
+
+def _retrieve(sent: "asyncio.Future[None]") -> None:
+    """Mark a failed SUBSCRIBE or UNSUBSCRIBE seen: the connection is lost, and `_run`
+    (which notices) re-subscribes."""
+    if not sent.cancelled():
+        sent.exception()
 
 
 async def broadcast_reachable(commands: Redis | None) -> bool:
