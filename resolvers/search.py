@@ -1,16 +1,18 @@
 """Full-text search over the messages a user can read now, newest first.
 
 Each backend's own engine does the matching (the index is built by migration 0004): on
-PostgreSQL a GIN index over `thespace_search_vector(content)`, on SQLite the FTS5 table
-`messages_search`. The backend-specific SQL is the two small functions `_postgres_match`
+PostgreSQL the GIN-indexed generated column `messages.search_vector`, on SQLite the FTS5
+table `messages_search`. The backend-specific SQL is the two small functions `_postgres_match`
 and `_sqlite_match`; everything else is shared.
 """
 
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
+    ColumnClause,
     ColumnElement,
     Select,
     Subquery,
@@ -25,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.models import Attachment, Chat, ChatParticipant, Message, SpaceMember, User
+from db.search_index import SEARCH_COLUMN, SEARCH_TABLE
 from infra.errors import BadUserInput, NotFound
 from resolvers.pagination import Page, page_request
 from resolvers.permissions import chat_access, visible_chat_ids, visible_space
@@ -64,7 +67,9 @@ def parse_query(query: str) -> SearchQuery:
     """
     if len(query) > SEARCH_QUERY_MAX:
         raise BadUserInput(f"A search has at most {SEARCH_QUERY_MAX} characters", field="query")
-    words = WORD.findall(query)
+    # A word twice is the same condition; kept twice, PostgreSQL's planner would take the
+    # query for a rarer one than it is (and pick a plan for one). The last stays last.
+    words = list(dict.fromkeys(word.lower() for word in reversed(WORD.findall(query))))[::-1]
     if not words:
         raise BadUserInput("A search needs at least one word", field="query")
     if len(words) > SEARCH_WORDS_MAX:
@@ -134,18 +139,20 @@ async def _readable_chat_ids(
     return sorted(await visible_chat_ids(session, ids, user_id))
 
 
+_vector: ColumnClause[Any] = literal_column(f"messages.{SEARCH_COLUMN}")
+
+
 def _postgres_match(ids: Select[int], query: SearchQuery) -> Select[int]:
-    """The GIN index's own expression, so that the planner uses it. Each word is quoted as a
-    tsquery lexeme (words hold letters and digits only: nothing in them needs escaping);
-    thespace_search_query unaccents them as the index did its text."""
+    """The generated column's GIN index. Each word is quoted as a tsquery lexeme (words
+    hold letters and digits only: nothing in them needs escaping); thespace_search_query
+    unaccents them as the column's function did the text."""
     terms = [f"'{word}'" for word in query.words]
     if query.last_is_prefix:
         terms[-1] += ":*"
-    vector = func.thespace_search_vector(Message.content)
-    return ids.where(vector.bool_op("@@")(func.thespace_search_query(" & ".join(terms))))
+    return ids.where(_vector.bool_op("@@")(func.thespace_search_query(" & ".join(terms))))
 
 
-_fts = table("messages_search", column("rowid"))
+_fts = table(SEARCH_TABLE, column("rowid"))
 
 
 def _sqlite_match(ids: Select[int], query: SearchQuery) -> Select[int]:
@@ -154,9 +161,7 @@ def _sqlite_match(ids: Select[int], query: SearchQuery) -> Select[int]:
     terms = [f'"{word}"' for word in query.words]
     if query.last_is_prefix:
         terms[-1] += "*"
-    matched: ColumnElement[bool] = literal_column("messages_search").bool_op("MATCH")(
-        " ".join(terms)
-    )
+    matched: ColumnElement[bool] = literal_column(SEARCH_TABLE).bool_op("MATCH")(" ".join(terms))
     return ids.join(_fts, _fts.c.rowid == Message.id).where(matched)
 
 
