@@ -7,18 +7,36 @@ import strawberry
 
 from db import models
 from graphql_schema.connections import Connection
-from graphql_schema.enums import ChatKind
+from graphql_schema.enums import ChatKind, Permission, permission_flags, permission_list
 from graphql_schema.ids import pk_from_global_id, to_global_id
 from graphql_schema.info import Info
 from graphql_schema.node import Node
+from graphql_schema.roles import Role
 from graphql_schema.users import User
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
-from resolvers import chats, history
+from resolvers import chats, history, overwrites
 from resolvers.pagination import page_request
+from resolvers.permissions import may_send
+from resolvers.pins import MAX_PINS
 
 if TYPE_CHECKING:
     from graphql_schema.messages import Message, MessageConnection
     from graphql_schema.spaces import Space
+
+
+@strawberry.type(name="PermissionOverwrite")
+class PermissionOverwrite:
+    role: Role
+    allow: list[Permission]
+    deny: list[Permission]
+
+    @classmethod
+    def from_domain(cls, found: overwrites.RoleOverwrite) -> Self:
+        return cls(
+            role=Role.from_row(found.role),
+            allow=permission_list(found.overwrite.allow),
+            deny=permission_list(found.overwrite.deny),
+        )
 
 
 @strawberry.type(name="Chat")
@@ -48,7 +66,9 @@ class Chat(Node):
         )
 
     async def _readable(self, info: Info) -> bool:
-        return self.known_readable or await info.context.loaders.readable_chats.load(self.row.id)
+        if self.known_readable:
+            return True
+        return await info.context.loaders.chat_access.load(self.row.id) is not None
 
     @strawberry.field(
         description="Channels and groups; null for DIRECT.", metadata=DEPENDS_ON_VIEWER
@@ -106,6 +126,20 @@ class Chat(Node):
         return await info.context.loaders.unread_counts.load(self.row.id)
 
     @strawberry.field(
+        description=f"Most recently pinned first (at most {MAX_PINS}); never deleted messages.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
+    async def pinned_messages(
+        self, info: Info
+    ) -> list[Annotated["Message", strawberry.lazy("graphql_schema.messages")]]:
+        from graphql_schema.messages import Message
+
+        if not await self._readable(info):
+            return []
+        rows = await info.context.loaders.pinned_messages.load(self.row.id)
+        return [Message.from_row(row) for row in rows]
+
+    @strawberry.field(
         description="DIRECT and GROUP; empty for channels.", metadata=DEPENDS_ON_VIEWER
     )
     async def participants(self, info: Info) -> list[User]:
@@ -113,6 +147,36 @@ class Chat(Node):
             return []
         rows = await info.context.loaders.participants.load(self.row.id)
         return [User.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="CHANNEL only: what each role is allowed and denied here over its "
+        "space-wide permissions, highest role first. Empty unless the caller may manage "
+        "channels.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
+    async def permission_overwrites(self, info: Info) -> list[PermissionOverwrite]:
+        access = await info.context.loaders.chat_access.load(self.row.id)
+        if access is None:
+            return []
+        found = await overwrites.channel_overwrites(info.context.session, access)
+        return [PermissionOverwrite.from_domain(overwrite) for overwrite in found]
+
+    @strawberry.field(
+        description="What the caller may do here, channel overwrites applied (in DIRECT and "
+        "GROUP chats, what taking part allows); empty when it may not read the chat.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
+    async def viewer_permissions(self, info: Info) -> list[Permission]:
+        access = await info.context.loaders.chat_access.load(self.row.id)
+        return permission_list(access.permissions) if access is not None else []
+
+    @strawberry.field(
+        description="Whether sendMessage would let the caller post here now.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
+    async def viewer_can_send(self, info: Info) -> bool:
+        access = await info.context.loaders.chat_access.load(self.row.id)
+        return access is not None and may_send(access)
 
 
 @strawberry.input
@@ -135,10 +199,10 @@ class ChatQuery:
     @strawberry.field(description="A chat the caller can see, or null.")
     async def chat(self, info: Info, id: strawberry.ID) -> Chat | None:
         ctx = info.context
-        row = await chats.find_visible_chat(
-            ctx.session, ctx.require_user(), pk_from_global_id(id, "Chat")
-        )
-        return Chat.from_row(row, readable=True) if row else None
+        ctx.require_user()
+        # The access check itself, through the loader: the viewer* fields read it again.
+        access = await ctx.loaders.chat_access.load(pk_from_global_id(id, "Chat"))
+        return Chat.from_row(access.chat, readable=True) if access else None
 
     @strawberry.field(description="DIRECT and GROUP chats, most recent activity first.")
     async def my_chats(
@@ -170,6 +234,31 @@ class ChatMutation:
             ctx.session, ctx.rate_limiter, ctx.require_user(), chat_pk, input.to_fields()
         )
         return Chat.from_row(row)
+
+    @strawberry.mutation(
+        description="Allow and deny channel-scoped permissions to one role in one channel, "
+        "over its space-wide set (both lists empty: remove the overwrite). MANAGE_CHANNELS, "
+        "for roles below your highest, and only permissions you have in the channel."
+    )
+    async def set_channel_permissions(
+        self,
+        info: Info,
+        chat_id: strawberry.ID,
+        role_id: strawberry.ID,
+        allow: list[Permission],
+        deny: list[Permission],
+    ) -> Chat:
+        ctx = info.context
+        row = await overwrites.set_channel_permissions(
+            ctx.session,
+            ctx.rate_limiter,
+            ctx.require_user(),
+            pk_from_global_id(chat_id, "Chat", field="chatId"),
+            pk_from_global_id(role_id, "Role", field="roleId"),
+            permission_flags(allow),
+            permission_flags(deny),
+        )
+        return Chat.from_row(row, readable=True)
 
     @strawberry.mutation(description="Removes the channel and its messages.")
     async def delete_channel(self, info: Info, chat_id: strawberry.ID) -> bool:

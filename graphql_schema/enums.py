@@ -16,6 +16,7 @@ __all__ = [
     "NotificationKind",
     "Permission",
     "PresenceStatus",
+    "permission_flags",
     "permission_list",
 ]
 
@@ -28,6 +29,14 @@ strawberry.enum(PresenceStatus)
 strawberry.enum(
     Permission, description="Space-level permissions; the owner and ADMINISTRATOR have all."
 )
+
+
+def permission_flags(permissions: list[Permission]) -> Permission:
+    """The flags set of a list of permissions (the reverse of `permission_list`)."""
+    flags = Permission(0)
+    for permission in permissions:
+        flags |= permission
+    return flags
 
 
 def permission_list(flags: Permission) -> list[Permission]:

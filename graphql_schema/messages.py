@@ -1,6 +1,6 @@
 """Message, Attachment, ReactionGroup, and the message queries and mutations."""
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Optional, Self, cast
 
@@ -20,6 +20,8 @@ from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from loaders import messages as loaded_reactions
 from loaders.messages import REACTION_SAMPLE, reactions_and_mentions
 from resolvers import attachments, history, messages, reactions
+from resolvers.permissions import ChatAccess, may_delete, may_edit, may_pin, may_react
+from resolvers.revisions import MAX_REVISIONS
 from resolvers.uploads import UploadFile
 
 if TYPE_CHECKING:
@@ -66,6 +68,12 @@ class ReactionGroup:
         return [User.from_row(row) for row in self.sample[:limit]]
 
 
+@strawberry.type(name="MessageRevision", description="A version and when an edit replaced it.")
+class MessageRevision:
+    content: str
+    replaced_at: datetime
+
+
 @strawberry.type(name="Message")
 class Message(Node):
     id: strawberry.ID
@@ -75,6 +83,7 @@ class Message(Node):
     edited_at: datetime | None
     deleted_at: datetime | None
     created_at: datetime
+    pinned_at: datetime | None
     row: strawberry.Private[models.Message]
 
     @classmethod
@@ -87,6 +96,7 @@ class Message(Node):
             edited_at=row.edited_at,
             deleted_at=row.deleted_at,
             created_at=row.created_at,
+            pinned_at=row.pinned_at,
             row=row,
         )
 
@@ -126,6 +136,47 @@ class Message(Node):
     def mentions(self, info: Info) -> list[User] | Awaitable[list[User]]:
         return when_loaded(info.context.loaders.mentions.load(self.row.id), _users)
 
+    @strawberry.field(graphql_type=User | None, description="Who pinned it; null unless pinned.")
+    def pinned_by(self, info: Info) -> User | Awaitable[User | None] | None:
+        if self.row.pinned_by_id is None:
+            return None
+        return when_loaded(info.context.loaders.users.load(self.row.pinned_by_id), user_from_row)
+
+    @strawberry.field(
+        graphql_type=list[MessageRevision],
+        description=f"Earlier versions, oldest first (the last {MAX_REVISIONS}); empty once "
+        "deleted.",
+    )
+    def edit_history(self, info: Info) -> list[MessageRevision] | Awaitable[list[MessageRevision]]:
+        return when_loaded(info.context.loaders.edit_histories.load(self.row.id), _revisions)
+
+    # What the caller may do to the message now: the rules its mutations apply, on the
+    # caller's access to the chat (which a history page has primed).
+
+    @strawberry.field(graphql_type=bool, metadata=DEPENDS_ON_VIEWER)
+    def viewer_can_edit(self, info: Info) -> bool | Awaitable[bool]:
+        return _capability(info, self.row, may_edit)
+
+    @strawberry.field(graphql_type=bool, metadata=DEPENDS_ON_VIEWER)
+    def viewer_can_delete(self, info: Info) -> bool | Awaitable[bool]:
+        return _capability(info, self.row, may_delete)
+
+    @strawberry.field(graphql_type=bool, metadata=DEPENDS_ON_VIEWER)
+    def viewer_can_pin(self, info: Info) -> bool | Awaitable[bool]:
+        return _capability(info, self.row, may_pin)
+
+    @strawberry.field(graphql_type=bool, metadata=DEPENDS_ON_VIEWER)
+    def viewer_can_react(self, info: Info) -> bool | Awaitable[bool]:
+        return _capability(info, self.row, may_react)
+
+
+def _capability(
+    info: Info, row: models.Message, rule: Callable[[models.Message, ChatAccess], bool]
+) -> bool | Awaitable[bool]:
+    """`rule` on the viewer's access to the message's chat; False where it has none."""
+    access = info.context.loaders.chat_access.load(row.chat_id)
+    return when_loaded(access, lambda found: found is not None and rule(row, found))
+
 
 def _message(row: models.Message | None) -> Message | None:
     return Message.from_row(row) if row else None
@@ -149,6 +200,10 @@ def _reaction_groups(groups: list[loaded_reactions.ReactionGroup]) -> list[React
 
 def _users(rows: list[models.User]) -> list[User]:
     return [User.from_row(row) for row in rows]
+
+
+def _revisions(rows: list[models.MessageRevision]) -> list[MessageRevision]:
+    return [MessageRevision(content=row.content, replaced_at=row.replaced_at) for row in rows]
 
 
 @strawberry.type
@@ -177,6 +232,7 @@ def prime_with_page(info: Info, page: history.MessagePage) -> None:
     """Give the unit's loaders what the page's statement loaded with its messages."""
     loaders = info.context.loaders
     loaders.chats.prime(page.chat.id, page.chat)  # Message.chat, loaded by the access check
+    loaders.chat_access.prime(page.chat.id, page.access)  # the viewerCan* fields
     for author in page.authors:
         loaders.users.prime(author.id, author)
     for reply in page.replies:
@@ -261,7 +317,8 @@ class MessageMutation:
         return Message.from_row(sent.message)
 
     @strawberry.mutation(
-        description="Author only, with SEND_MESSAGES as for sending; sets editedAt."
+        description="Author only, with SEND_MESSAGES as for sending; sets editedAt and keeps "
+        "the replaced text in editHistory. The same text again changes nothing."
     )
     async def edit_message(self, info: Info, id: strawberry.ID, content: str) -> Message:
         ctx = info.context

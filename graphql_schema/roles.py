@@ -5,7 +5,7 @@ from typing import Self
 import strawberry
 
 from db import models
-from graphql_schema.enums import Permission, permission_list
+from graphql_schema.enums import Permission, permission_flags, permission_list
 from graphql_schema.ids import to_global_id
 from graphql_schema.node import Node
 from resolvers import roles
@@ -43,9 +43,5 @@ class RoleInput:
     mentionable: bool | None = None
 
     def to_fields(self) -> roles.RoleFields:
-        flags = None
-        if self.permissions is not None:
-            flags = Permission(0)
-            for permission in self.permissions:
-                flags |= permission
+        flags = permission_flags(self.permissions) if self.permissions is not None else None
         return roles.RoleFields(self.name, self.color, self.position, flags, self.mentionable)

@@ -29,6 +29,7 @@ from graphql_schema.messages import MessageMutation, MessageQuery
 from graphql_schema.moderation import ModerationMutation
 from graphql_schema.node_field import NodeQuery
 from graphql_schema.notifications import NotificationMutation, NotificationQuery
+from graphql_schema.pins import PinMutation
 from graphql_schema.presence import PresenceMutation, PresenceSubscription
 from graphql_schema.profiles import ProfileMutation, ProfileQuery
 from graphql_schema.role_mutations import RoleMutation
@@ -74,6 +75,7 @@ Mutation = merge_types(
         ModerationMutation,
         ChatMutation,
         MessageMutation,
+        PinMutation,
         NotificationMutation,
         PresenceMutation,
     ),

@@ -18,7 +18,13 @@ from graphql_schema.users import User, load_user, media_url
 from graphql_schema.viewer import DEPENDS_ON_VIEWER
 from resolvers import chats, moderation, roles, spaces
 from resolvers.pagination import page_request
-from resolvers.permissions import Standing
+from resolvers.permissions import (
+    Standing,
+    may_ban,
+    may_kick,
+    may_manage_roles_of,
+    standing_of_member,
+)
 
 
 async def _standing(info: Info, space: models.Space) -> Standing:
@@ -48,6 +54,35 @@ class Member:
         return [
             Role.from_row(row) for row in await info.context.loaders.member_roles.load(self.row.id)
         ]
+
+    # What the caller may do to this member now (rights and role hierarchy): the rules
+    # kickMember, banMember and assignRole/removeRole apply.
+
+    @strawberry.field(metadata=DEPENDS_ON_VIEWER)
+    async def viewer_can_kick(self, info: Info) -> bool:
+        return may_kick(*await self._standings(info))
+
+    @strawberry.field(metadata=DEPENDS_ON_VIEWER)
+    async def viewer_can_ban(self, info: Info) -> bool:
+        return may_ban(*await self._standings(info))
+
+    @strawberry.field(
+        description="Whether the caller may give this member roles or take them back (each "
+        "role below its own highest).",
+        metadata=DEPENDS_ON_VIEWER,
+    )
+    async def viewer_can_manage_roles(self, info: Info) -> bool:
+        return may_manage_roles_of(*await self._standings(info))
+
+    async def _standings(self, info: Info) -> tuple[Standing, Standing]:
+        """The viewer's standing in the member's space, and the member's: batched for a
+        whole page of members (the viewer's once, the members' roles in one statement)."""
+        loaders = info.context.loaders
+        space = await loaders.spaces.load(self.row.space_id)
+        assert space is not None, "a member's space goes with it"
+        viewer = await _standing(info, space)
+        roles = await loaders.member_roles.load(self.row.id)
+        return viewer, standing_of_member(space, self.row, roles)
 
 
 @strawberry.type(name="Space")
@@ -112,6 +147,7 @@ class Space(Node):
         query: str | None = None,
     ) -> Connection[Member]:
         page = page_request(first, after)
+        info.context.loaders.spaces.prime(self.row.id, self.row)  # for the viewerCan* fields
         standing = await _standing(info, self.row)
         members = await spaces.members(info.context.session, standing, query, page)
         return Connection[Member].from_page(members, Member.from_row)

@@ -47,6 +47,7 @@ class Write(enum.StrEnum):
     JOIN = "join"  # joinSpace, by id or by invite
     PROFILE = "profile"  # updateProfile, updateSpace
     STATUS = "status"  # setStatus
+    PIN = "pin"  # pinMessage, unpinMessage
 
 
 def per_user_rules(settings: Settings) -> dict[Write, RateLimitItem]:
@@ -63,6 +64,7 @@ def per_user_rules(settings: Settings) -> dict[Write, RateLimitItem]:
         Write.JOIN: settings.join_rate_limit,
         Write.PROFILE: settings.profile_rate_limit,
         Write.STATUS: settings.status_rate_limit,
+        Write.PIN: settings.pin_rate_limit,
     }
     return {write: parse(rate) for write, rate in rates.items()}
 

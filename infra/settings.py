@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     join_rate_limit: str = "20/hour"  # joining spaces
     profile_rate_limit: str = "30/hour"  # changing one's profile or a space's
     status_rate_limit: str = "20/minute"  # changing one's chosen presence status
+    pin_rate_limit: str = "30/minute"  # pinning and unpinning messages
 
     @field_validator("message_rate_limit")
     @classmethod
@@ -109,6 +110,7 @@ class Settings(BaseSettings):
         "join_rate_limit",
         "profile_rate_limit",
         "status_rate_limit",
+        "pin_rate_limit",
     )
     @classmethod
     def _valid_write_rate(cls, value: str) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Chat, Space
 from infra.presence import PresenceStore
-from loaders.chats import ParticipantsLoader, ReadableChatsLoader
+from loaders.chats import ChatAccessLoader, ParticipantsLoader
 from loaders.messages import (
     AttachmentsLoader,
     LastMessageLoader,
@@ -20,7 +20,9 @@ from loaders.messages import (
     ReadableMessageLoader,
     UnreadCountLoader,
 )
+from loaders.pins import PinnedMessagesLoader
 from loaders.presence import OnlineLoader
+from loaders.revisions import EditHistoryLoader
 from loaders.rows import RowLoader
 from loaders.spaces import MemberCountLoader, MemberRolesLoader
 from loaders.users import UserLoader
@@ -63,8 +65,8 @@ class Loaders:
         return ParticipantsLoader(self.session)
 
     @cached_property
-    def readable_chats(self) -> ReadableChatsLoader:
-        return ReadableChatsLoader(self.session, self.viewer_id)
+    def chat_access(self) -> ChatAccessLoader:
+        return ChatAccessLoader(self.session, self.viewer_id)
 
     @cached_property
     def messages(self) -> MessageLoader:
@@ -72,7 +74,7 @@ class Loaders:
 
     @cached_property
     def readable_messages(self) -> ReadableMessageLoader:
-        return ReadableMessageLoader(self.messages, self.readable_chats)
+        return ReadableMessageLoader(self.messages, self.chat_access)
 
     @cached_property
     def attachments(self) -> AttachmentsLoader:
@@ -85,6 +87,14 @@ class Loaders:
     @cached_property
     def reactions(self) -> ReactionsLoader:
         return ReactionsLoader(self.session, self.users, self.viewer_id)
+
+    @cached_property
+    def pinned_messages(self) -> PinnedMessagesLoader:
+        return PinnedMessagesLoader(self.session, self.users)
+
+    @cached_property
+    def edit_histories(self) -> EditHistoryLoader:
+        return EditHistoryLoader(self.session)
 
     @cached_property
     def last_messages(self) -> LastMessageLoader:

@@ -1,4 +1,4 @@
-"""Chat participants, one SELECT per batch."""
+"""Chat participants, and the viewer's access to chats, one SELECT per batch."""
 
 from collections.abc import Sequence
 
@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ChatParticipant, User
-from resolvers.permissions import visible_chat_ids
+from resolvers.permissions import ChatAccess, chat_accesses
 
 
 class ParticipantsLoader(DataLoader[int, list[User]]):
@@ -30,15 +30,17 @@ class ParticipantsLoader(DataLoader[int, list[User]]):
         return [by_chat[key] for key in keys]
 
 
-class ReadableChatsLoader(DataLoader[int, bool]):
-    """Whether the viewer may read each chat, in three statements whatever their number."""
+class ChatAccessLoader(DataLoader[int, ChatAccess | None]):
+    """The viewer's access to each chat (None where they may not read it), in one statement
+    whatever their number: what the viewer may do there, for readability and the viewerCan
+    fields alike."""
 
     def __init__(self, session: AsyncSession, viewer_id: int | None) -> None:
         super().__init__()
         self.session, self.viewer_id = session, viewer_id
 
-    async def batch_load_fn(self, keys: Sequence[int]) -> list[bool]:
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[ChatAccess | None]:
         if self.viewer_id is None:
-            return [False for _ in keys]
-        readable = await visible_chat_ids(self.session, keys, self.viewer_id)
-        return [key in readable for key in keys]
+            return [None for _ in keys]
+        found = await chat_accesses(self.session, keys, self.viewer_id)
+        return [found.get(key) for key in keys]

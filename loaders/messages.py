@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.models import Attachment, Mention, Message, Reaction, ReadMarker, User
-from loaders.chats import ReadableChatsLoader
+from loaders.chats import ChatAccessLoader
 from loaders.users import UserLoader
 
 REACTION_SAMPLE = 10  # users shown per reaction group
@@ -68,15 +68,17 @@ class ReadableMessageLoader(DataLoader[int, Message | None]):
     """Messages by id, each only if the viewer may read its chat now (a notification's
     message may be in a chat its recipient has since lost)."""
 
-    def __init__(self, messages: MessageLoader, readable_chats: ReadableChatsLoader) -> None:
+    def __init__(self, messages: MessageLoader, chat_access: ChatAccessLoader) -> None:
         super().__init__()
-        self.messages, self.readable_chats = messages, readable_chats
+        self.messages, self.chat_access = messages, chat_access
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[Message | None]:
         rows = await self.messages.load_many(keys)
         chat_ids = sorted({row.chat_id for row in rows if row is not None})
-        readable = dict(zip(chat_ids, await self.readable_chats.load_many(chat_ids), strict=True))
-        return [row if row is not None and readable[row.chat_id] else None for row in rows]
+        accesses = dict(zip(chat_ids, await self.chat_access.load_many(chat_ids), strict=True))
+        return [
+            row if row is not None and accesses[row.chat_id] is not None else None for row in rows
+        ]
 
 
 class AttachmentsLoader(DataLoader[int, list[Attachment]]):

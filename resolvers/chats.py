@@ -18,6 +18,7 @@ from resolvers import attachments
 from resolvers.announcements import chat_access_changed, chat_membership
 from resolvers.pagination import Page, PageRequest
 from resolvers.permissions import (
+    ChatAccess,
     Permission,
     Standing,
     chat_access,
@@ -72,7 +73,7 @@ async def update_channel(
     session: AsyncSession, limiter: RateLimiter, user: User, chat_id: int, fields: ChannelFields
 ) -> Chat:
     """Rename; the topic changes only when given (an empty topic clears it)."""
-    channel = await _managed_channel(session, user, chat_id)
+    channel = (await managed_channel(session, user, chat_id)).chat
     await limiter.hit_write(Write.CHANNEL, user.id)
     channel.title = _title(fields.title)
     if fields.topic is not None:
@@ -85,7 +86,7 @@ async def delete_channel(
     session: AsyncSession, attachments_storage: Storage, user: User, chat_id: int
 ) -> bool:
     """Removes the channel with its messages and their files."""
-    channel = await _managed_channel(session, user, chat_id)
+    channel = (await managed_channel(session, user, chat_id)).chat
     doomed = select(Chat.id).where(Chat.id == channel.id)
     remove_files = await attachments.delete_with_chats(session, attachments_storage, doomed)
     await session.delete(channel)
@@ -100,7 +101,7 @@ async def readable_channels(session: AsyncSession, standing: Standing) -> list[C
     if not standing.is_member:
         return []
     statement = select(Chat).where(Chat.space_id == standing.space.id).order_by(Chat.id)
-    return visible_channels(standing, list(await session.scalars(statement)))
+    return await visible_channels(session, standing, list(await session.scalars(statement)))
 
 
 async def open_direct_chat(
@@ -224,12 +225,14 @@ async def find_visible_chat(session: AsyncSession, user: User, chat_id: int) -> 
         return None
 
 
-async def _managed_channel(session: AsyncSession, user: User, chat_id: int) -> Chat:
+async def managed_channel(session: AsyncSession, user: User, chat_id: int) -> ChatAccess:
+    """The caller's access to a channel it may manage (MANAGE_CHANNELS); NOT_FOUND for a
+    chat that is no channel or that it cannot see."""
     access = await chat_access(session, chat_id, user.id)
-    if access.chat.space_id is None:
+    if access.standing is None:
         raise NotFound("Channel not found")
     access.require(Permission.MANAGE_CHANNELS)
-    return access.chat
+    return access
 
 
 async def announce_typing(

@@ -12,7 +12,7 @@ from db.base import utcnow
 from db.models import Attachment, Chat, Message, ReadMarker, User
 from infra.errors import BadUserInput
 from resolvers.pagination import MESSAGE_PAGE, Page, cursor_fields, decode_cursor, page_request
-from resolvers.permissions import chat_access
+from resolvers.permissions import ChatAccess, chat_access
 
 
 @dataclass(frozen=True)
@@ -20,11 +20,15 @@ class MessagePage:
     """Messages oldest first, with what they reply to, both's authors and the messages'
     attachments, loaded in one statement."""
 
-    chat: Chat  # as the caller's access check loaded it
+    access: ChatAccess  # the caller's, to the page's chat (as its check loaded the chat)
     messages: Page[Message]
     replies: list[Message]  # the messages that those of the page reply to
     authors: list[User]  # of the page's messages and of their replies
     attachments: dict[int, list[Attachment]]  # by message id, every message of the page
+
+    @property
+    def chat(self) -> Chat:
+        return self.access.chat
 
 
 async def history(
@@ -86,7 +90,7 @@ async def history(
     # A cursor always names a message, so there is something on its other side.
     has_next, has_previous = (more, bound is not None) if forward else (bound is not None, more)
     shown = Page.of(messages, _message_key, has_next=has_next, has_previous=has_previous)
-    return MessagePage(access.chat, shown, replies, authors, kept)
+    return MessagePage(access, shown, replies, authors, kept)
 
 
 def _message_key(message: Message) -> tuple[int]:

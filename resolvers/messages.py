@@ -24,7 +24,7 @@ from infra.events import MessageCreated, MessageDeleted, MessageUpdated
 from infra.rate_limits import RateLimiter
 from infra.settings import Settings
 from infra.storage import Storage
-from resolvers import attachments, mentions
+from resolvers import attachments, mentions, pins, revisions
 from resolvers.announcements import message_event
 from resolvers.permissions import (
     ChatAccess,
@@ -33,6 +33,7 @@ from resolvers.permissions import (
     message_access,
     require_deletable,
     require_editable,
+    require_sendable,
     viewers_among,
 )
 from resolvers.uploads import UploadFile
@@ -70,7 +71,7 @@ async def send_message(
     client resending after a lost response is never refused for it.
     """
     access = await chat_access(session, new.chat_id, user.id)
-    access.require(Permission.SEND_MESSAGES)
+    require_sendable(access)
     if new.files:
         access.require(Permission.ATTACH_FILES)
     content = _content(new.content, has_files=bool(new.files))
@@ -108,21 +109,26 @@ async def edit_message(
     message_id: int,
     content: str,
 ) -> Message:
-    """The author changes the text; newly mentioned users are notified.
+    """The author changes the text; the text replaced joins the edit history, and newly
+    mentioned users are notified.
 
     Editing needs SEND_MESSAGES like sending: an edit shows new words to the chat and may
-    notify whoever it newly mentions.
+    notify whoever it newly mentions. An edit to the same text (after trimming) changes
+    nothing: no version, no new editedAt, no event, not counted against the rate limit.
     """
     message, access = await message_access(session, message_id, user.id)
     require_editable(message, access)
-    if message.deleted_at is not None:
-        raise BadUserInput("A deleted message cannot be edited", field="id")
-    await limiter.hit(settings.message_limit, "message", str(user.id))
     has_files = await session.scalar(
         select(Attachment.id).where(Attachment.message_id == message.id)
     )
-    message.content = _content(content, has_files=has_files is not None)
-    message.edited_at = utcnow()
+    new_content = _content(content, has_files=has_files is not None)
+    if new_content == message.content:
+        return message  # no new version: no revision, editedAt and events as they were
+    await limiter.hit(settings.message_limit, "message", str(user.id))
+    now = utcnow()
+    await revisions.keep_replaced(session, message, message.content or "", now)
+    message.content = new_content
+    message.edited_at = now
     before = set(
         await session.scalars(select(Mention.user_id).where(Mention.message_id == message.id))
     )
@@ -139,7 +145,8 @@ async def edit_message(
 async def delete_message(
     session: AsyncSession, storage: Storage, user: User, message_id: int
 ) -> Message:
-    """Soft delete by the author, or by MANAGE_MESSAGES in a channel: the tombstone stays."""
+    """Soft delete by the author, or by MANAGE_MESSAGES in a channel: the tombstone stays,
+    unpinned and with no text left (its edit history goes too)."""
     message, access = await message_access(session, message_id, user.id)
     require_deletable(message, access)
     if message.deleted_at is not None:
@@ -151,6 +158,8 @@ async def delete_message(
     )
     for table in (Attachment, Mention, Reaction):
         await session.execute(delete(table).where(table.message_id == message.id))
+    await revisions.forget(session, message.id)
+    pins.unpin(message)
     message.content = None
     message.mentions_everyone = False
     message.deleted_at = utcnow()

@@ -66,7 +66,7 @@ async def kick_member(
     reason: str | None,
 ) -> bool:
     actor = await require(session, space_id, user.id, Permission.KICK_MEMBERS)
-    target = await moderation_target(session, actor, target_id)
+    target = await moderation_target(session, actor, target_id, Permission.KICK_MEMBERS)
     if target.member is None:
         raise NotFound("That user is not a member of this space")
     await limiter.hit_write(Write.MODERATION, user.id)
@@ -90,7 +90,7 @@ async def ban_member(
     actor = await require(session, space_id, user.id, Permission.BAN_MEMBERS)
     if await session.get(User, target_id) is None:
         raise NotFound("User not found")
-    target = await moderation_target(session, actor, target_id)
+    target = await moderation_target(session, actor, target_id, Permission.BAN_MEMBERS)
     if expires_at is not None and expires_at <= utcnow():
         raise BadUserInput("expiresAt must be in the future", field="expiresAt")
     await limiter.hit_write(Write.MODERATION, user.id)

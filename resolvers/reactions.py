@@ -10,7 +10,7 @@ from infra.errors import BadUserInput
 from infra.events import ReactionChanged
 from infra.outbox import announce, chat_topic
 from infra.rate_limits import RateLimiter, Write
-from resolvers.permissions import Permission, message_access
+from resolvers.permissions import message_access, require_reactable
 
 MAX_DISTINCT_EMOJI = 20
 EMOJI_MAX = 32
@@ -89,7 +89,7 @@ async def _reactable(
 ) -> Message:
     message, access = await message_access(session, message_id, user.id)
     if adding:
-        access.require(Permission.ADD_REACTIONS)
-    if message.deleted_at is not None:
+        require_reactable(message, access)
+    elif message.deleted_at is not None:
         raise BadUserInput("A deleted message takes no reactions", field="messageId")
     return message

@@ -12,7 +12,13 @@ from infra.events import MembershipChange
 from infra.rate_limits import RateLimiter, Write
 from resolvers.announcements import space_access_changed, space_membership
 from resolvers.moderation import Action, record
-from resolvers.permissions import Permission, Standing, member_standing, require, standing
+from resolvers.permissions import (
+    Permission,
+    Standing,
+    member_standing,
+    moderation_target,
+    require,
+)
 
 NAME_MAX = 64
 MAX_POSITION = 1000
@@ -168,11 +174,11 @@ async def _role_change(
     role = await session.get(Role, role_id)
     if role is None or role.space_id != space_id:
         raise NotFound("Role not found")
-    target = await standing(session, actor.space, target_id)
+    target = await moderation_target(session, actor, target_id, Permission.MANAGE_ROLES)
     if target.member is None:
         raise NotFound("That user is not a member of this space")
-    if not actor.outranks(target) or not actor.can_manage_role(role):
-        raise Forbidden("You can only change the roles of members and roles below your own")
+    if not actor.can_manage_role(role):
+        raise Forbidden("You can only hand out or take back roles below your own")
     return actor, target.member, role
 
 

@@ -63,6 +63,8 @@ ROOT_FIELDS = {
         "addReaction": ["messageId", "emoji"],
         "removeReaction": ["messageId", "emoji"],
         "markChatRead": ["chatId", "messageId"],
+        "pinMessage": ["id"],
+        "unpinMessage": ["id"],
         "sendTyping": ["chatId"],
         "markNotificationRead": ["id"],
         "markAllNotificationsRead": [],
@@ -77,9 +79,11 @@ TYPE_FIELDS = {
     "Role": "id name color position permissions isDefault mentionable",
     "Ban": "user reason bannedBy createdAt expiresAt",
     "Invite": "code space creator maxUses uses expiresAt createdAt",
-    "Chat": "id kind title topic space participants messages lastMessage unreadCount createdAt",
+    "Chat": "id kind title topic space participants messages lastMessage unreadCount createdAt "
+    "pinnedMessages",
     "Message": "id chat author kind content replyTo attachments reactions mentions "
-    "mentionsEveryone editedAt deletedAt createdAt",
+    "mentionsEveryone editedAt deletedAt createdAt pinnedAt pinnedBy editHistory",
+    "MessageRevision": "content replacedAt",
     "ReactionGroup": "emoji count reactedByMe users",
     "Attachment": "id filename contentType size url width height",
     "Notification": "id kind actor message space readAt createdAt",

@@ -45,8 +45,10 @@ from resolvers import pagination
 from resolvers.attachments import MAX_FILES
 from resolvers.chats import GROUP_MAX_PARTICIPANTS
 from resolvers.mentions import MAX_MENTIONS
+from resolvers.pins import MAX_PINS
 from resolvers.profiles import SEARCH_MAX
 from resolvers.reactions import MAX_DISTINCT_EMOJI
+from resolvers.revisions import MAX_REVISIONS
 
 PAGE_ARGUMENTS = ("first", "last")
 # The largest page of each field with first/last that is not pagination.MAX_PAGE.
@@ -59,6 +61,8 @@ LIST_SIZES = {
     ("Message", "reactions"): MAX_DISTINCT_EMOJI,
     ("Message", "attachments"): MAX_FILES,
     ("Message", "mentions"): MAX_MENTIONS,
+    ("Message", "editHistory"): MAX_REVISIONS,
+    ("Chat", "pinnedMessages"): MAX_PINS,
     ("Chat", "participants"): GROUP_MAX_PARTICIPANTS,  # channels have none
     ("Query", "mySpaces"): 100,
     ("Space", "channels"): 50,

@@ -5,7 +5,7 @@ highest role position, and the owner outranks everyone.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,14 @@ OWNER_RANK = 2**31  # above every role position
 
 
 @dataclass(frozen=True)
+class HeldRoles:
+    """The roles a member holds in a space: per-channel overwrites are set per role."""
+
+    default_id: int | None  # the space's default role, which every member holds
+    others: frozenset[int]  # the roles given to the member
+
+
+@dataclass(frozen=True)
 class Standing:
     """A user's place in one space: membership, effective permissions and rank."""
 
@@ -27,6 +35,7 @@ class Standing:
     member: SpaceMember | None
     granted: Permission
     rank: int  # highest role position (the owner outranks everyone); -1 for non-members
+    roles: "HeldRoles" = field(default_factory=lambda: HeldRoles(None, frozenset()))
 
     @property
     def is_owner(self) -> bool:
@@ -89,6 +98,7 @@ class Membership:
     member: SpaceMember
     granted: Permission
     rank: int  # highest role position
+    roles: HeldRoles
 
 
 async def memberships(
@@ -96,11 +106,16 @@ async def memberships(
 ) -> dict[tuple[int, int], Membership]:
     """Membership, granted permissions and rank per (space id, user id) that is a member."""
     rows = await session.execute(
-        select(SpaceMember, Role.permissions, Role.position)
+        select(SpaceMember, *ROLE_COLUMNS)
         .outerjoin(Role, held_roles())
         .where(SpaceMember.space_id.in_(space_ids), SpaceMember.user_id.in_(user_ids))
     )
     return memberships_from(rows)
+
+
+# What `memberships_from` reads of each role held, after the member.
+ROLE_COLUMNS = (Role.id, Role.is_default, Role.permissions, Role.position)
+RoleRow = tuple[SpaceMember, int | None, bool | None, int | None, int | None]
 
 
 def held_roles() -> ColumnElement[bool]:
@@ -109,19 +124,25 @@ def held_roles() -> ColumnElement[bool]:
     return (Role.space_id == SpaceMember.space_id) & (Role.is_default.is_(True) | Role.id.in_(held))
 
 
-def memberships_from(
-    rows: Iterable[tuple[SpaceMember, int | None, int | None]],
-) -> dict[tuple[int, int], Membership]:
-    """Memberships from (member, role permissions, role position) rows, as `held_roles`
-    joins them: one row per role held."""
+def memberships_from(rows: Iterable[RoleRow]) -> dict[tuple[int, int], Membership]:
+    """Memberships from (member, *ROLE_COLUMNS) rows, as `held_roles` joins them: one row
+    per role held."""
     found: dict[tuple[int, int], Membership] = {}
-    for member, bits, position in rows:
+    for member, role_id, is_default, bits, position in rows:
         key = (member.space_id, member.user_id)
-        known = found.get(key)
+        known = found.get(key) or Membership(member, Permission(0), 0, HeldRoles(None, frozenset()))
+        roles = known.roles
+        if role_id is not None:
+            roles = (
+                HeldRoles(role_id, roles.others)
+                if is_default
+                else HeldRoles(roles.default_id, roles.others | {role_id})
+            )
         found[key] = Membership(
             member,
-            (known.granted if known else Permission(0)) | Permission(bits or 0),
-            max(known.rank if known else 0, position or 0),
+            known.granted | Permission(bits or 0),
+            max(known.rank, position or 0),
+            roles,
         )
     return found
 
@@ -134,7 +155,7 @@ def standing_from(space: Space, user_id: int, membership: Membership | None) -> 
     if membership is None:
         return Standing(space, user_id, None, Permission(0), -1)
     rank = OWNER_RANK if space.owner_id == user_id else membership.rank
-    return Standing(space, user_id, membership.member, membership.granted, rank)
+    return Standing(space, user_id, membership.member, membership.granted, rank, membership.roles)
 
 
 async def visible_space(session: AsyncSession, space_id: int, user_id: int) -> Standing:
@@ -159,15 +180,55 @@ async def member_standing(session: AsyncSession, space_id: int, user_id: int) ->
     return result
 
 
-async def moderation_target(session: AsyncSession, actor: Standing, target_id: int) -> Standing:
-    """The standing of whom `actor` kicks or bans, provided it may: never oneself, and only
-    someone ranked below (the owner never)."""
-    if target_id == actor.user_id:
-        raise Forbidden("You cannot do this to yourself")
-    target = await standing(session, actor.space, target_id)
+def _action_refusal(actor: Standing, target: Standing, power: Permission) -> Forbidden | None:
+    """Why `actor` may not use `power` (KICK_MEMBERS, BAN_MEMBERS, MANAGE_ROLES) on
+    `target`, or None: it needs the power, and never on oneself, only on someone ranked
+    below (the owner never)."""
+    if not actor.has(power):
+        return Forbidden(f"Missing permission {power.name}", permission=power.name)
+    if target.user_id == actor.user_id:
+        return Forbidden("You cannot do this to yourself")
     if not actor.outranks(target):
-        raise Forbidden("You can only act on members ranked below you")
+        return Forbidden("You can only act on members ranked below you")
+    return None
+
+
+def may_kick(actor: Standing, target: Standing) -> bool:
+    return _action_refusal(actor, target, Permission.KICK_MEMBERS) is None
+
+
+def may_ban(actor: Standing, target: Standing) -> bool:
+    return _action_refusal(actor, target, Permission.BAN_MEMBERS) is None
+
+
+def may_manage_roles_of(actor: Standing, target: Standing) -> bool:
+    """Whether `actor` may give `target` roles or take them back (each role must also be
+    below the actor's own: `Standing.can_manage_role`)."""
+    return _action_refusal(actor, target, Permission.MANAGE_ROLES) is None
+
+
+async def moderation_target(
+    session: AsyncSession, actor: Standing, target_id: int, power: Permission
+) -> Standing:
+    """The standing of whom `actor` kicks, bans or changes the roles of with `power`,
+    provided it may (the rule of `may_kick`, `may_ban` and `may_manage_roles_of`)."""
+    target = await standing(session, actor.space, target_id)
+    if (refusal := _action_refusal(actor, target, power)) is not None:
+        raise refusal
     return target
+
+
+def standing_of_member(space: Space, member: SpaceMember, roles: Sequence[Role]) -> Standing:
+    """A member's standing from the roles it holds (the default one included), as
+    `standing` would read it: for a list of members, whose roles a loader brings."""
+    granted = Permission(0)
+    for role in roles:
+        granted |= Permission(role.permissions)
+    default_id = next((role.id for role in roles if role.is_default), None)
+    others = frozenset(role.id for role in roles if not role.is_default)
+    rank = max((role.position for role in roles), default=0)
+    membership = Membership(member, granted, rank, HeldRoles(default_id, others))
+    return standing_from(space, member.user_id, membership)
 
 
 async def owner_standing(

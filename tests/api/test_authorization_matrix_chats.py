@@ -104,6 +104,14 @@ SPEAKERS = {"alice": "ok", "bob": "ok", "erin": "ok", "carol": "FORBIDDEN", **OU
 READERS = {"alice": "ok", "bob": "ok", "carol": "ok", "erin": "ok", **OUT_OF_CHANNEL}
 CHANNEL_MANAGERS = {"alice": "ok", "bob": "ok", "erin": "FORBIDDEN", **OUT_OF_CHANNEL}
 IN_GROUP = {"carol": "ok", "erin": "ok", **OUT_OF_GROUP}
+# PIN_MESSAGES: none of the roles has it, the owner has everything.
+PINNERS = {
+    "alice": "ok",
+    "bob": "FORBIDDEN",
+    "carol": "FORBIDDEN",
+    "erin": "FORBIDDEN",
+    **OUT_OF_CHANNEL,
+}
 
 SEND_FILE = (
     "mutation($c: ID!, $f: Upload!) "
@@ -112,6 +120,7 @@ SEND_FILE = (
 EDIT = 'mutation($m: ID!) { editMessage(id: $m, content: "edited") { id } }'
 DELETE = "mutation($m: ID!) { deleteMessage(id: $m) { id } }"
 REACT = 'mutation($m: ID!) {{ {0}(messageId: $m, emoji: "👍") {{ id }} }}'
+PIN = "mutation($m: ID!) {{ {0}(id: $m) {{ id }} }}"
 
 
 def _in(chat: str) -> Callable[[World], dict[str, Any]]:
@@ -151,6 +160,12 @@ CASES = {
     "addReaction": Case(REACT.format("addReaction"), _message("erins"), SPEAKERS),
     "addReaction in a group": Case(
         REACT.format("addReaction"), _message("group_message"), IN_GROUP
+    ),
+    "pinMessage in a channel": Case(PIN.format("pinMessage"), _message("erins"), PINNERS),
+    "unpinMessage in a channel": Case(PIN.format("unpinMessage"), _message("erins"), PINNERS),
+    "pinMessage in a group": Case(PIN.format("pinMessage"), _message("group_message"), IN_GROUP),
+    "unpinMessage in a group": Case(
+        PIN.format("unpinMessage"), _message("group_message"), IN_GROUP
     ),
     "removeReaction needs no right": Case(
         REACT.format("removeReaction"), _message("erins"), READERS

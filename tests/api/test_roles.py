@@ -199,7 +199,7 @@ async def test_administrator_has_every_permission(client: GraphQLClient, team: T
         client, team.owner, team.space, position=3, permissions=["ADMINISTRATOR"]
     )
     await assign_role(client, team.owner, team.space, team.member, admin["id"])
-    assert len(await permissions_of(client, team.member, team.space)) == 13
+    assert len(await permissions_of(client, team.member, team.space)) == 14
 
 
 async def test_moderator_assigns_and_removes_lower_roles_on_lower_members(

@@ -37,6 +37,11 @@ REACTIONS = """subscription($chat: ID!) {
         ... on ReactionChanged { message { reactions { emoji count reactedByMe } } }
     }
 }"""
+CAPABILITIES = """subscription($chat: ID!) {
+    chatEvents(chatId: $chat) {
+        ... on MessageCreated { message { viewerCanEdit viewerCanDelete viewerCanReact } }
+    }
+}"""
 EXECUTED = "executed ('execution'"  # the debug line of each shared execution
 
 
@@ -85,6 +90,26 @@ async def test_each_viewer_gets_their_own_reacted_by_me(server: Server) -> None:
     mine = {"emoji": "👍", "count": 1, "reactedByMe": True}
     assert seen_by_alice == {"message": {"reactions": [mine]}}
     assert seen_by_bob == {"message": {"reactions": [{**mine, "reactedByMe": False}]}}
+    assert await executions(server, 2) == 2  # one per viewer
+
+
+async def test_each_viewer_gets_their_own_capabilities(server: Server) -> None:
+    alice, _ = register(server, "alice")
+    bob, _ = register(server, "bob")
+    _, channel = lounge(server, alice, bob)
+    async with socket(server, alice) as alice_ws, socket(server, bob) as bob_ws:
+        await start(alice_ws, CAPABILITIES, {"chat": channel})
+        await start(bob_ws, CAPABILITIES, {"chat": channel})
+        send(server, bob, channel, "mine to change")
+        seen_by_alice = await next_event(alice_ws, "chatEvents")
+        seen_by_bob = await next_event(bob_ws, "chatEvents")
+    # bob wrote it; alice owns the space: she may delete it, never edit it.
+    assert seen_by_bob == {
+        "message": {"viewerCanEdit": True, "viewerCanDelete": True, "viewerCanReact": True}
+    }
+    assert seen_by_alice == {
+        "message": {"viewerCanEdit": False, "viewerCanDelete": True, "viewerCanReact": True}
+    }
     assert await executions(server, 2) == 2  # one per viewer
 
 

@@ -266,6 +266,34 @@ async def join_again(client: GraphQLClient, world: World, who: Account, n: int) 
     return await run(client, who, JOIN, {"s": world["spaces"][0]})
 
 
+# --- pins -------------------------------------------------------------------------------------
+
+PIN = "mutation($m: ID!) { pinMessage(id: $m) { id } }"
+UNPIN = "mutation($m: ID!) { unpinMessage(id: $m) { id } }"
+
+
+async def prepare_pins(client: GraphQLClient, world: World) -> None:
+    """A group chat of alice, bob and carol with two messages of carol's."""
+    users = [world["bob"].id, world["carol"].id]
+    chat = data(await run(client, world["alice"], GROUP, {"input": {"userIds": users}}))
+    variables = {"input": {"chatId": chat["createGroupChat"]["id"], "content": "pin me"}}
+    world["messages"] = [
+        data(await run(client, world["carol"], SEND, variables))["sendMessage"]["id"]
+        for _ in range(2)
+    ]
+
+
+async def pin(client: GraphQLClient, world: World, who: Account, n: int) -> dict[str, Any]:
+    """Pin, unpin, pin again (bob's pin finds the message unpinned)."""
+    return await run(client, who, UNPIN if n == 1 else PIN, {"m": world["messages"][0]})
+
+
+async def pin_again(client: GraphQLClient, world: World, who: Account, n: int) -> dict[str, Any]:
+    """Pinning the pinned message (bob pinned it), unpinning one not pinned: no change."""
+    data(await run(client, who, PIN, {"m": world["messages"][0]}))
+    return await run(client, who, UNPIN, {"m": world["messages"][1]})
+
+
 CASES = {
     "reaction": Case(react, prepare_reactions, react_again),
     "upload": Case(upload, prepare_own_space),
@@ -278,6 +306,7 @@ CASES = {
     "join": Case(join_space, prepare_joins, join_again),
     "profile": Case(update_profile, prepare_own_space),
     "status": Case(set_status, None, same_status),
+    "pin": Case(pin, prepare_pins, pin_again),
 }
 
 

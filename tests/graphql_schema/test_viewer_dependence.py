@@ -75,7 +75,7 @@ def test_a_field_selected_on_an_interface_counts_its_implementations(
 
 # What a resolver reads when its value depends on who asks.
 VIEWER_READS = re.compile(
-    r"context\.user|require_user|_standing\(|\.standing\(|_readable\(|readable_(chats|messages)|"
+    r"context\.user|require_user|_standing\(|\.standing\(|_readable\(|readable_messages|chat_access|"
     r"unread_counts|loaders\.online"
 )
 VIEWER_NAMES = re.compile(r"^(viewer|my[A-Z])|ByMe$|^unread")
