@@ -7,7 +7,7 @@ import pytest
 
 from graphql_schema.ids import to_global_id
 from tests.conftest import StatementCounter
-from tests.factories import create_space, join
+from tests.factories import assign_role, create_role, create_space, join, join_by_invite
 from tests.graphql_client import Account, GraphQLClient
 
 SEARCH = """query($q: String!, $space: ID, $chat: ID, $author: ID, $first: Int, $after: String) {
@@ -415,3 +415,50 @@ async def test_a_page_costs_the_same_statements_for_3_and_30_results(
     # Authentication, the candidate chats, visible_chat_ids' three, the page (chats,
     # authors, replies and theirs, attachments), reactions and mentions.
     assert small <= 7
+
+
+SET_PERMISSIONS = """mutation($chat: ID!, $role: ID!, $allow: [Permission!]!,
+                             $deny: [Permission!]!) {
+    setChannelPermissions(chatId: $chat, roleId: $role, allow: $allow, deny: $deny) { id }
+}"""
+ROLES = "query($id: ID!) { space(id: $id) { roles { id isDefault } } }"
+CREATE_CHANNEL = """mutation($space: ID!) {
+    createChannel(spaceId: $space, input: {title: "staff"}) { id }
+}"""
+
+
+async def test_a_private_channel_is_searched_only_by_its_role(
+    client: GraphQLClient, world: World
+) -> None:
+    """#staff denies VIEW_CHANNELS to the default role and allows it to Staff, which carol
+    holds and bob does not: bob never finds its messages, nor may he name it as a filter;
+    once Staff loses the allowance, carol stops finding them too."""
+    alice, bob, carol = world.alice, world.bob, world.carol
+    await join_by_invite(client, alice, carol, world.space)
+    staff = await create_role(client, alice, world.space, name="Staff", position=1)
+    await assign_role(client, alice, world.space, carol, staff["id"])
+    roles = (await client.data(ROLES, {"id": world.space}, token=alice.access_token))["space"]
+    everyone = next(role["id"] for role in roles["roles"] if role["isDefault"])
+    created = await client.data(CREATE_CHANNEL, {"space": world.space}, token=alice.access_token)
+    private = created["createChannel"]["id"]
+    await send(client, alice, private, "salary review tomorrow")
+    await send(client, alice, world.channel, "salary day is friday")
+    for role, allow, deny in (
+        (everyone, [], ["VIEW_CHANNELS"]),
+        (staff["id"], ["VIEW_CHANNELS"], []),
+    ):
+        variables = {"chat": private, "role": role, "allow": allow, "deny": deny}
+        await client.data(SET_PERMISSIONS, variables, token=alice.access_token)
+
+    assert await found(client, bob, "salary") == ["salary day is friday"]
+    assert await found(client, bob, "salary", space=world.space) == ["salary day is friday"]
+    assert await refusal(client, bob, "salary", chat=private) == "NOT_FOUND"
+    assert await found(client, carol, "salary") == [
+        "salary day is friday",
+        "salary review tomorrow",
+    ]
+    assert await found(client, carol, "salary", chat=private) == ["salary review tomorrow"]
+
+    variables = {"chat": private, "role": staff["id"], "allow": [], "deny": []}
+    await client.data(SET_PERMISSIONS, variables, token=alice.access_token)
+    assert await found(client, carol, "salary") == ["salary day is friday"]
