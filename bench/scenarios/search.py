@@ -20,7 +20,9 @@ import httpx
 from bench.scenarios.context import Result, Run, internal_errors, judged, ms, percentile
 from bench.scenarios.statements import settings_of
 from bench.search_corpus import Corpus, seed_corpus, vocabulary
+from db.session import create_engine
 from graphql_schema.ids import to_global_id
+from resolvers.search import matching_ids, parse_query
 from resolvers.tokens import issue_access_token
 
 SEARCH = """query($q: String!) {
@@ -102,13 +104,38 @@ def search(run: Run) -> Result:
             outside += sum(edge["node"]["chat"]["id"] not in readable for edge in edges)
             latencies.setdefault(band, []).append(elapsed)
             found.append(len(edges))
-    return _result(run, corpus, latencies, errors, found, outside)
+    statement_ms = asyncio.run(
+        _statement_alone(run.backend.database_url, corpus, [query for _, query in planned])
+    )
+    return _result(run, corpus, latencies, statement_ms, errors, found, outside)
+
+
+async def _statement_alone(url: str, corpus: Corpus, planned: list[str]) -> list[float]:
+    """Milliseconds of the search statement alone (resolvers.search.matching_ids, as the
+    server runs it for the searcher's first page), for each query after the warm-up."""
+    readable = corpus.chats[: corpus.searched]
+    engine = create_engine(url)
+    timings = []
+    try:
+        async with engine.connect() as connection:
+            for number, query in enumerate(planned):
+                statement = matching_ids(
+                    connection.dialect.name, parse_query(query), readable, limit=21
+                )
+                started = time.perf_counter()
+                await connection.execute(statement)
+                if number >= WARM_UP:
+                    timings.append((time.perf_counter() - started) * 1000)
+    finally:
+        await engine.dispose()
+    return timings
 
 
 def _result(
     run: Run,
     corpus: Corpus,
     latencies: dict[str, list[float]],
+    statement_ms: list[float],
     errors: Counter[str],
     found: list[int],
     outside: int,
@@ -131,6 +158,8 @@ def _result(
             }
             for band, values in sorted(latencies.items())
         },
+        "statement_p50_ms": percentile(statement_ms, 0.5),
+        "statement_p99_ms": percentile(statement_ms, 0.99),
         "mean_found": statistics.fmean(found) if found else 0.0,
         "empty_share": sum(n == 0 for n in found) / len(found) if found else 0.0,
         "full_pages_share": sum(n == 20 for n in found) / len(found) if found else 0.0,
@@ -142,7 +171,8 @@ def _result(
     summary = (
         f"{len(every)} queries over {corpus.messages:,} messages ({corpus.searched} of "
         f"{len(corpus.chats)} chats readable): p50 {ms(figures['p50_ms'])}, "
-        f"p99 {ms(figures['p99_ms'])}, max {ms(figures['max_ms'])}; "
+        f"p99 {ms(figures['p99_ms'])}, max {ms(figures['max_ms'])} (the search statement "
+        f"alone: p50 {ms(figures['statement_p50_ms'])}, p99 {ms(figures['statement_p99_ms'])}); "
         f"{figures['empty_share']:.0%} found nothing, {figures['full_pages_share']:.0%} a full "
         f"page (corpus seeded in {corpus.seconds:.0f} s)"
     )
