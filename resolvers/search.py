@@ -7,6 +7,7 @@ and `_sqlite_match`; everything else is shared.
 """
 
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,8 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     Subquery,
+    Text,
+    bindparam,
     column,
     func,
     literal_column,
@@ -23,6 +26,7 @@ from sqlalchemy import (
     select,
     table,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -67,6 +71,7 @@ def parse_query(query: str) -> SearchQuery:
     """
     if len(query) > SEARCH_QUERY_MAX:
         raise BadUserInput(f"A search has at most {SEARCH_QUERY_MAX} characters", field="query")
+    query = unicodedata.normalize("NFC", query)  # an accent typed apart is part of its letter
     # A word twice is the same condition; kept twice, PostgreSQL's planner would take the
     # query for a rarer one than it is (and pick a plan for one). The last stays last.
     words = list(dict.fromkeys(word.lower() for word in reversed(WORD.findall(query))))[::-1]
@@ -167,13 +172,12 @@ _vector: ColumnClause[Any] = literal_column(f"messages.{SEARCH_COLUMN}")
 
 
 def _postgres_match(ids: Select[int], query: SearchQuery) -> Select[int]:
-    """The generated column's GIN index. Each word is quoted as a tsquery lexeme (words
-    hold letters and digits only: nothing in them needs escaping); thespace_search_query
-    unaccents them as the column's function did the text."""
-    terms = [f"'{word}'" for word in query.words]
-    if query.last_is_prefix:
-        terms[-1] += ":*"
-    return ids.where(_vector.bool_op("@@")(func.thespace_search_query(" & ".join(terms))))
+    """The generated column's GIN index; thespace_search_query (migration 0004) turns the
+    words into a tsquery as the column's function turned the text into a vector, quoting
+    every lexeme itself: no user text is parsed as tsquery syntax."""
+    words = bindparam("search_words", query.words, type_=ARRAY(Text))
+    terms = func.thespace_search_query(words, query.last_is_prefix)
+    return ids.where(_vector.bool_op("@@")(terms))
 
 
 _fts = table(SEARCH_TABLE, column("rowid"))

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from graphql_schema.ids import to_global_id
+from tests.backends import Backend
 from tests.conftest import StatementCounter
 from tests.factories import assign_role, create_role, create_space, join, join_by_invite
 from tests.graphql_client import Account, GraphQLClient
@@ -148,6 +149,21 @@ async def test_words_are_split_at_punctuation_on_both_sides(
     assert await found(client, world.bob, "case snake") == ["snake_case and kebab-case"]
 
 
+async def test_symbols_that_fold_into_several_characters_are_found(
+    client: GraphQLClient, world: World, backend: Backend
+) -> None:
+    await send(client, world.alice, world.direct, "add ½ cup of ﬂour")
+    await send(client, world.alice, world.direct, "e\u0301tude in C")  # é as e and an accent
+
+    assert await found(client, world.bob, "½ cup") == ["add ½ cup of ﬂour"]
+    assert await found(client, world.bob, "ﬂour") == ["add ½ cup of ﬂour"]
+    # Only unaccent unfolds ligatures; SQLite's tokenizer keeps "ﬂ" a letter of its own.
+    expected = ["add ½ cup of ﬂour"] if backend.name == "postgres" else []
+    assert await found(client, world.bob, "flour") == expected
+    assert await found(client, world.bob, "étude") == ["e\u0301tude in C"]
+    assert await found(client, world.bob, "e\u0301tude") == ["e\u0301tude in C"]
+
+
 @pytest.mark.parametrize(
     "query",
     [
@@ -161,6 +177,8 @@ async def test_words_are_split_at_punctuation_on_both_sides(
         "-hello +world ^x *",
         "'hello'",
         "{hello}: [world]; 100%",
+        # Letters that unaccent turns into an apostrophe, a colon or parentheses.
+        "hello\u02bcs wo\u02bbrld \u02d0 \u2474",
     ],
 )
 async def test_punctuation_in_a_query_is_never_syntax(

@@ -13,7 +13,7 @@ find, as on SQLite) and splits it with the language-neutral 'simple' configurati
 (lower-cased, no stemming, no stop words: Russian and English alike). unaccent is STABLE
 (its dictionary could change); the wrapper is declared IMMUTABLE so that a generated column
 may use it, and its body names the dictionary when it is created. `thespace_search_query`
-applies the same unaccent to a query, so that both sides agree. The column is stored rather
+turns a query's words into a tsquery by the same rules, so that both sides agree. The column is stored rather
 than the expression indexed because a search for common words is fastest walking the
 newest messages and testing each (see bench/README.md): that reads the stored vector, where
 an expression index would make it compute the vector again for every message tested.
@@ -45,10 +45,37 @@ POSTGRES_UPGRADE = [
         regexp_replace(unaccent('unaccent'::regdictionary, content), '[^[:alnum:]]+', ' ', 'g')
     )
     """,
+    # A query's words, normalised exactly as the column's function does the text: each word
+    # is unaccented and split into runs of letters and digits, which are quoted (nothing in
+    # them needs escaping), kept together as a phrase (a word unaccent turned into two, as
+    # "½" into "1/2", is found where the text has both in a row), and all of them ANDed; the
+    # last run of the last word matches as a prefix when asked. User text never reaches the
+    # tsquery parser unquoted, so it cannot be syntax. A word with no letters or digits left
+    # adds nothing; a query with none matches nothing.
     """
-    CREATE FUNCTION thespace_search_query(query text) RETURNS tsquery
+    CREATE FUNCTION thespace_search_query(words text[], last_is_prefix boolean) RETURNS tsquery
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN to_tsquery('simple'::regconfig, unaccent('unaccent'::regdictionary, query))
+    RETURN to_tsquery('simple'::regconfig, (
+        WITH tokens AS (
+            SELECT w.n, t.m, t.token,
+                   w.n = cardinality(words) AND t.m = max(t.m) OVER (PARTITION BY w.n) AS final
+            FROM unnest(words) WITH ORDINALITY AS w(word, n)
+            CROSS JOIN LATERAL regexp_split_to_table(
+                btrim(regexp_replace(
+                    unaccent('unaccent'::regdictionary, w.word), '[^[:alnum:]]+', ' ', 'g'
+                )),
+                ' '
+            ) WITH ORDINALITY AS t(token, m)
+            WHERE t.token <> ''
+        ), phrases AS (
+            SELECT n, '(' || string_agg(
+                '''' || token || '''' || CASE WHEN final AND last_is_prefix THEN ':*' ELSE '' END,
+                ' <-> ' ORDER BY m
+            ) || ')' AS phrase
+            FROM tokens GROUP BY n
+        )
+        SELECT coalesce(string_agg(phrase, ' & ' ORDER BY n), '') FROM phrases
+    ))
     """,
     """
     ALTER TABLE messages ADD COLUMN search_vector tsvector
@@ -59,7 +86,7 @@ POSTGRES_UPGRADE = [
 POSTGRES_DOWNGRADE = [
     "DROP INDEX ix_messages_search",
     "ALTER TABLE messages DROP COLUMN search_vector",
-    "DROP FUNCTION thespace_search_query(text)",
+    "DROP FUNCTION thespace_search_query(text[], boolean)",
     "DROP FUNCTION thespace_search_vector(text)",
     # The extension stays: other objects of the database may use it.
 ]
