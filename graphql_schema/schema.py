@@ -34,7 +34,7 @@ from graphql_schema.presence import PresenceMutation, PresenceSubscription
 from graphql_schema.profiles import ProfileMutation, ProfileQuery
 from graphql_schema.role_mutations import RoleMutation
 from graphql_schema.scalars import DateTime
-from graphql_schema.search import SearchQuery
+from graphql_schema.search import MessageSearchQuery
 from graphql_schema.space_mutations import SpaceMutation
 from graphql_schema.spaces import SpaceQuery
 from graphql_schema.subscriptions import EventSubscription
@@ -61,7 +61,7 @@ Query = merge_types(
         SpaceQuery,
         ChatQuery,
         MessageQuery,
-        SearchQuery,
+        MessageSearchQuery,
         NotificationQuery,
     ),
 )

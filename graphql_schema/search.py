@@ -41,7 +41,7 @@ class MessageSearchConnection:
 
 
 @strawberry.type
-class SearchQuery:
+class MessageSearchQuery:
     @strawberry.field(
         description="Newest first. Every word must match a whole word (the last also as a "
         "prefix when the query ends with it), case- and accent-insensitively; at most "
