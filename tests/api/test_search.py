@@ -123,7 +123,10 @@ async def test_every_word_must_match_a_whole_word(client: GraphQLClient, world: 
     assert await found(client, world.bob, "wolf") == []
 
 
-async def test_case_accents_and_cyrillic_are_folded(client: GraphQLClient, world: World) -> None:
+async def test_case_accents_and_cyrillic_are_folded(
+    client: GraphQLClient, world: World, backend: Backend
+) -> None:
+    await send(client, world.alice, world.direct, "Ёжик в тумане")
     await send(client, world.alice, world.direct, "Un Café crème, s'il vous plaît")
     await send(client, world.alice, world.direct, "Привет, как дела?")
     await send(client, world.alice, world.direct, "NAÏVE Question")
@@ -135,6 +138,10 @@ async def test_case_accents_and_cyrillic_are_folded(client: GraphQLClient, world
     assert await found(client, world.bob, "ПРИВЕТ дела") == ["Привет, как дела?"]
     assert await found(client, world.bob, "как де") == ["Привет, как дела?"]
     assert await found(client, world.bob, "приве дела") == []
+    assert await found(client, world.bob, "ЁЖИК") == ["Ёжик в тумане"]
+    # unaccent folds ё into its base letter; SQLite's tokenizer keeps ё a letter of its own.
+    expected = ["Ёжик в тумане"] if backend.name == "postgres" else []
+    assert await found(client, world.bob, "ежик") == expected
 
 
 async def test_words_are_split_at_punctuation_on_both_sides(
