@@ -224,7 +224,7 @@ async def message_page(
         ctx.session, ctx.require_user(), chat_id, first=first, after=after, last=last, before=before
     )
     prime_with_page(info, page)
-    await _load_for_page(info, [row.id for row in page.messages.rows])
+    await load_for_page(info, [row.id for row in page.messages.rows])
     return MessageConnection.from_page(page.messages, Message.from_row)
 
 
@@ -241,7 +241,7 @@ def prime_with_page(info: Info, page: history.MessagePage) -> None:
         loaders.attachments.prime(message_id, files)
 
 
-async def _load_for_page(info: Info, message_ids: list[int]) -> None:
+async def load_for_page(info: Info, message_ids: list[int]) -> None:
     """Fill the loaders of what the query selects on the page's messages and the page's
     own statement did not bring (reactions and mentions, in one statement if both), before
     their fields are resolved, so that those need no coroutine."""

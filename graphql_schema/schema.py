@@ -34,6 +34,7 @@ from graphql_schema.presence import PresenceMutation, PresenceSubscription
 from graphql_schema.profiles import ProfileMutation, ProfileQuery
 from graphql_schema.role_mutations import RoleMutation
 from graphql_schema.scalars import DateTime
+from graphql_schema.search import MessageSearchQuery
 from graphql_schema.space_mutations import SpaceMutation
 from graphql_schema.spaces import SpaceQuery
 from graphql_schema.subscriptions import EventSubscription
@@ -53,7 +54,16 @@ MERGE_BUDGET = 5000
 overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = MERGE_BUDGET
 
 Query = merge_types(
-    "Query", (NodeQuery, ProfileQuery, SpaceQuery, ChatQuery, MessageQuery, NotificationQuery)
+    "Query",
+    (
+        NodeQuery,
+        ProfileQuery,
+        SpaceQuery,
+        ChatQuery,
+        MessageQuery,
+        MessageSearchQuery,
+        NotificationQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",

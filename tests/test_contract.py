@@ -24,6 +24,7 @@ ROOT_FIELDS = {
         "messages": ["chatId", "first", "after", "last", "before"],
         "notifications": ["unreadOnly", "first", "after"],
         "unreadNotificationCount": [],
+        "searchMessages": ["query", "spaceId", "chatId", "authorId", "first", "after"],
     },
     "Mutation": {
         "register": ["input"],

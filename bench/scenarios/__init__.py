@@ -4,7 +4,7 @@ target and the figure the issue measured before the speed work."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench.scenarios import fanout, memory, requests, statements
+from bench.scenarios import fanout, memory, requests, search, statements
 from bench.scenarios.context import Result, Run
 
 
@@ -53,6 +53,14 @@ SCENARIOS = [
         "as a short chat's page: p50 ≤ 3 ms",
         "—",
         requests.history_big_deep,
+    ),
+    Scenario(
+        "search",
+        "`searchMessages`, two-word queries over 1,000,000 messages, the searcher in 50 of "
+        "1,000 chats, 1 client (issue 13)",
+        "p99 ≤ 50 ms",
+        "—",
+        search.search,
     ),
     Scenario(
         "send-50",

@@ -7,6 +7,7 @@ from alembic.autogenerate.api import AutogenContext
 
 import db.models  # noqa: F401  (registers every table on the metadata)
 from db.base import Base, UTCDateTime
+from db.search_index import include_object
 
 
 def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
@@ -26,6 +27,7 @@ context.configure(
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
     render_item=render_item,
+    include_object=include_object,
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -1,0 +1,86 @@
+"""searchMessages: full-text search over the messages the caller can read."""
+
+from typing import Self
+
+import strawberry
+
+from graphql_schema.connections import PageInfo
+from graphql_schema.ids import pk_from_global_id
+from graphql_schema.info import Info
+from graphql_schema.messages import Message, load_for_page
+from resolvers import search
+from resolvers.pagination import DEFAULT_PAGE, MAX_PAGE
+
+
+@strawberry.type
+class MessageSearchEdge:
+    node: Message
+    cursor: str
+
+
+@strawberry.type
+class MessageSearchConnection:
+    edges: list[MessageSearchEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(cls, page: search.SearchPage) -> Self:
+        found = page.messages
+        return cls(
+            edges=[
+                MessageSearchEdge(node=Message.from_row(row), cursor=cursor)
+                for row, cursor in zip(found.rows, found.cursors, strict=True)
+            ],
+            page_info=PageInfo(
+                has_next_page=found.has_next,
+                has_previous_page=found.has_previous,
+                start_cursor=found.cursors[0] if found.cursors else None,
+                end_cursor=found.cursors[-1] if found.cursors else None,
+            ),
+        )
+
+
+@strawberry.type
+class MessageSearchQuery:
+    @strawberry.field(
+        description="Newest first. Every word must match a whole word (the last also as a "
+        "prefix when the query ends with it), case- and accent-insensitively; at most "
+        f"{search.SEARCH_WORDS_MAX} words. {DEFAULT_PAGE} a page by default, at most {MAX_PAGE}."
+    )
+    async def search_messages(
+        self,
+        info: Info,
+        query: str,
+        space_id: strawberry.ID | None = None,
+        chat_id: strawberry.ID | None = None,
+        author_id: strawberry.ID | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> MessageSearchConnection:
+        ctx = info.context
+        page = await search.search_messages(
+            ctx.session,
+            ctx.require_user(),
+            query,
+            space_id=pk_from_global_id(space_id, "Space", field="spaceId") if space_id else None,
+            chat_id=pk_from_global_id(chat_id, "Chat", field="chatId") if chat_id else None,
+            author_id=pk_from_global_id(author_id, "User", field="authorId") if author_id else None,
+            first=first,
+            after=after,
+        )
+        _prime_with_page(info, page)
+        await load_for_page(info, [row.id for row in page.messages.rows])
+        return MessageSearchConnection.from_page(page)
+
+
+def _prime_with_page(info: Info, page: search.SearchPage) -> None:
+    """Give the unit's loaders what the search's page statement loaded with its messages."""
+    loaders = info.context.loaders
+    for chat in page.chats:
+        loaders.chats.prime(chat.id, chat)
+    for author in page.authors:
+        loaders.users.prime(author.id, author)
+    for reply in page.replies:
+        loaders.messages.prime(reply.id, reply)
+    for message_id, files in page.attachments.items():
+        loaders.attachments.prime(message_id, files)
