@@ -35,8 +35,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 NOT_INSTALLED = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>GraphiQL is not installed</title></head>
-<body><p>GraphiQL's files are not installed: run <code>./dev serve</code> (it runs
-<code>npm ci</code> in <code>app/graphiql</code>, which needs Node.js and npm). The API at
+<body><p>GraphiQL's files are not installed: install Node.js 20 and npm, then restart
+<code>./dev serve</code> (it runs <code>npm ci</code> in <code>app/graphiql</code>). The API at
 <code>/graphql</code> works without them.</p></body></html>
 """
 
