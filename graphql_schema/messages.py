@@ -1,6 +1,6 @@
 """Message, Attachment, ReactionGroup, and the message queries and mutations."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Optional, Self, cast
 
@@ -230,15 +230,32 @@ async def message_page(
 
 def prime_with_page(info: Info, page: history.MessagePage) -> None:
     """Give the unit's loaders what the page's statement loaded with its messages."""
+    # Message.chat and the viewerCan* fields: the access check loaded both.
+    prime_loaders(
+        info, [page.access], authors=page.authors, replies=page.replies, files=page.attachments
+    )
+
+
+def prime_loaders(
+    info: Info,
+    accesses: Sequence[ChatAccess],
+    *,
+    authors: Sequence[models.User],
+    replies: Sequence[models.Message],
+    files: Mapping[int, list[models.Attachment]],
+) -> None:
+    """Give the unit's loaders what a page of messages was loaded with: the viewer's access
+    to their chats (the chats with it), authors, replied-to messages and attachments."""
     loaders = info.context.loaders
-    loaders.chats.prime(page.chat.id, page.chat)  # Message.chat, loaded by the access check
-    loaders.chat_access.prime(page.chat.id, page.access)  # the viewerCan* fields
-    for author in page.authors:
+    for access in accesses:
+        loaders.chats.prime(access.chat.id, access.chat)
+        loaders.chat_access.prime(access.chat.id, access)
+    for author in authors:
         loaders.users.prime(author.id, author)
-    for reply in page.replies:
+    for reply in replies:
         loaders.messages.prime(reply.id, reply)
-    for message_id, files in page.attachments.items():
-        loaders.attachments.prime(message_id, files)
+    for message_id, attached in files.items():
+        loaders.attachments.prime(message_id, attached)
 
 
 async def load_for_page(info: Info, message_ids: list[int]) -> None:

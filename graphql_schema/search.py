@@ -7,7 +7,7 @@ import strawberry
 from graphql_schema.connections import PageInfo
 from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
-from graphql_schema.messages import Message, load_for_page
+from graphql_schema.messages import Message, load_for_page, prime_loaders
 from resolvers import search
 from resolvers.pagination import DEFAULT_PAGE, MAX_PAGE
 
@@ -68,19 +68,12 @@ class MessageSearchQuery:
             first=first,
             after=after,
         )
-        _prime_with_page(info, page)
+        prime_loaders(
+            info,
+            list(page.accesses.values()),
+            authors=page.authors,
+            replies=page.replies,
+            files=page.attachments,
+        )
         await load_for_page(info, [row.id for row in page.messages.rows])
         return MessageSearchConnection.from_page(page)
-
-
-def _prime_with_page(info: Info, page: search.SearchPage) -> None:
-    """Give the unit's loaders what the search's page statement loaded with its messages."""
-    loaders = info.context.loaders
-    for chat in page.chats:
-        loaders.chats.prime(chat.id, chat)
-    for author in page.authors:
-        loaders.users.prime(author.id, author)
-    for reply in page.replies:
-        loaders.messages.prime(reply.id, reply)
-    for message_id, files in page.attachments.items():
-        loaders.attachments.prime(message_id, files)

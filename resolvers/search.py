@@ -6,6 +6,7 @@ table `messages_search`. The backend-specific SQL is the two small functions `_p
 and `_sqlite_match`; everything else is shared.
 """
 
+import dataclasses
 import re
 import unicodedata
 from collections import defaultdict
@@ -34,7 +35,7 @@ from db.models import Attachment, Chat, ChatParticipant, Message, SpaceMember, U
 from db.search_index import SEARCH_COLUMN, SEARCH_TABLE
 from infra.errors import BadUserInput, NotFound
 from resolvers.pagination import Page, page_request
-from resolvers.permissions import chat_access, visible_chat_ids, visible_space
+from resolvers.permissions import ChatAccess, chat_access, chat_accesses, visible_space
 from resolvers.text import SEARCH_QUERY_MAX
 
 SEARCH_WORDS_MAX = 10
@@ -58,6 +59,7 @@ class SearchPage:
 
     messages: Page[Message]
     chats: list[Chat]
+    accesses: dict[int, ChatAccess]  # the caller's, by chat id, for each chat of `chats`
     replies: list[Message]
     authors: list[User]
     attachments: dict[int, list[Attachment]]  # by message id, every message of the page
@@ -107,18 +109,20 @@ async def search_messages(
         raise NotFound("User not found")
     readable = await _readable_chat_ids(session, user.id, space_id=space_id, chat_id=chat_id)
     if not readable:
-        return SearchPage(Page.empty(), [], [], [], {})
+        return SearchPage(Page.empty(), [], {}, [], [], {})
 
     ids = matching_ids(
         session.get_bind().dialect.name,
         parsed,
-        readable,
+        sorted(readable),
         author_id=author_id,
         before=position[0] if position is not None else None,
         limit=request.limit + 1,
     )
     page = ids.subquery()
-    return await _load_page(session, page, request.limit, has_previous=position is not None)
+    found = await _load_page(session, page, request.limit, has_previous=position is not None)
+    accesses = {chat.id: readable[chat.id] for chat in found.chats}
+    return dataclasses.replace(found, accesses=accesses)
 
 
 def matching_ids(
@@ -148,10 +152,10 @@ def matching_ids(
 
 async def _readable_chat_ids(
     session: AsyncSession, user_id: int, *, space_id: int | None, chat_id: int | None
-) -> list[int]:
-    """The chats to search: those the user takes part in and the channels of the spaces it
-    is a member of (narrowed by the filters), then only those it may read now, as the
-    permission module decides (VIEW_CHANNELS, per channel)."""
+) -> dict[int, ChatAccess]:
+    """The chats to search, with the user's access to each: those it takes part in and the
+    channels of the spaces it is a member of (narrowed by the filters), then only those it
+    may read now, as the permission module decides (VIEW_CHANNELS, per channel)."""
     candidates = select(Chat.id).where(
         or_(
             Chat.id.in_(select(ChatParticipant.chat_id).where(ChatParticipant.user_id == user_id)),
@@ -163,9 +167,7 @@ async def _readable_chat_ids(
     if chat_id is not None:
         candidates = candidates.where(Chat.id == chat_id)
     ids = list(await session.scalars(candidates))
-    if not ids:
-        return []
-    return sorted(await visible_chat_ids(session, ids, user_id))
+    return await chat_accesses(session, ids, user_id)
 
 
 _vector: ColumnClause[Any] = literal_column(f"messages.{SEARCH_COLUMN}")
@@ -229,7 +231,7 @@ async def _load_page(
         has_previous=has_previous,
     )
     kept = {message.id: attachments[message.id] for message in shown.rows}
-    return SearchPage(shown, list(chats.values()), replies, authors, kept)
+    return SearchPage(shown, list(chats.values()), {}, replies, authors, kept)
 
 
 def _message_key(message: Message) -> tuple[int]:

@@ -400,6 +400,8 @@ FULL_PAGE = """query($q: String!) {
             attachments { id filename }
             mentions { tag }
             replyTo { id content author { tag } }
+            viewerCanEdit viewerCanDelete viewerCanPin viewerCanReact
+            editHistory { content } pinnedBy { tag }
         } }
         pageInfo { hasNextPage }
     }
@@ -437,8 +439,9 @@ async def test_a_page_costs_the_same_statements_for_3_and_30_results(
     small = await cost(3)
     await grow(30)
     assert await cost(30) == small
-    # Authentication, the candidate chats, visible_chat_ids' three, the page (chats,
-    # authors, replies and theirs, attachments), reactions and mentions.
+    # Authentication, the candidate chats, the caller's access to them (which the viewerCan*
+    # fields reuse), the page (chats, authors, replies and theirs, attachments), reactions and
+    # mentions, edit histories.
     assert small <= 7
 
 
