@@ -98,6 +98,9 @@ TYPE_FIELDS = {
     "SpaceEdge": "node cursor",
     "ChatConnection": "edges pageInfo",
     "ChatEdge": "node cursor",
+    "MessageCreated": "message",
+    "MessageUpdated": "message",
+    "MessageDeleted": "message messageId chatId",
 }
 
 
