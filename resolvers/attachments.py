@@ -119,8 +119,8 @@ async def store(storage: Storage, chat_id: int, files: list[IncomingFile]) -> li
     return rows
 
 
-def signed_url(settings: Settings, attachment: Attachment) -> str:
-    """A download URL for this attachment that works for one to two hours.
+def signed_url(settings: Settings, base_url: str, attachment: Attachment) -> str:
+    """A download URL for this attachment, under `base_url`, that works for one to two hours.
 
     The expiry is rounded up to a whole window, so every read within the same hour gets the
     same URL: client caches (Apollo's normalized cache, the browser's image cache) keep it
@@ -129,8 +129,7 @@ def signed_url(settings: Settings, attachment: Attachment) -> str:
     expires = (int(time.time()) // URL_TTL_SECONDS + 2) * URL_TTL_SECONDS
     signature = _signature(settings, attachment.id, expires)
     name = quote(attachment.filename, safe="")
-    base = settings.public_base_url.rstrip("/")
-    return f"{base}/files/{attachment.id}/{name}?expires={expires}&signature={signature}"
+    return f"{base_url}/files/{attachment.id}/{name}?expires={expires}&signature={signature}"
 
 
 def valid_signature(settings: Settings, attachment_id: int, expires: int, signature: str) -> bool:
