@@ -66,8 +66,8 @@ class Services:
             engine=engine,
             writer_engine=writer_engine,
             sessionmaker=sessionmaker,
-            storage=LocalStorage(settings.media_path, settings.public_base_url),
-            attachments=LocalStorage(settings.attachments_path, settings.public_base_url),
+            storage=LocalStorage(settings.media_path),
+            attachments=LocalStorage(settings.attachments_path),
             broadcast=broadcast,
             rate_limiter=RateLimiter(
                 url, namespace, per_user_rules(settings), timeout, commands=redis

@@ -68,6 +68,13 @@ class Context:
         return unit
 
     @property
+    def public_base_url(self) -> str:
+        """Where this caller reaches the server (Settings.base_url_for), without a slash."""
+        url = self.request.base_url
+        scheme = {"ws": "http", "wss": "https"}.get(url.scheme, url.scheme)
+        return self.settings.base_url_for(str(url.replace(scheme=scheme)))
+
+    @property
     def session(self) -> AsyncSession:
         return self.current_unit.session
 

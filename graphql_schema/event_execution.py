@@ -69,7 +69,9 @@ class EventExecutor(StrawberryGraphQLCoreExecutionContext):
         document = location.source.body if location is not None else id(self.operation)
         name = self.operation.name.value if self.operation.name else None
         variables = json.dumps(self.variable_values.coerced, sort_keys=True, default=str)
-        return ("execution", document, name, variables, viewer)
+        # Links to media are under the address the socket came to, in development.
+        base_url = self.context_value.public_base_url
+        return ("execution", document, name, variables, viewer, base_url)
 
     async def _execute_once(
         self, event: Published, key: Hashable, viewer: int | None

@@ -38,6 +38,9 @@ class MessageUpdated:
 
 @strawberry.type
 class MessageDeleted:
+    message: Message = strawberry.field(
+        description="The tombstone, as deleteMessage returns it (deletedAt set, no content)."
+    )
     message_id: strawberry.ID
     chat_id: strawberry.ID
     source: Source = None
@@ -95,16 +98,18 @@ async def _shared_message(info: Info, event: Published, message_id: int) -> Mess
 async def render_message_event(
     info: Info, source: Published, event: events.MessageEvent
 ) -> MessageEvent | None:
-    """MessageCreated, MessageUpdated or MessageDeleted; None if the message is gone."""
-    if isinstance(event, events.MessageDeleted):
-        return MessageDeleted(
-            message_id=strawberry.ID(to_global_id("Message", event.message_id)),
-            chat_id=strawberry.ID(to_global_id("Chat", event.chat_id)),
-            source=source,
-        )
+    """MessageCreated, MessageUpdated or MessageDeleted; None if the message is gone (its
+    chat deleted since: a deleted message itself stays, as a tombstone)."""
     message = await _shared_message(info, source, event.message_id)
     if message is None:
         return None
+    if isinstance(event, events.MessageDeleted):
+        return MessageDeleted(
+            message=message,
+            message_id=message.id,
+            chat_id=strawberry.ID(to_global_id("Chat", event.chat_id)),
+            source=source,
+        )
     kind = MessageCreated if isinstance(event, events.MessageCreated) else MessageUpdated
     return kind(message=message, source=source)
 

@@ -7,8 +7,11 @@ from db.base import MAX_ID
 from infra.errors import BadUserInput
 
 
-def to_global_id(type_name: str, pk: int) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+def to_global_id(type_name: str, *pks: int) -> str:
+    """A Node's id from its pk; an entity keyed by a pair (a Member: space and user) gives
+    both, so its id stays the same wherever it shows up ("Member:space:user")."""
+    key = ":".join(str(pk) for pk in pks)
+    return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
 
 
 def parse_global_id(global_id: str) -> tuple[str, int] | None:

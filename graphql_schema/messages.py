@@ -52,7 +52,8 @@ class Attachment(Node):
 
     @strawberry.field(description="A signed download link, valid for an hour.")
     def url(self, info: Info) -> str:
-        return attachments.signed_url(info.context.settings, self.row)
+        ctx = info.context
+        return attachments.signed_url(ctx.settings, ctx.public_base_url, self.row)
 
 
 @strawberry.type(name="ReactionGroup")

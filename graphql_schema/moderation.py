@@ -6,7 +6,7 @@ from typing import Self
 import strawberry
 
 from db import models
-from graphql_schema.ids import pk_from_global_id
+from graphql_schema.ids import pk_from_global_id, to_global_id
 from graphql_schema.info import Info
 from graphql_schema.users import User, load_user
 from resolvers import moderation
@@ -14,6 +14,9 @@ from resolvers import moderation
 
 @strawberry.type(name="Ban")
 class Ban:
+    id: strawberry.ID = strawberry.field(
+        description="The same while the ban lasts (banning again updates it), for caches."
+    )
     reason: str | None
     created_at: datetime
     expires_at: datetime | None
@@ -21,7 +24,13 @@ class Ban:
 
     @classmethod
     def from_row(cls, row: models.Ban) -> Self:
-        return cls(reason=row.reason, created_at=row.created_at, expires_at=row.expires_at, row=row)
+        return cls(
+            id=strawberry.ID(to_global_id("Ban", row.id)),
+            reason=row.reason,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            row=row,
+        )
 
     @strawberry.field
     async def user(self, info: Info) -> User:

@@ -33,13 +33,21 @@ async def _standing(info: Info, space: models.Space) -> Standing:
 
 @strawberry.type(name="Member")
 class Member:
+    id: strawberry.ID = strawberry.field(
+        description="Stable per space and user, so normalized caches (Apollo, Graphcache) key it."
+    )
     nickname: str | None
     joined_at: datetime
     row: strawberry.Private[models.SpaceMember]
 
     @classmethod
     def from_row(cls, row: models.SpaceMember) -> Self:
-        return cls(nickname=row.nickname, joined_at=row.joined_at, row=row)
+        return cls(
+            id=strawberry.ID(to_global_id("Member", row.space_id, row.user_id)),
+            nickname=row.nickname,
+            joined_at=row.joined_at,
+            row=row,
+        )
 
     @strawberry.field
     async def user(self, info: Info) -> User:
@@ -171,6 +179,7 @@ class Space(Node):
 
 @strawberry.type(name="Invite")
 class Invite:
+    id: strawberry.ID = strawberry.field(description="Each invite's own, for caches.")
     code: str
     max_uses: int | None
     uses: int
@@ -181,6 +190,7 @@ class Invite:
     @classmethod
     def from_row(cls, row: models.Invite) -> Self:
         return cls(
+            id=strawberry.ID(to_global_id("Invite", row.id)),
             code=row.code,
             max_uses=row.max_uses,
             uses=row.uses,

@@ -71,7 +71,7 @@ class User(Node):
 
 
 def media_url(info: Info, key: str | None) -> str | None:
-    return info.context.storage.url(key) if key else None
+    return info.context.storage.url(key, info.context.public_base_url) if key else None
 
 
 async def load_user(info: Info, user_id: int) -> User:

@@ -19,6 +19,7 @@ MIN_SECRET_KEY_LENGTH = 32
 # Above the largest page a client realistically asks for (a 100-message page with its
 # reactions, mentions and attachments costs about 29,000), below nested lists multiplying.
 DEFAULT_MAX_QUERY_COST = 50_000
+DEFAULT_PUBLIC_BASE_URL = "http://localhost:8000"
 _PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development"}
 
 
@@ -50,7 +51,9 @@ class Settings(BaseSettings):
     presence_ttl_seconds: float = Field(default=60, gt=0)
     media_dir: Path | None = None  # None: data_dir / "media"
     attachments_dir: Path | None = None  # None: data_dir / "attachments" (never served as is)
-    public_base_url: str = "http://localhost:8000"
+    # Unset: in development the address each request came to, in production
+    # DEFAULT_PUBLIC_BASE_URL (see base_url_for).
+    public_base_url: str | None = None
     max_upload_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     graphiql: bool | None = None  # None: on in development, off in production
     introspection: bool | None = None  # None: on in development, off in production
@@ -177,6 +180,19 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
+
+    def base_url_for(self, request_base_url: str) -> str:
+        """Where clients reach the server, for the links to media and attachments.
+
+        PUBLIC_BASE_URL when set. Unset in development, the address the request came to, so
+        a dev server on any host or port (or behind a front end's dev proxy) hands out links
+        that work; production never takes it from the request's Host header.
+        """
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        if self.is_development:
+            return request_base_url.rstrip("/")
+        return DEFAULT_PUBLIC_BASE_URL
 
     @property
     def database_url_resolved(self) -> str:

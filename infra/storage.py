@@ -10,15 +10,16 @@ class Storage(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
-    def url(self, key: str) -> str: ...
+    def url(self, key: str, base_url: str) -> str:
+        """Where clients fetch the file, `base_url` being where they reach the server."""
+        ...
 
 
 class LocalStorage:
     """Files under `root`, served by the app at `<base_url>/media/<key>`."""
 
-    def __init__(self, root: Path, base_url: str) -> None:
+    def __init__(self, root: Path) -> None:
         self.root = root
-        self.base_url = base_url.rstrip("/")
 
     def path(self, key: str) -> Path:
         """Where the file of `key` lives; refuses keys that would leave the root."""
@@ -33,8 +34,8 @@ class LocalStorage:
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.path(key).unlink, missing_ok=True)
 
-    def url(self, key: str) -> str:
-        return f"{self.base_url}/media/{key}"
+    def url(self, key: str, base_url: str) -> str:
+        return f"{base_url}/media/{key}"
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:

@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import re
 import time
 import unicodedata
 import uuid
@@ -24,6 +25,18 @@ MAX_FILES = 10
 FILENAME_MAX = 255
 URL_TTL_SECONDS = 3600
 GENERIC_TYPE = "application/octet-stream"
+TEXT_TYPE = "text/plain"
+# Formats a browser runs scripts in; with any type ending in "+xml" (SVG, XHTML, RSS).
+ACTIVE_TYPES = {
+    "text/html",
+    "text/xml",
+    "application/xml",
+    "text/javascript",
+    "application/javascript",
+    "application/ecmascript",
+}
+# What no text file holds: C0 controls but tab, line feed, form feed and carriage return; DEL.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -55,12 +68,28 @@ def _identify(filename: str, data: bytes) -> IncomingFile:
 
 
 def _content_type(data: bytes) -> str:
-    """The type the bytes show (never the name the client gave); unknown is generic."""
+    """The type the bytes show (never the name the client gave): a known format, else plain
+    text when they are UTF-8 text, else generic. Never a type a browser would run as a page
+    (HTML, SVG, XML): such text is plain text."""
     try:
         found = puremagic.from_string(data, mime=True)
     except (puremagic.PureError, ValueError):
-        return GENERIC_TYPE
-    return found or GENERIC_TYPE
+        found = ""
+    if found and not _is_active(found):
+        return found
+    return TEXT_TYPE if _is_text(data) else GENERIC_TYPE
+
+
+def _is_active(content_type: str) -> bool:
+    return content_type in ACTIVE_TYPES or content_type.endswith("+xml")
+
+
+def _is_text(data: bytes) -> bool:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return CONTROL_CHARACTERS.search(text) is None
 
 
 def _filename(raw: str | None) -> str:
@@ -90,8 +119,8 @@ async def store(storage: Storage, chat_id: int, files: list[IncomingFile]) -> li
     return rows
 
 
-def signed_url(settings: Settings, attachment: Attachment) -> str:
-    """A download URL for this attachment that works for one to two hours.
+def signed_url(settings: Settings, base_url: str, attachment: Attachment) -> str:
+    """A download URL for this attachment, under `base_url`, that works for one to two hours.
 
     The expiry is rounded up to a whole window, so every read within the same hour gets the
     same URL: client caches (Apollo's normalized cache, the browser's image cache) keep it
@@ -100,8 +129,7 @@ def signed_url(settings: Settings, attachment: Attachment) -> str:
     expires = (int(time.time()) // URL_TTL_SECONDS + 2) * URL_TTL_SECONDS
     signature = _signature(settings, attachment.id, expires)
     name = quote(attachment.filename, safe="")
-    base = settings.public_base_url.rstrip("/")
-    return f"{base}/files/{attachment.id}/{name}?expires={expires}&signature={signature}"
+    return f"{base_url}/files/{attachment.id}/{name}?expires={expires}&signature={signature}"
 
 
 def valid_signature(settings: Settings, attachment_id: int, expires: int, signature: str) -> bool:

@@ -75,10 +75,10 @@ TYPE_FIELDS = {
     "AuthPayload": "accessToken refreshToken expiresIn user",
     "Space": "id name description avatarUrl bannerUrl isPublic owner createdAt channels members "
     "memberCount roles myPermissions bans",
-    "Member": "user space nickname roles joinedAt",
+    "Member": "id user space nickname roles joinedAt",
     "Role": "id name color position permissions isDefault mentionable",
-    "Ban": "user reason bannedBy createdAt expiresAt",
-    "Invite": "code space creator maxUses uses expiresAt createdAt",
+    "Ban": "id user reason bannedBy createdAt expiresAt",
+    "Invite": "id code space creator maxUses uses expiresAt createdAt",
     "Chat": "id kind title topic space participants messages lastMessage unreadCount createdAt "
     "pinnedMessages",
     "Message": "id chat author kind content replyTo attachments reactions mentions "
@@ -98,6 +98,9 @@ TYPE_FIELDS = {
     "SpaceEdge": "node cursor",
     "ChatConnection": "edges pageInfo",
     "ChatEdge": "node cursor",
+    "MessageCreated": "message",
+    "MessageUpdated": "message",
+    "MessageDeleted": "message messageId chatId",
 }
 
 

@@ -260,3 +260,16 @@ def test_socket_limits_default_to_a_chat_client_s_needs(tmp_path: Path) -> None:
     sockets, subscriptions = settings.socket_limit, settings.subscription_limit
     assert (sockets.amount, sockets.get_expiry()) == (30, 60)
     assert (subscriptions.amount, subscriptions.get_expiry()) == (120, 60)
+
+
+def test_links_use_public_base_url_and_in_development_without_it_the_request_s(
+    tmp_path: Path,
+) -> None:
+    request = "http://localhost:5173/"
+    assert development(tmp_path).base_url_for(request) == "http://localhost:5173"
+    assert production().base_url_for(request) == "http://localhost:8000"  # never the Host
+    for settings in (
+        production(public_base_url="https://chat.example/"),
+        development(tmp_path, public_base_url="https://chat.example"),
+    ):
+        assert settings.base_url_for(request) == "https://chat.example"

@@ -30,8 +30,12 @@ DELETE = "mutation($id: ID!) { deleteMessage(id: $id) { id } }"
 SPACE = "query($id: ID!) { space(id: $id) { channels { id } roles { id isDefault } } }"
 UPDATE_ROLE = "mutation($r: ID!, $i: RoleInput!) { updateRole(roleId: $r, input: $i) { id } }"
 SMALL_LIMIT = 2048
+GENERIC = "application/octet-stream"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 TEXT = b"just some plain text\n"
+UTF8_TEXT = "Grüße, привет, 你好 👋\r\n\tindented\n".encode()
+HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
+BINARY = bytes(range(256)) * 4  # no known format, not text
 SVG = (
     b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><script>alert(1)</script></svg>'
 )
@@ -135,9 +139,23 @@ def query_of(url: str) -> dict[str, str]:
     [
         (png(), "x.txt", "text/plain", "image/png", (12, 7)),
         (PDF, "x.png", "image/png", "application/pdf", (None, None)),
-        (TEXT, "notes.txt", "text/plain", "application/octet-stream", (None, None)),
+        (TEXT, "notes.txt", "application/octet-stream", "text/plain", (None, None)),
+        (UTF8_TEXT, "notes", "application/octet-stream", "text/plain", (None, None)),
+        (HTML, "page.txt", "text/html", "text/plain", (None, None)),
+        (SVG, "pic.svg", "image/svg+xml", "text/plain", (None, None)),
+        (BINARY, "notes.txt", "text/plain", "application/octet-stream", (None, None)),
+        ("latin-1: café".encode("latin-1"), "a.txt", "text/plain", GENERIC, (None, None)),
     ],
-    ids=["png-named-txt", "pdf-named-png", "plain-text"],
+    ids=[
+        "png-named-txt",
+        "pdf-named-png",
+        "plain-text",
+        "utf8-text",
+        "html",
+        "svg",
+        "binary",
+        "not-utf8",
+    ],
 )
 async def test_type_comes_from_the_bytes(
     client: GraphQLClient,
@@ -282,9 +300,11 @@ async def test_each_file_must_fit_the_upload_limit(small: Any) -> None:
     [
         (png(), "pic.png", "image/png", "inline"),
         (PDF, "doc.pdf", "application/pdf", "attachment"),
-        (TEXT, "page.html", "application/octet-stream", "attachment"),
+        (TEXT, "notes.txt", "text/plain", "attachment"),
+        (HTML, "page.html", "text/plain", "attachment"),
+        (BINARY, "page.html", GENERIC, "attachment"),
     ],
-    ids=["image", "pdf", "unknown"],
+    ids=["image", "pdf", "text", "html-as-text", "unknown"],
 )
 async def test_url_downloads_the_exact_bytes(
     client: GraphQLClient,
@@ -304,6 +324,17 @@ async def test_url_downloads_the_exact_bytes(
     assert name in response.headers["content-disposition"]
     assert response.headers["x-content-type-options"] == "nosniff"
     assert message["attachments"][0]["id"] == seen["id"]
+
+
+async def test_text_downloads_as_utf8_text_the_browser_must_not_sniff(
+    client: GraphQLClient, pair: Pair
+) -> None:
+    message = await sent(client, pair.alice, pair.chat, [("notes", UTF8_TEXT, "text/html")])
+    response = await download(client, message["attachments"][0]["url"])
+    assert response.content == UTF8_TEXT
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-disposition"].startswith("attachment")
 
 
 async def test_svg_is_never_served_inline_as_an_image(client: GraphQLClient, pair: Pair) -> None:

@@ -32,7 +32,7 @@ MY_EVENTS = """subscription {
         __typename
         ... on MessageCreated { message { id content chat { id } } }
         ... on MessageUpdated { message { id content } }
-        ... on MessageDeleted { messageId chatId }
+        ... on MessageDeleted { messageId chatId message { id content deletedAt } }
         ... on NotificationCreated { notification { kind actor { tag } message { content } } }
         ... on MembershipChanged { change user { tag } space { id } chat { id } }
     }
@@ -170,16 +170,23 @@ async def test_my_events_carry_my_direct_chats_to_me_and_nobody_else(server: Ser
             }
         edit = 'mutation($id: ID!) { editMessage(id: $id, content: "psst!") { id } }'
         server.graphql(edit, {"id": message_id}, alice)
-        updated = await next_event(bob_ws, "myEvents")
-        assert updated == {
-            "__typename": "MessageUpdated",
-            "message": {"id": message_id, "content": "psst!"},
-        }
-        server.graphql(
-            "mutation($id: ID!) { deleteMessage(id: $id) { id } }", {"id": message_id}, alice
-        )
-        deleted = await next_event(bob_ws, "myEvents")
-        assert deleted == {"__typename": "MessageDeleted", "messageId": message_id, "chatId": chat}
+        for ws in (bob_ws, alice_ws):
+            assert await next_event(ws, "myEvents") == {
+                "__typename": "MessageUpdated",
+                "message": {"id": message_id, "content": "psst!"},
+            }
+        delete = "mutation($id: ID!) { deleteMessage(id: $id) { id content deletedAt } }"
+        tombstone = server.graphql(delete, {"id": message_id}, alice)["deleteMessage"]
+        assert tombstone["content"] is None and tombstone["deletedAt"] is not None
+        # The event carries the tombstone deleteMessage returned, so a cache that keys
+        # Message by id updates it in place.
+        for ws in (bob_ws, alice_ws):
+            assert await next_event(ws, "myEvents") == {
+                "__typename": "MessageDeleted",
+                "messageId": message_id,
+                "chatId": chat,
+                "message": tombstone,
+            }
         assert await next_message(mallory_ws, 1.0) is None
 
 

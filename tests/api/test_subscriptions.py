@@ -37,7 +37,7 @@ EVENTS = """subscription($chat: ID!) {
         __typename
         ... on MessageCreated { message { id content author { tag } } }
         ... on MessageUpdated { message { id content editedAt } }
-        ... on MessageDeleted { messageId chatId }
+        ... on MessageDeleted { messageId chatId message { id content deletedAt } }
         ... on ReactionChanged { emoji added user { tag } message { id } }
         ... on TypingStarted { chatId user { tag } }
     }
@@ -94,14 +94,15 @@ async def test_participant_receives_new_messages_edits_reactions_and_deletions(
             "user": {"tag": "alice"},
             "message": {"id": sent["id"]},
         }
-        delete = "mutation($id: ID!) { deleteMessage(id: $id) { id } }"
-        server.graphql(delete, {"id": sent["id"]}, alice)
+        delete = "mutation($id: ID!) { deleteMessage(id: $id) { id content deletedAt } }"
+        tombstone = server.graphql(delete, {"id": sent["id"]}, alice)["deleteMessage"]
         deleted = await next_message(ws)
         assert deleted is not None
         assert deleted["payload"]["data"]["chatEvents"] == {
             "__typename": "MessageDeleted",
             "messageId": sent["id"],
             "chatId": chat,
+            "message": tombstone,
         }
 
 
