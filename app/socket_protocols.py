@@ -153,11 +153,14 @@ class _ServedView(Protocol):
 async def _persisted(view: object, payload: object) -> GraphQLFormattedError | None:
     """Put the query a persisted query's hash stands for into the payload, or refuse it (an
     unknown hash; with trusted documents only, any other document), before it is parsed."""
-    if not isinstance(payload, dict):
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str | None):
         return None  # Strawberry's handler refuses it
+    extensions = payload.get("extensions")
     persisted_queries = cast(_ServedView, view).services.persisted_queries
     try:
-        query = await persisted_queries.query(payload.get("query"), payload.get("extensions"))
+        query = await persisted_queries.query(
+            payload.get("query"), extensions if isinstance(extensions, dict) else None
+        )
     except DomainError as error:
         return _formatted(error)
     if query is not None:

@@ -63,6 +63,13 @@ async def test_only_trusted_documents_run_over_graphql_transport_ws(server: Serv
         assert refused is not None and refused["type"] == "error", refused
         assert refused["payload"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
 
+        # Not a persisted query at all: refused as a document sent as text.
+        payload = {"query": other, "extensions": "nonsense"}
+        await ws.send(json.dumps({"id": "5", "type": "subscribe", "payload": payload}))
+        nonsense = await next_message(ws)
+        assert nonsense is not None and nonsense["type"] == "error", nonsense
+        assert nonsense["payload"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
+
         payload = {"query": other, "extensions": hashed(other)}
         await ws.send(json.dumps({"id": "4", "type": "subscribe", "payload": payload}))
         unknown = await next_message(ws)
@@ -84,3 +91,29 @@ async def test_only_trusted_documents_run_over_legacy_graphql_ws(server: Server)
             start = {"id": "2", "type": "start", "payload": {"extensions": hashed(MINE)}}
             await ws.send(json.dumps(start))
         assert await next_message(ws, wait=0.5) is None
+
+
+async def test_a_hash_stands_for_its_query_over_the_socket(
+    backend: Backend, tmp_path: Path
+) -> None:
+    query = "query Tag { me { tag } }"
+    with running_server(backend, tmp_path) as plain:
+        token, _ = register(plain, "alice")
+        async with socket(plain, token) as ws:
+            only_hash = {"extensions": hashed(query)}
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": only_hash}))
+            unknown = await next_message(ws)
+            assert unknown is not None and unknown["type"] == "error", unknown
+            assert unknown["payload"][0]["message"] == "PersistedQueryNotFound"
+
+            both = {"query": query, "extensions": hashed(query)}
+            await ws.send(json.dumps({"id": "2", "type": "subscribe", "payload": both}))
+            assert (await next_message(ws) or {}).get("payload") == {
+                "data": {"me": {"tag": "alice"}}
+            }
+            assert (await next_message(ws) or {})["type"] == "complete"
+
+            await ws.send(json.dumps({"id": "3", "type": "subscribe", "payload": only_hash}))
+            assert (await next_message(ws) or {}).get("payload") == {
+                "data": {"me": {"tag": "alice"}}
+            }
