@@ -1,6 +1,7 @@
 """graphql-http's server audits (GraphQL over HTTP: every MUST, SHOULD and MAY) against a
 real server, through the package's own runner (tests/clients/graphql-http)."""
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -16,18 +17,21 @@ def _installed() -> None:
     """The pinned audit package, installed from the lock file on first use."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         unavailable("Node.js (node and npm)", FileNotFoundError("node"))
-    if (CLIENT / "node_modules" / "graphql-http").is_dir():
-        return
-    try:
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"],
-            cwd=CLIENT,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-    except (subprocess.SubprocessError, OSError) as exc:
-        unavailable("npm (to install graphql-http)", exc)
+    # Test workers run this at once (one per backend): one installs, the others wait.
+    with (CLIENT / ".install-lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (CLIENT / "node_modules" / "graphql-http").is_dir():
+            return
+        try:
+            subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund"],
+                cwd=CLIENT,
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
+        except (subprocess.SubprocessError, OSError) as exc:
+            unavailable("npm (to install graphql-http)", exc)
 
 
 def test_every_graphql_over_http_audit_passes(backend: Backend, tmp_path: Path) -> None:
