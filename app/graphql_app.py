@@ -20,7 +20,7 @@ from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from app import request_parsing
+from app import ide, request_parsing
 from app.auth import authenticate, token_from_credential
 from app.media_types import GRAPHQL_RESPONSE, response_media_type
 from app.services import Services
@@ -79,6 +79,10 @@ class GraphQLApp(GraphQL[Context, None]):
         self.services.sockets.discard(socket)  # first: its user may open another one at once
         if socket.presence is not None:  # it no longer keeps its user online
             await self.services.presence.socket_closed(socket.presence)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our GraphiQL page, which loads its assets from this server (Strawberry's, from a CDN)."""
+        return ide.page()
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         """GraphiQL for a browser asking for a page (Strawberry's also answered `*/*`, so a

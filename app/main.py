@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql, /healthz, /readyz and /media."""
+"""The Starlette application: /graphql, /healthz, /readyz, /media and /files (and, in
+development, GraphiQL's assets)."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 
+from app import ide
 from app.body_limit import BodyLimitMiddleware
 from app.downloads import download_endpoint
 from app.graphql_app import GraphQLApp
@@ -57,6 +59,7 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Mount("/media", MediaFiles(directory=settings.media_path)),
             Route("/files/{attachment_id:int}/{filename}", download_endpoint(services)),
+            *(ide.routes() if settings.graphiql_enabled else []),
         ],
         middleware=[
             # First: what it refuses costs nothing more.

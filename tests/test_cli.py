@@ -18,6 +18,7 @@ from redis import Redis
 
 import db.models  # noqa: F401  (registers every table on the metadata)
 from db.base import Base
+from db.search_index import SEARCH_TABLE
 from graphql_schema.schema import export_sdl
 from infra.settings import Settings
 from tests.backends import (
@@ -140,7 +141,9 @@ def test_migrate_creates_the_tables_in_a_fresh_sqlite_file(tmp_path: Path) -> No
     with sqlite3.connect(data_dir / "thespace.db") as connection:
         rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         tables = {row[0] for row in rows}
-    assert tables == EXPECTED_TABLES
+    # SQLite also has the search index's FTS5 table, with the shadow tables FTS5 makes.
+    fts = {"", "_data", "_idx", "_docsize", "_config"}
+    assert tables == EXPECTED_TABLES | {f"{SEARCH_TABLE}{suffix}" for suffix in fts}
 
 
 def test_two_migrate_processes_at_once_on_fresh_postgres_both_succeed(

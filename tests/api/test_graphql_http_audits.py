@@ -1,7 +1,6 @@
 """graphql-http's server audits (GraphQL over HTTP: every MUST, SHOULD and MAY) against a
 real server, through the package's own runner (tests/clients/graphql-http)."""
 
-import fcntl
 import json
 import shutil
 import subprocess
@@ -14,24 +13,14 @@ CLIENT = Path(__file__).parent.parent / "clients" / "graphql-http"
 
 
 def _installed() -> None:
-    """The pinned audit package, installed from the lock file on first use."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        unavailable("Node.js (node and npm)", FileNotFoundError("node"))
-    # Test workers run this at once (one per backend): one installs, the others wait.
-    with (CLIENT / ".install-lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if (CLIENT / "node_modules" / "graphql-http").is_dir():
-            return
-        try:
-            subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund"],
-                cwd=CLIENT,
-                check=True,
-                capture_output=True,
-                timeout=300,
-            )
-        except (subprocess.SubprocessError, OSError) as exc:
-            unavailable("npm (to install graphql-http)", exc)
+    """The pinned audit package, which `./dev test` installs (npm ci) from the lock file."""
+    if shutil.which("node") is None:
+        unavailable("Node.js", FileNotFoundError("node"))
+    if not (CLIENT / "node_modules" / "graphql-http").is_dir():
+        unavailable(
+            "graphql-http's audits (`./dev test` installs them)",
+            FileNotFoundError(CLIENT / "node_modules"),
+        )
 
 
 def test_every_graphql_over_http_audit_passes(backend: Backend, tmp_path: Path) -> None:

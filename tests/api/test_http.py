@@ -135,20 +135,6 @@ def test_what_orjson_refuses_is_encoded_by_the_standard_library() -> None:
     }
 
 
-async def test_graphiql_is_served_in_development(client: GraphQLClient) -> None:
-    response = await client.http.get("/graphql", headers={"Accept": "text/html"})
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
-    assert "graphiql" in response.text.lower()
-
-
-async def test_graphiql_is_not_served_when_turned_off(serve: Serve) -> None:
-    async with serve(graphiql=False) as client:
-        response = await client.http.get("/graphql", headers={"Accept": "text/html"})
-    assert "graphiql" not in response.text.lower()
-    assert response.status_code in (400, 404), response.text
-
-
 async def test_introspection_is_allowed_in_development(client: GraphQLClient) -> None:
     data = await client.data("{ __schema { queryType { name } } }")
     assert data == {"__schema": {"queryType": {"name": "Query"}}}
