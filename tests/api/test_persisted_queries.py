@@ -206,3 +206,14 @@ async def test_a_manifest_that_cannot_be_read_refuses_to_start(
         make_settings(backend, tmp_path, persisted_queries_manifest=bad)
     with pytest.raises(ValueError, match="PERSISTED_QUERIES_MANIFEST"):
         make_settings(backend, tmp_path, persisted_queries_only=True)
+
+
+async def test_a_manifest_alone_makes_its_documents_known_and_lets_others_run(
+    serve: Serve, tmp_path: Path
+) -> None:
+    manifest = codegen_manifest(tmp_path / "persisted-documents.json", PROBE)
+    async with serve(persisted_queries_manifest=manifest) as client:
+        response = await post(client, {"extensions": persisted(PROBE)})
+        assert response.json() == {"data": {"__typename": "Query"}}
+        other = await post(client, {"query": "{ a: __typename }"})
+        assert other.json() == {"data": {"a": "Query"}}
