@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -14,18 +15,20 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from app import ide, request_parsing
 from app.auth import authenticate, token_from_credential
+from app.media_types import GRAPHQL_RESPONSE, response_media_type
 from app.services import Services
 from app.socket_protocols import LegacyWSHandler, TransportWSHandler
 from db.models import User
 from db.session import read_without_transaction
 from graphql_schema.context import Context, Unit
-from infra.errors import RateLimited, Unauthenticated
+from infra.errors import DomainError, ErrorCode, RateLimited, Unauthenticated
 from infra.frames import json_bytes
 from infra.presence import SocketPresence
 from infra.sockets import SOCKETS_RATE_LIMITED, TOKEN_EXPIRED, Socket, SocketRefused, socket_in
@@ -81,16 +84,45 @@ class GraphQLApp(GraphQL[Context, None]):
         """Our GraphiQL page, which loads its assets from this server (Strawberry's, from a CDN)."""
         return ide.page()
 
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """GraphiQL for a browser asking for a page (Strawberry's also answered `*/*`, so a
+        hashed query over GET, which has no `query`, got the page instead of its data)."""
+        return (
+            request.method == "GET"
+            and not {"query", "extensions"} & request.query_params.keys()
+            and "text/html" in request.headers.get("accept", "")
+        )
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = response_media_type(request.headers.get("accept", ""))
+        return sub_response
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """In `application/graphql-response+json`, a request that never ran (it did not
+        parse, validate or fit its variables) has no `data` entry, and answers HTTP 400."""
+        response = await super().process_result(request, result)
+        media_type = response_media_type(request.headers.get("accept", ""))
+        if media_type == GRAPHQL_RESPONSE and _never_ran(result):
+            response.pop("data", None)
+        return response
+
     def create_response(
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
     ) -> Response:
         """Strawberry's response with the body encoded by orjson (WebSocket frames, which
-        go through `encode_json`, are left as they are: they must stay text)."""
-        response = Response(json_bytes(response_data), media_type="application/json")
+        go through `encode_json`, are left as they are: they must stay text), in the media
+        type the client asked for."""
+        media_type = sub_response.media_type or "application/json"
+        response = Response(json_bytes(response_data), media_type=media_type)
         response.headers.raw.extend(sub_response.headers.raw)
         response.background = sub_response.background
         if sub_response.status_code:
             response.status_code = sub_response.status_code
+        elif media_type == GRAPHQL_RESPONSE and "data" not in response_data:
+            response.status_code = 400
         return response
 
     def decode_json(self, data: str | bytes) -> object:
@@ -125,6 +157,13 @@ class GraphQLApp(GraphQL[Context, None]):
         subscribers a step behind. (A socket's operations and events are released by
         their own unit, Context.event_scope.)"""
         try:
+            if isinstance(request_data, GraphQLRequestData):
+                try:
+                    request_data.query = await self.services.persisted_queries.query(
+                        request_data.query, request_data.extensions
+                    )
+                except DomainError as error:
+                    return ExecutionResult(data=None, errors=[_error(error)])
             return await super().execute_operation(
                 request, request_adapter, request_data, context, root_value, sub_response
             )
@@ -216,3 +255,26 @@ def _close_when_expired(socket: Socket, delay: float) -> None:
         delay, socket.close, TOKEN_EXPIRED, "Access token expired"
     )
     socket.expiry_timer = timer
+
+
+_PERSISTED_QUERY_CODES = frozenset(
+    {ErrorCode.PERSISTED_QUERY_NOT_FOUND.value, ErrorCode.PERSISTED_QUERY_REQUIRED.value}
+)
+
+
+def _error(error: DomainError) -> GraphQLError:
+    return GraphQLError(error.message, extensions={"code": error.code.value, **error.extensions})
+
+
+def _never_ran(result: ExecutionResult) -> bool:
+    """Refused before execution: no data, and no error at a place in the result. (Not a
+    persisted query the client is to send again: Apollo's clients expect those with 200.)"""
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(
+            error.path is None
+            and (error.extensions or {}).get("code") not in _PERSISTED_QUERY_CODES
+            for error in result.errors or ()
+        )
+    )

@@ -12,6 +12,12 @@ from db.migrate import upgrade_to_head
 from db.session import create_engine, create_sessionmaker, create_writer_engine
 from infra import redis_client
 from infra.broadcast import Broadcast, is_redis_url
+from infra.persisted_queries import (
+    MemoryQueryStore,
+    PersistedQueries,
+    QueryStore,
+    RedisQueryStore,
+)
 from infra.presence import create_store
 from infra.publisher import Publisher
 from infra.rate_limits import RateLimiter, per_user_rules
@@ -38,6 +44,7 @@ class Services:
     presence: PresenceTracker
     event_batch: EventBatch
     redis: Redis | None  # the commands of every Redis use here (infra.redis_client), if Redis
+    persisted_queries: PersistedQueries
     sockets: Sockets = field(default_factory=Sockets)
 
     @classmethod
@@ -61,6 +68,17 @@ class Services:
         publisher = Publisher(broadcast, namespace)
         ttl = settings.presence_ttl_seconds
         presence_store = create_store(url, namespace, ttl, redis)
+        entries = settings.persisted_query_max_entries
+        query_store: QueryStore = (
+            MemoryQueryStore(entries)
+            if redis is None
+            else RedisQueryStore(
+                redis,
+                namespace,
+                max_entries=entries,
+                ttl_seconds=settings.persisted_query_ttl_seconds,
+            )
+        )
         return cls(
             settings=settings,
             engine=engine,
@@ -76,6 +94,11 @@ class Services:
             presence=PresenceTracker(presence_store, ttl, sessionmaker, publisher),
             event_batch=EventBatch(sessionmaker),
             redis=redis,
+            persisted_queries=PersistedQueries(
+                query_store,
+                settings.trusted_documents,
+                trusted_only=settings.persisted_queries_only,
+            ),
         )
 
     async def start(self) -> None:

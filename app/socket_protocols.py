@@ -11,6 +11,8 @@ A result shared between subscribers goes out as its payload encoded once, with t
 socket's operation id spliced in (infra.frames).
 """
 
+from typing import Protocol, cast
+
 from graphql import GraphQLError, GraphQLFormattedError
 from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
@@ -35,6 +37,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 )
 from strawberry.types import ExecutionResult
 
+from app.services import Services
 from graphql_schema.context import Context
 from graphql_schema.extensions.errors import coded_error
 from infra.errors import BadUserInput, DomainError, RateLimited
@@ -56,6 +59,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         # Unacknowledged or a duplicate id: Strawberry closes the socket (4401, 4409).
         if self.connection_acknowledged and message["id"] not in self.operations:
             error = await _refusal(self.context, running=len(self.operations))
+            error = error or await _persisted(self.view, message["payload"])
             if error is not None:
                 await self.send_message({"id": message["id"], "type": "error", "payload": [error]})
                 return
@@ -99,6 +103,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             # Reusing a running operation's id replaces it (Strawberry stops the old one).
             running = len(self.tasks) - (message["id"] in self.tasks)
             error = await _refusal(self.context, running=running)
+            error = error or await _persisted(self.view, message["payload"])
             if error is not None:
                 await self.send_message({"type": "error", "id": message["id"], "payload": error})
                 return
@@ -138,6 +143,28 @@ async def _refusal(context: Context, running: int) -> GraphQLFormattedError | No
         )
     except RateLimited as error:
         return _formatted(error)
+    return None
+
+
+class _ServedView(Protocol):
+    services: Services
+
+
+async def _persisted(view: object, payload: object) -> GraphQLFormattedError | None:
+    """Put the query a persisted query's hash stands for into the payload, or refuse it (an
+    unknown hash; with trusted documents only, any other document), before it is parsed."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str | None):
+        return None  # Strawberry's handler refuses it
+    extensions = payload.get("extensions")
+    persisted_queries = cast(_ServedView, view).services.persisted_queries
+    try:
+        query = await persisted_queries.query(
+            payload.get("query"), extensions if isinstance(extensions, dict) else None
+        )
+    except DomainError as error:
+        return _formatted(error)
+    if query is not None:
+        payload["query"] = query
     return None
 
 

@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra import redis_client
+from infra.persisted_queries import load_manifest
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,15 @@ class Settings(BaseSettings):
     profile_rate_limit: str = "30/hour"  # changing one's profile or a space's
     status_rate_limit: str = "20/minute"  # changing one's chosen presence status
     pin_rate_limit: str = "30/minute"  # pinning and unpinning messages
+    # Automatic persisted queries (infra/persisted_queries.py): how many are kept (in Redis
+    # when the broadcast is Redis, else per process) and, in Redis, for how long.
+    persisted_query_max_entries: int = Field(default=1000, gt=0)
+    persisted_query_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    # Trusted documents: a manifest (Codegen's persisted-documents.json or Apollo's persisted
+    # query manifest) whose documents are always known; with persisted_queries_only, only
+    # they run.
+    persisted_queries_manifest: Path | None = None
+    persisted_queries_only: bool = False
 
     @field_validator("message_rate_limit")
     @classmethod
@@ -156,6 +166,19 @@ class Settings(BaseSettings):
     @cached_property
     def refused_request_limit(self) -> RateLimitItem:
         return parse(self.refused_request_rate_limit)
+
+    @model_validator(mode="after")
+    def _only_with_manifest(self) -> "Settings":
+        if self.persisted_queries_only and self.persisted_queries_manifest is None:
+            raise ValueError("PERSISTED_QUERIES_ONLY needs PERSISTED_QUERIES_MANIFEST")
+        self.trusted_documents  # noqa: B018  (a manifest that cannot be read fails here)
+        return self
+
+    @cached_property
+    def trusted_documents(self) -> dict[str, str]:
+        """The manifest's documents by id (hash), if there is a manifest."""
+        path = self.persisted_queries_manifest
+        return {} if path is None else load_manifest(path)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":
