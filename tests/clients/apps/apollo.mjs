@@ -59,7 +59,8 @@ export async function apollo(world) {
   const recorded = common.recordingFetch();
   const { client, sockets } = apolloClient({ ...world.alice, ...world, fetch: recorded.fetch });
   const { chatId, spaceId } = world;
-  const history = () => client.readQuery({ query: MESSAGES, variables: { chatId } }).messages;
+  const history = () =>
+    client.readQuery({ query: MESSAGES, variables: { chatId } })?.messages ?? fail("no history in the cache");
   const contentOf = (id) =>
     client.readFragment({ id: client.cache.identify({ __typename: "Message", id }), fragment: CONTENT })
       ?.content;
