@@ -25,7 +25,7 @@ export function urqlClient({ httpUrl, wsUrl, token, fetch }) {
   const client = new Client({
     url: httpUrl,
     fetch,
-    fetchOptions: { headers: { authorization: `Bearer ${token}` } },
+    fetchOptions: () => ({ headers: { authorization: `Bearer ${token}` } }),
     exchanges: [
       cacheExchange({
         schema,
