@@ -90,6 +90,7 @@ export async function urql(world) {
       "Bob's edit",
     );
     expectEqual(await contentOf(theirs.id), editedByBob, "the cached message after MessageUpdated");
+    expectEqual(recorded.of("Messages").length, 1, "Messages requests (no refetch)");
     subscription.unsubscribe();
     passed("urql", "a chatEvents MessageUpdated updates the cached Message in place");
 
