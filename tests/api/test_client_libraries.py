@@ -18,7 +18,10 @@ from tests.servers import Server, running_server
 APPS = Path(__file__).parent.parent / "clients" / "apps"
 CHECKS = {
     "ok apollo: relayStylePagination merges two messages pages",
-    "ok apollo: automatic persisted queries: not found, resent with the query, then by hash",
+    (
+        "ok apollo: automatic persisted queries: not found, resent with the query, "
+        "then by hash over GET"
+    ),
     "ok apollo: editMessage updates the cached Message in place",
     "ok apollo: a chatEvents MessageUpdated updates the cached Message in place",
     "ok apollo: assignRole updates the cached member list",

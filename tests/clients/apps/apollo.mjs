@@ -35,7 +35,7 @@ export function apolloClient({ httpUrl, wsUrl, token, fetch }) {
     webSocketImpl: WebSocket, // a browser has its own
     connectionParams: { authorization: `Bearer ${token}` },
   });
-  const overHttp = createPersistedQueryLink({ sha256 }).concat(
+  const overHttp = createPersistedQueryLink({ sha256, useGETForHashedQueries: true }).concat(
     createUploadLink({ uri: httpUrl, headers: { authorization: `Bearer ${token}` }, fetch }),
   );
   const isSubscription = ({ query }) => {
@@ -79,19 +79,19 @@ export async function apollo(world) {
     expectEqual(merged.pageInfo.hasNextPage, false, "hasNextPage after the last page");
     passed("apollo", "relayStylePagination merges two messages pages");
 
-    // The same document twice: hash only (unknown) → resent with the query → hash only.
+    // The same document twice: by hash over GET (unknown) → resent with the query → by hash.
     const sent = recorded.of("Messages");
     const hash = sha256(sent[1].query);
     expectEqual(
-      sent.map((request) => [Boolean(request.query), request.extensions?.persistedQuery?.sha256Hash]),
-      [[false, hash], [true, hash], [false, hash]],
-      "Messages requests: (has query, hash)",
+      sent.map((request) => [request.method, Boolean(request.query), request.extensions?.persistedQuery?.sha256Hash]),
+      [["GET", false, hash], ["POST", true, hash], ["GET", false, hash]],
+      "Messages requests: (method, has query, hash)",
     );
     expectEqual(sent[0].answer.errors?.[0]?.extensions?.code, "PERSISTED_QUERY_NOT_FOUND", "first answer");
     expectEqual(sent[0].answer.errors?.[0]?.message, "PersistedQueryNotFound", "first answer's message");
     expectEqual(sent[2].answer.errors, undefined, "errors answering the hash once known");
     expectEqual(sent[2].answer.data.messages.edges.length, 2, "the second page, by hash only");
-    passed("apollo", "automatic persisted queries: not found, resent with the query, then by hash");
+    passed("apollo", "automatic persisted queries: not found, resent with the query, then by hash over GET");
 
     // A mutation updates the cached message in place.
     const own = world.messages[0];

@@ -31,13 +31,13 @@ export async function http(url, token, query, variables) {
 }
 
 /** A fetch for a client's HTTP link that keeps every request it sends (the GraphQL request:
- * operationName, query, extensions, whether multipart) and the JSON of every answer. */
+ * operationName, query, extensions; its method, whether multipart) and the JSON of every answer. */
 export function recordingFetch() {
   const requests = [];
   async function recording(url, init = {}) {
+    const method = init.method ?? "GET";
     const multipart = init.body instanceof FormData;
-    const sent = multipart ? JSON.parse(init.body.get("operations")) : JSON.parse(init.body);
-    const request = { ...sent, multipart, answer: null };
+    const request = { ...sent(url, method, init.body), method, multipart, answer: null };
     requests.push(request);
     const response = await fetch(url, init);
     request.answer = await response.clone().json();
@@ -48,6 +48,19 @@ export function recordingFetch() {
     /** What was sent for one operation, in order. */
     of: (operationName) => requests.filter((request) => request.operationName === operationName),
   };
+}
+
+function sent(url, method, body) {
+  if (method === "GET") {
+    const parameters = new URL(url).searchParams;
+    const extensions = parameters.get("extensions");
+    return {
+      operationName: parameters.get("operationName"),
+      query: parameters.get("query") ?? undefined,
+      extensions: extensions ? JSON.parse(extensions) : undefined,
+    };
+  }
+  return JSON.parse(body instanceof FormData ? body.get("operations") : body);
 }
 
 /** The events of a subscription, to wait on one by what it holds. */
