@@ -83,7 +83,7 @@ export async function apollo(world) {
     const sent = recorded.of("Messages");
     const hash = sha256(sent[1].query);
     expectEqual(
-      sent.map((request) => [request.method, Boolean(request.query), request.extensions?.persistedQuery?.sha256Hash]),
+      sent.map(({ method, query, extensions }) => [method, Boolean(query), extensions?.persistedQuery?.sha256Hash]),
       [["GET", false, hash], ["POST", true, hash], ["GET", false, hash]],
       "Messages requests: (method, has query, hash)",
     );

@@ -77,7 +77,8 @@ export async function urql(world) {
 
     // A subscription event (another user's edit) updates it too.
     const events = common.eventStream();
-    const subscription = client.subscription(common.EVENTS, { chatId, after: world.after }).subscribe((result) => {
+    const stream = client.subscription(common.EVENTS, { chatId, after: world.after });
+    const subscription = stream.subscribe((result) => {
       if (result.error) events.fail(String(result.error));
       else events.push(result.data.chatEvents);
     });
