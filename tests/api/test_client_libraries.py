@@ -1,8 +1,8 @@
 """Apollo Client and urql, set up as the README shows, against a real server on the embedded
 default (tests/clients/apps): their normalized caches follow mutations, subscription events
 and assignRole without refetching, Apollo merges history pages, round-trips automatic
-persisted queries and uploads a file. The node script prints one line per check and fails
-on any mismatch, and on any warning of either cache."""
+persisted queries (by hash over GET) and uploads a file. The node script prints one line per
+check and fails on any mismatch, and on any warning or error either library logs."""
 
 import json
 import os
