@@ -1,16 +1,24 @@
 """Sign-up, sign-in and session mutations."""
 
+from typing import Annotated
+
 import strawberry
 
 from graphql_schema.info import Info
 from graphql_schema.users import AuthPayload, LoginInput, RegisterInput
 from resolvers import accounts
 
+RefreshToken = Annotated[str, strawberry.argument(description="A refresh token from AuthPayload.")]
+
 
 @strawberry.type
 class AccountMutation:
-    @strawberry.mutation
-    async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
+    @strawberry.mutation(description="Create an account and sign in to it.")
+    async def register(
+        self,
+        info: Info,
+        input: Annotated[RegisterInput, strawberry.argument(description="The new account.")],
+    ) -> AuthPayload:
         ctx = info.context
         result = await accounts.register(
             ctx.session,
@@ -24,8 +32,12 @@ class AccountMutation:
         )
         return AuthPayload.from_result(result)
 
-    @strawberry.mutation
-    async def login(self, info: Info, input: LoginInput) -> AuthPayload:
+    @strawberry.mutation(description="Sign in: a new session.")
+    async def login(
+        self,
+        info: Info,
+        input: Annotated[LoginInput, strawberry.argument(description="The credentials.")],
+    ) -> AuthPayload:
         ctx = info.context
         result = await accounts.login(
             ctx.session,
@@ -38,7 +50,7 @@ class AccountMutation:
         return AuthPayload.from_result(result)
 
     @strawberry.mutation(description="Rotates the token; reusing a rotated one ends its session.")
-    async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
+    async def refresh_token(self, info: Info, refresh_token: RefreshToken) -> AuthPayload:
         ctx = info.context
         return AuthPayload.from_result(
             await accounts.refresh(
@@ -51,5 +63,5 @@ class AccountMutation:
         )
 
     @strawberry.mutation(description="Ends the session of this refresh token.")
-    async def logout(self, info: Info, refresh_token: str) -> bool:
+    async def logout(self, info: Info, refresh_token: RefreshToken) -> bool:
         return await accounts.logout(info.context.session, refresh_token)

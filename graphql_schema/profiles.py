@@ -1,10 +1,11 @@
 """Profile queries and mutations."""
 
-from typing import cast
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.file_uploads import Upload
 
+from graphql_schema.arguments import ImageFile
 from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
 from graphql_schema.users import UpdateProfileInput, User
@@ -14,25 +15,38 @@ from resolvers.uploads import ImageSlot, UploadFile
 
 @strawberry.type
 class ProfileQuery:
-    @strawberry.field
+    @strawberry.field(description="The signed-in user.")
     def me(self, info: Info) -> User:
         return User.from_row(info.context.require_user())
 
-    @strawberry.field
-    async def user(self, info: Info, id: strawberry.ID) -> User | None:
+    @strawberry.field(description="The user with this id, or null.")
+    async def user(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A User id.")],
+    ) -> User | None:
         info.context.require_user()
         row = await info.context.loaders.users.load(pk_from_global_id(id, "User"))
         return User.from_row(row) if row else None
 
-    @strawberry.field
-    async def user_by_tag(self, info: Info, tag: str) -> User | None:
+    @strawberry.field(description="The user with this tag, or null.")
+    async def user_by_tag(
+        self, info: Info, tag: Annotated[str, strawberry.argument(description="A tag, without @.")]
+    ) -> User | None:
         info.context.require_user()
         row = await profiles.user_by_tag(info.context.session, tag)
         return User.from_row(row) if row else None
 
     @strawberry.field(description="Prefix match on tag and display name, for @mentions.")
     async def search_users(
-        self, info: Info, query: str, space_id: strawberry.ID | None = None, first: int | None = 10
+        self,
+        info: Info,
+        query: Annotated[str, strawberry.argument(description="The start of a tag or name.")],
+        space_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Put this space's members first."),
+        ] = None,
+        first: Annotated[int | None, strawberry.argument(description="How many, 1 to 50.")] = 10,
     ) -> list[User]:
         ctx = info.context
         rows = await profiles.search_users(
@@ -47,8 +61,12 @@ class ProfileQuery:
 
 @strawberry.type
 class ProfileMutation:
-    @strawberry.mutation
-    async def update_profile(self, info: Info, input: UpdateProfileInput) -> User:
+    @strawberry.mutation(description="Change the caller's own profile.")
+    async def update_profile(
+        self,
+        info: Info,
+        input: Annotated[UpdateProfileInput, strawberry.argument(description="The changes.")],
+    ) -> User:
         ctx = info.context
         row = await profiles.update_profile(
             ctx.session,
@@ -60,12 +78,12 @@ class ProfileMutation:
         )
         return User.from_row(row)
 
-    @strawberry.mutation
-    async def upload_avatar(self, info: Info, file: Upload) -> User:
+    @strawberry.mutation(description="Set the caller's profile picture.")
+    async def upload_avatar(self, info: Info, file: ImageFile) -> User:
         return await _set_profile_image(info, file, "avatar")
 
-    @strawberry.mutation
-    async def upload_banner(self, info: Info, file: Upload) -> User:
+    @strawberry.mutation(description="Set the caller's profile banner.")
+    async def upload_banner(self, info: Info, file: ImageFile) -> User:
         return await _set_profile_image(info, file, "banner")
 
 

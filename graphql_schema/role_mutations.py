@@ -1,18 +1,23 @@
 """Role mutations: create, update, delete, assign and remove."""
 
+from typing import Annotated
+
 import strawberry
 
+from graphql_schema.arguments import RoleId, SpaceId, UserId
 from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
 from graphql_schema.roles import Role, RoleInput
 from graphql_schema.spaces import Member
 from resolvers import roles
 
+RoleFieldsArg = Annotated[RoleInput, strawberry.argument(description="The role's fields.")]
+
 
 @strawberry.type
 class RoleMutation:
-    @strawberry.mutation
-    async def create_role(self, info: Info, space_id: strawberry.ID, input: RoleInput) -> Role:
+    @strawberry.mutation(description="MANAGE_ROLES: a role below your own highest.")
+    async def create_role(self, info: Info, space_id: SpaceId, input: RoleFieldsArg) -> Role:
         ctx = info.context
         space_pk = pk_from_global_id(space_id, "Space", field="spaceId")
         row = await roles.create_role(
@@ -20,8 +25,8 @@ class RoleMutation:
         )
         return Role.from_row(row)
 
-    @strawberry.mutation
-    async def update_role(self, info: Info, role_id: strawberry.ID, input: RoleInput) -> Role:
+    @strawberry.mutation(description="MANAGE_ROLES, for a role below your own highest.")
+    async def update_role(self, info: Info, role_id: RoleId, input: RoleFieldsArg) -> Role:
         ctx = info.context
         role_pk = pk_from_global_id(role_id, "Role", field="roleId")
         row = await roles.update_role(
@@ -29,15 +34,19 @@ class RoleMutation:
         )
         return Role.from_row(row)
 
-    @strawberry.mutation
-    async def delete_role(self, info: Info, role_id: strawberry.ID) -> bool:
+    @strawberry.mutation(
+        description="MANAGE_ROLES, for a role below your own highest; not the default role."
+    )
+    async def delete_role(self, info: Info, role_id: RoleId) -> bool:
         ctx = info.context
         role_pk = pk_from_global_id(role_id, "Role", field="roleId")
         return await roles.delete_role(ctx.session, ctx.require_user(), role_pk)
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="MANAGE_ROLES: give a member a role below your own highest; the member."
+    )
     async def assign_role(
-        self, info: Info, space_id: strawberry.ID, user_id: strawberry.ID, role_id: strawberry.ID
+        self, info: Info, space_id: SpaceId, user_id: UserId, role_id: RoleId
     ) -> Member:
         ctx = info.context
         row = await roles.assign_role(
@@ -48,9 +57,11 @@ class RoleMutation:
         )
         return Member.from_row(row)
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="MANAGE_ROLES: take back a role below your own highest (not the default)."
+    )
     async def remove_role(
-        self, info: Info, space_id: strawberry.ID, user_id: strawberry.ID, role_id: strawberry.ID
+        self, info: Info, space_id: SpaceId, user_id: UserId, role_id: RoleId
     ) -> Member:
         ctx = info.context
         row = await roles.remove_role(

@@ -11,15 +11,17 @@ from graphql_schema.node import Node
 from resolvers import roles
 
 
-@strawberry.type(name="Role")
+@strawberry.type(name="Role", description="A named set of permissions given to members of a space.")
 class Role(Node):
-    id: strawberry.ID
-    name: str
-    color: str | None
-    position: int
-    permissions: list[Permission]
+    id: strawberry.ID = strawberry.field(description="Global id (for `node`).")
+    name: str = strawberry.field(description="1 to 64 characters.")
+    color: str | None = strawberry.field(description="`#rrggbb`; null: no color.")
+    position: int = strawberry.field(description="Rank in its space: higher outranks lower.")
+    permissions: list[Permission] = strawberry.field(description="What the role allows space-wide.")
     is_default: bool = strawberry.field(description="The role every member has.")
-    mentionable: bool
+    mentionable: bool = strawberry.field(
+        description="A flag for clients (e.g. to offer the role in @mention completion)."
+    )
 
     @classmethod
     def from_row(cls, row: models.Role) -> Self:
@@ -34,13 +36,20 @@ class Role(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="A role's fields; a null or omitted optional field stays as it is.")
 class RoleInput:
-    name: str
-    color: str | None = None
-    position: int | None = None
-    permissions: list[Permission] | None = None
-    mentionable: bool | None = None
+    name: str = strawberry.field(description="1 to 64 characters.")
+    color: str | None = strawberry.field(
+        default=None, description="`#RRGGBB`; an empty string clears it."
+    )
+    position: int | None = strawberry.field(
+        default=None,
+        description="1 to 1000, below your own highest role; ignored for the default role.",
+    )
+    permissions: list[Permission] | None = strawberry.field(
+        default=None, description="Only permissions you have yourself."
+    )
+    mentionable: bool | None = strawberry.field(default=None, description="See Role.mentionable.")
 
     def to_fields(self) -> roles.RoleFields:
         flags = permission_flags(self.permissions) if self.permissions is not None else None

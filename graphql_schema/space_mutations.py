@@ -1,10 +1,11 @@
 """Mutations on spaces: create, update, delete, hand over, join, leave, invite, images."""
 
-from typing import cast
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.file_uploads import Upload
 
+from graphql_schema.arguments import ImageFile, SpaceId, UserId
 from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
 from graphql_schema.spaces import Invite, Space
@@ -12,24 +13,32 @@ from resolvers import invites, spaces
 from resolvers.uploads import ImageSlot, UploadFile
 
 
-@strawberry.input
+@strawberry.input(description="A new space.")
 class CreateSpaceInput:
-    name: str
-    description: str | None = None
-    is_public: bool | None = False
+    name: str = strawberry.field(description="1 to 100 characters.")
+    description: str | None = strawberry.field(default=None, description="Up to 1000 characters.")
+    is_public: bool | None = strawberry.field(
+        default=False, description="Listed in publicSpaces and joinable without an invite."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Space changes; a null or omitted field stays as it is.")
 class UpdateSpaceInput:
-    name: str | None = None
-    description: str | None = None
-    is_public: bool | None = None
+    name: str | None = strawberry.field(default=None, description="1 to 100 characters.")
+    description: str | None = strawberry.field(default=None, description="Up to 1000 characters.")
+    is_public: bool | None = strawberry.field(
+        default=None, description="Listed in publicSpaces and joinable without an invite."
+    )
 
 
 @strawberry.type
 class SpaceMutation:
     @strawberry.mutation(description="Creates the default role and a #general channel.")
-    async def create_space(self, info: Info, input: CreateSpaceInput) -> Space:
+    async def create_space(
+        self,
+        info: Info,
+        input: Annotated[CreateSpaceInput, strawberry.argument(description="The new space.")],
+    ) -> Space:
         ctx = info.context
         row = await spaces.create_space(
             ctx.session,
@@ -41,8 +50,13 @@ class SpaceMutation:
         )
         return Space.from_row(row)
 
-    @strawberry.mutation
-    async def update_space(self, info: Info, id: strawberry.ID, input: UpdateSpaceInput) -> Space:
+    @strawberry.mutation(description="MANAGE_SPACE: change the name, description or visibility.")
+    async def update_space(
+        self,
+        info: Info,
+        id: SpaceId,
+        input: Annotated[UpdateSpaceInput, strawberry.argument(description="The changes.")],
+    ) -> Space:
         ctx = info.context
         changes = spaces.SpaceChanges(input.name, input.description, input.is_public)
         row = await spaces.update_space(
@@ -55,15 +69,15 @@ class SpaceMutation:
         return Space.from_row(row)
 
     @strawberry.mutation(description="MANAGE_SPACE; PNG, JPEG, GIF or WebP.")
-    async def upload_space_avatar(self, info: Info, space_id: strawberry.ID, file: Upload) -> Space:
+    async def upload_space_avatar(self, info: Info, space_id: SpaceId, file: ImageFile) -> Space:
         return await _set_space_image(info, space_id, file, "avatar")
 
     @strawberry.mutation(description="MANAGE_SPACE; PNG, JPEG, GIF or WebP.")
-    async def upload_space_banner(self, info: Info, space_id: strawberry.ID, file: Upload) -> Space:
+    async def upload_space_banner(self, info: Info, space_id: SpaceId, file: ImageFile) -> Space:
         return await _set_space_image(info, space_id, file, "banner")
 
     @strawberry.mutation(description="Owner only; removes its channels and messages.")
-    async def delete_space(self, info: Info, id: strawberry.ID) -> bool:
+    async def delete_space(self, info: Info, id: SpaceId) -> bool:
         ctx = info.context
         return await spaces.delete_space(
             ctx.session, ctx.attachments, ctx.require_user(), pk_from_global_id(id, "Space")
@@ -71,7 +85,14 @@ class SpaceMutation:
 
     @strawberry.mutation(description="A public space by id, any space by invite code.")
     async def join_space(
-        self, info: Info, space_id: strawberry.ID | None = None, invite_code: str | None = None
+        self,
+        info: Info,
+        space_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="A public Space id.")
+        ] = None,
+        invite_code: Annotated[
+            str | None, strawberry.argument(description="An Invite code (instead of spaceId).")
+        ] = None,
     ) -> Space:
         ctx = info.context
         pk = pk_from_global_id(space_id, "Space", field="spaceId") if space_id else None
@@ -81,14 +102,14 @@ class SpaceMutation:
         return Space.from_row(row)
 
     @strawberry.mutation(description="The owner must hand the space over first.")
-    async def leave_space(self, info: Info, space_id: strawberry.ID) -> bool:
+    async def leave_space(self, info: Info, space_id: SpaceId) -> bool:
         ctx = info.context
         pk = pk_from_global_id(space_id, "Space", field="spaceId")
         return await spaces.leave_space(ctx.session, ctx.require_user(), pk)
 
     @strawberry.mutation(description="Owner only: make another member the owner.")
     async def transfer_space_ownership(
-        self, info: Info, space_id: strawberry.ID, user_id: strawberry.ID
+        self, info: Info, space_id: SpaceId, user_id: UserId
     ) -> Space:
         ctx = info.context
         row = await spaces.transfer_ownership(
@@ -100,13 +121,18 @@ class SpaceMutation:
         )
         return Space.from_row(row)
 
-    @strawberry.mutation
+    @strawberry.mutation(description="CREATE_INVITES: a code anyone can join the space with.")
     async def create_invite(
         self,
         info: Info,
-        space_id: strawberry.ID,
-        max_uses: int | None = None,
-        expires_in_seconds: int | None = None,
+        space_id: SpaceId,
+        max_uses: Annotated[
+            int | None, strawberry.argument(description="1 to 10,000 joins; null: unlimited.")
+        ] = None,
+        expires_in_seconds: Annotated[
+            int | None,
+            strawberry.argument(description="Lifetime, 60 s to 30 days; null: never expires."),
+        ] = None,
     ) -> Invite:
         ctx = info.context
         row = await invites.create_invite(

@@ -1,11 +1,12 @@
 """Space, Member, Invite and the space queries (the mutations: graphql_schema.space_mutations)."""
 
 from datetime import datetime
-from typing import Self
+from typing import Annotated, Self
 
 import strawberry
 
 from db import models
+from graphql_schema.arguments import After, First, SpaceId
 from graphql_schema.chats import Chat
 from graphql_schema.connections import Connection
 from graphql_schema.enums import Permission, permission_list
@@ -31,13 +32,13 @@ async def _standing(info: Info, space: models.Space) -> Standing:
     return await info.context.standing(space)
 
 
-@strawberry.type(name="Member")
+@strawberry.type(name="Member", description="A user's membership of a space.")
 class Member:
     id: strawberry.ID = strawberry.field(
         description="Stable per space and user, so normalized caches (Apollo, Graphcache) key it."
     )
-    nickname: str | None
-    joined_at: datetime
+    nickname: str | None = strawberry.field(description="The name used in this space; null: none.")
+    joined_at: datetime = strawberry.field(description="When the user joined.")
     row: strawberry.Private[models.SpaceMember]
 
     @classmethod
@@ -49,11 +50,11 @@ class Member:
             row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Who the member is.")
     async def user(self, info: Info) -> User:
         return await load_user(info, self.row.user_id)
 
-    @strawberry.field
+    @strawberry.field(description="The space joined.")
     async def space(self, info: Info) -> "Space":
         return Space.from_row(await info.context.session.get_one(models.Space, self.row.space_id))
 
@@ -66,11 +67,17 @@ class Member:
     # What the caller may do to this member now (rights and role hierarchy): the rules
     # kickMember, banMember and assignRole/removeRole apply.
 
-    @strawberry.field(metadata=DEPENDS_ON_VIEWER)
+    @strawberry.field(
+        description="Whether kickMember would remove this member for the caller now.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
     async def viewer_can_kick(self, info: Info) -> bool:
         return may_kick(*await self._standings(info))
 
-    @strawberry.field(metadata=DEPENDS_ON_VIEWER)
+    @strawberry.field(
+        description="Whether banMember would ban this member for the caller now.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
     async def viewer_can_ban(self, info: Info) -> bool:
         return may_ban(*await self._standings(info))
 
@@ -93,13 +100,15 @@ class Member:
         return viewer, standing_of_member(space, self.row, roles)
 
 
-@strawberry.type(name="Space")
+@strawberry.type(name="Space", description="A community: members, roles and channels.")
 class Space(Node):
-    id: strawberry.ID
-    name: str
-    description: str | None
-    is_public: bool
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="Global id (for `node`).")
+    name: str = strawberry.field(description="1 to 100 characters.")
+    description: str | None = strawberry.field(description="Null when unset.")
+    is_public: bool = strawberry.field(
+        description="Listed in publicSpaces and joinable without an invite."
+    )
+    created_at: datetime = strawberry.field(description="When the space was created.")
     row: strawberry.Private[models.Space]
 
     @classmethod
@@ -113,19 +122,19 @@ class Space(Node):
             row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Link to the space's picture; null when none is set.")
     def avatar_url(self, info: Info) -> str | None:
         return media_url(info, self.row.avatar_key)
 
-    @strawberry.field
+    @strawberry.field(description="Link to the space's banner; null when none is set.")
     def banner_url(self, info: Info) -> str | None:
         return media_url(info, self.row.banner_key)
 
-    @strawberry.field
+    @strawberry.field(description="The member with every permission.")
     async def owner(self, info: Info) -> User:
         return await load_user(info, self.row.owner_id)
 
-    @strawberry.field
+    @strawberry.field(description="How many members it has.")
     async def member_count(self, info: Info) -> int:
         return await info.context.loaders.member_counts.load(self.row.id)
 
@@ -150,9 +159,12 @@ class Space(Node):
     async def members(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        query: str | None = None,
+        first: First = None,
+        after: After = None,
+        query: Annotated[
+            str | None,
+            strawberry.argument(description="Only those whose tag, name or nickname starts so."),
+        ] = None,
     ) -> Connection[Member]:
         page = page_request(first, after)
         info.context.loaders.spaces.prime(self.row.id, self.row)  # for the viewerCan* fields
@@ -177,14 +189,16 @@ class Space(Node):
         ]
 
 
-@strawberry.type(name="Invite")
+@strawberry.type(name="Invite", description="A code that lets anyone join a space.")
 class Invite:
     id: strawberry.ID = strawberry.field(description="Each invite's own, for caches.")
-    code: str
-    max_uses: int | None
-    uses: int
-    expires_at: datetime | None
-    created_at: datetime
+    code: str = strawberry.field(description="Pass it to joinSpace as inviteCode.")
+    max_uses: int | None = strawberry.field(
+        description="How many joins it allows; null: unlimited."
+    )
+    uses: int = strawberry.field(description="How many joins it has been used for.")
+    expires_at: datetime | None = strawberry.field(description="Null: it never expires.")
+    created_at: datetime = strawberry.field(description="When it was created.")
     row: strawberry.Private[models.Invite]
 
     @classmethod
@@ -199,18 +213,18 @@ class Invite:
             row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The space it lets one join.")
     async def space(self, info: Info) -> Space:
         return Space.from_row(await info.context.session.get_one(models.Space, self.row.space_id))
 
-    @strawberry.field
+    @strawberry.field(description="Who created it.")
     async def creator(self, info: Info) -> User:
         return await load_user(info, self.row.creator_id)
 
 
 @strawberry.type
 class SpaceQuery:
-    @strawberry.field
+    @strawberry.field(description="The spaces the caller is a member of, oldest joined first.")
     async def my_spaces(self, info: Info) -> list[Space]:
         ctx = info.context
         return [
@@ -218,7 +232,7 @@ class SpaceQuery:
         ]
 
     @strawberry.field(description="A space the caller is a member of, or a public one.")
-    async def space(self, info: Info, id: strawberry.ID) -> Space | None:
+    async def space(self, info: Info, id: SpaceId) -> Space | None:
         ctx = info.context
         user = ctx.require_user()
         found = await spaces.find_visible(ctx.session, user, pk_from_global_id(id, "Space"))
@@ -227,13 +241,15 @@ class SpaceQuery:
         ctx.remember_standing(found)
         return Space.from_row(found.space)
 
-    @strawberry.field
+    @strawberry.field(description="Public spaces by name, A to Z.")
     async def public_spaces(
         self,
         info: Info,
-        query: str | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        query: Annotated[
+            str | None, strawberry.argument(description="Only names that start so (any case).")
+        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Space]:
         ctx = info.context
         ctx.require_user()

@@ -16,14 +16,18 @@ from resolvers.accounts import AuthResult
 from resolvers.permissions import is_self
 
 
-@strawberry.type(name="User")
+@strawberry.type(name="User", description="A person with an account.")
 class User(Node):
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Global id (for `node`).")
     tag: str = strawberry.field(description="Unique handle, used in @mentions.")
-    display_name: str
-    bio: str | None
-    last_seen_at: datetime | None
-    created_at: datetime
+    display_name: str = strawberry.field(description="The name shown, up to 64 characters.")
+    bio: str | None = strawberry.field(
+        description="Free text, up to 1000 characters; null when unset."
+    )
+    last_seen_at: datetime | None = strawberry.field(
+        description="When the user was last online; null if never."
+    )
+    created_at: datetime = strawberry.field(description="When the account was registered.")
     row: strawberry.Private[models.User]
     # Set where the caller is known to be this user before the context says so (sign-in).
     is_self: strawberry.Private[bool] = False
@@ -48,11 +52,11 @@ class User(Node):
     def email(self, info: Info) -> str | None:
         return self.row.email if self._seen_by_self(info) else None
 
-    @strawberry.field
+    @strawberry.field(description="Link to the profile picture; null when none is set.")
     def avatar_url(self, info: Info) -> str | None:
         return media_url(info, self.row.avatar_key)
 
-    @strawberry.field
+    @strawberry.field(description="Link to the profile banner; null when none is set.")
     def banner_url(self, info: Info) -> str | None:
         return media_url(info, self.row.banner_key)
 
@@ -85,12 +89,12 @@ def user_from_row(row: models.User | None) -> User:
     return User.from_row(row)
 
 
-@strawberry.type
+@strawberry.type(description="The tokens of a new session and whose it is.")
 class AuthPayload:
     access_token: str = strawberry.field(description="Short-lived JWT.")
     refresh_token: str = strawberry.field(description="Long-lived; rotated on every refresh.")
     expires_in: int = strawberry.field(description="Access token lifetime in seconds.")
-    user: User
+    user: User = strawberry.field(description="The signed-in user.")
 
     @classmethod
     def from_result(cls, result: AuthResult) -> Self:
@@ -102,22 +106,26 @@ class AuthPayload:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A new account.")
 class RegisterInput:
-    email: str
-    password: str
-    tag: str
-    display_name: str
+    email: str = strawberry.field(description="Unique email address, up to 254 characters.")
+    password: str = strawberry.field(description="8 to 256 characters.")
+    tag: str = strawberry.field(description="Unique handle: 3 to 32 of a-z, 0-9, `_` and `.`.")
+    display_name: str = strawberry.field(description="The name shown, up to 64 characters.")
 
 
-@strawberry.input
+@strawberry.input(description="Credentials to sign in with.")
 class LoginInput:
     login: str = strawberry.field(description="Email address or tag.")
-    password: str
+    password: str = strawberry.field(description="The account's password.")
 
 
-@strawberry.input
+@strawberry.input(description="Profile changes; a null or omitted field stays as it is.")
 class UpdateProfileInput:
-    display_name: str | None = None
+    display_name: str | None = strawberry.field(
+        default=None, description="The name shown, up to 64 characters."
+    )
     bio: str | None = strawberry.field(default=None, description="An empty string clears it.")
-    tag: str | None = None
+    tag: str | None = strawberry.field(
+        default=None, description="A new unique handle: 3 to 32 of a-z, 0-9, `_` and `.`."
+    )
