@@ -24,3 +24,21 @@ First = Annotated[
 After = Annotated[
     str | None, strawberry.argument(description="Start after this cursor (pageInfo.endCursor).")
 ]
+
+# Message history pages forward (first/after, from the oldest) or backward (last/before).
+HistoryFirst = Annotated[
+    int | None,
+    strawberry.argument(description="Page forward: this many after `after`, at most 100."),
+]
+HistoryAfter = Annotated[
+    str | None,
+    strawberry.argument(description="Page forward from this cursor; none: from the oldest."),
+]
+HistoryLast = Annotated[
+    int | None,
+    strawberry.argument(description="Page backward: this many before `before` (default 50)."),
+]
+HistoryBefore = Annotated[
+    str | None,
+    strawberry.argument(description="Page backward from this cursor; none: from the newest."),
+]

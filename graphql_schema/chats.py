@@ -6,6 +6,18 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from db import models
+from graphql_schema.arguments import (
+    After,
+    ChatId,
+    First,
+    HistoryAfter,
+    HistoryBefore,
+    HistoryFirst,
+    HistoryLast,
+    RoleId,
+    SpaceId,
+    UserId,
+)
 from graphql_schema.connections import Connection
 from graphql_schema.enums import ChatKind, Permission, permission_flags, permission_list
 from graphql_schema.ids import pk_from_global_id, to_global_id
@@ -19,16 +31,23 @@ from resolvers.pagination import page_request
 from resolvers.permissions import may_send
 from resolvers.pins import MAX_PINS
 
+ChannelFieldsArg = Annotated[
+    "ChannelInput", strawberry.argument(description="The channel's title and topic.")
+]
+
 if TYPE_CHECKING:
     from graphql_schema.messages import Message, MessageConnection
     from graphql_schema.spaces import Space
 
 
-@strawberry.type(name="PermissionOverwrite")
+@strawberry.type(
+    name="PermissionOverwrite",
+    description="What one role is allowed and denied in one channel over its space-wide set.",
+)
 class PermissionOverwrite:
-    role: Role
-    allow: list[Permission]
-    deny: list[Permission]
+    role: Role = strawberry.field(description="The role it applies to.")
+    allow: list[Permission] = strawberry.field(description="Granted here even if not space-wide.")
+    deny: list[Permission] = strawberry.field(description="Withheld here even if space-wide.")
 
     @classmethod
     def from_domain(cls, found: overwrites.RoleOverwrite) -> Self:
@@ -39,7 +58,9 @@ class PermissionOverwrite:
         )
 
 
-@strawberry.type(name="Chat")
+@strawberry.type(
+    name="Chat", description="A conversation: a space's channel, a direct chat or a group chat."
+)
 class Chat(Node):
     """What a chat shows beyond its id and kind, it shows only to those who may read it.
 
@@ -48,9 +69,9 @@ class Chat(Node):
     needs to know.
     """
 
-    id: strawberry.ID
-    kind: ChatKind
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="Global id (for `node`).")
+    kind: ChatKind = strawberry.field(description="Channel, direct or group chat.")
+    created_at: datetime = strawberry.field(description="When the chat was created.")
     row: strawberry.Private[models.Chat]
     known_readable: strawberry.Private[bool]
 
@@ -76,7 +97,10 @@ class Chat(Node):
     async def title(self, info: Info) -> str | None:
         return self.row.title if await self._readable(info) else None
 
-    @strawberry.field(metadata=DEPENDS_ON_VIEWER)
+    @strawberry.field(
+        description="Channels: what it is about, up to 1024 characters; null: none or unreadable.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
     async def topic(self, info: Info) -> str | None:
         return self.row.topic if await self._readable(info) else None
 
@@ -97,16 +121,18 @@ class Chat(Node):
     async def messages(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: HistoryFirst = None,
+        after: HistoryAfter = None,
+        last: HistoryLast = None,
+        before: HistoryBefore = None,
     ) -> Annotated["MessageConnection", strawberry.lazy("graphql_schema.messages")]:
         from graphql_schema.messages import message_page
 
         return await message_page(info, self.row.id, first, after, last, before)
 
-    @strawberry.field(metadata=DEPENDS_ON_VIEWER)
+    @strawberry.field(
+        description="The newest message; null when there is none.", metadata=DEPENDS_ON_VIEWER
+    )
     async def last_message(
         self, info: Info
     ) -> Annotated["Message", strawberry.lazy("graphql_schema.messages")] | None:
@@ -179,25 +205,31 @@ class Chat(Node):
         return access is not None and may_send(access)
 
 
-@strawberry.input
+@strawberry.input(description="A channel's title and topic.")
 class ChannelInput:
-    title: str
-    topic: str | None = None
+    title: str = strawberry.field(description="1 to 100 characters.")
+    topic: str | None = strawberry.field(
+        default=None, description="Up to 1024 characters; null: none."
+    )
 
     def to_fields(self) -> chats.ChannelFields:
         return chats.ChannelFields(self.title, self.topic)
 
 
-@strawberry.input
+@strawberry.input(description="A new group chat.")
 class CreateGroupChatInput:
-    title: str | None = None
-    user_ids: list[strawberry.ID]
+    title: str | None = strawberry.field(
+        default=None, description="1 to 100 characters; null: none."
+    )
+    user_ids: list[strawberry.ID] = strawberry.field(
+        description="User ids of the others, at least one, at most 24."
+    )
 
 
 @strawberry.type
 class ChatQuery:
     @strawberry.field(description="A chat the caller can see, or null.")
-    async def chat(self, info: Info, id: strawberry.ID) -> Chat | None:
+    async def chat(self, info: Info, id: ChatId) -> Chat | None:
         ctx = info.context
         ctx.require_user()
         # The access check itself, through the loader: the viewer* fields read it again.
@@ -206,7 +238,7 @@ class ChatQuery:
 
     @strawberry.field(description="DIRECT and GROUP chats, most recent activity first.")
     async def my_chats(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> Connection[Chat]:
         ctx = info.context
         page = await chats.my_chats(ctx.session, ctx.require_user(), page_request(first, after))
@@ -215,10 +247,8 @@ class ChatQuery:
 
 @strawberry.type
 class ChatMutation:
-    @strawberry.mutation
-    async def create_channel(
-        self, info: Info, space_id: strawberry.ID, input: ChannelInput
-    ) -> Chat:
+    @strawberry.mutation(description="MANAGE_CHANNELS: a new channel in the space.")
+    async def create_channel(self, info: Info, space_id: SpaceId, input: ChannelFieldsArg) -> Chat:
         ctx = info.context
         space_pk = pk_from_global_id(space_id, "Space", field="spaceId")
         row = await chats.create_channel(
@@ -226,8 +256,8 @@ class ChatMutation:
         )
         return Chat.from_row(row)
 
-    @strawberry.mutation
-    async def update_channel(self, info: Info, chat_id: strawberry.ID, input: ChannelInput) -> Chat:
+    @strawberry.mutation(description="MANAGE_CHANNELS: change a channel's title and topic.")
+    async def update_channel(self, info: Info, chat_id: ChatId, input: ChannelFieldsArg) -> Chat:
         ctx = info.context
         chat_pk = pk_from_global_id(chat_id, "Chat", field="chatId")
         row = await chats.update_channel(
@@ -243,10 +273,16 @@ class ChatMutation:
     async def set_channel_permissions(
         self,
         info: Info,
-        chat_id: strawberry.ID,
-        role_id: strawberry.ID,
-        allow: list[Permission],
-        deny: list[Permission],
+        chat_id: ChatId,
+        role_id: RoleId,
+        allow: Annotated[
+            list[Permission],
+            strawberry.argument(description="Channel-scoped permissions to grant."),
+        ],
+        deny: Annotated[
+            list[Permission],
+            strawberry.argument(description="Channel-scoped permissions to withhold."),
+        ],
     ) -> Chat:
         ctx = info.context
         row = await overwrites.set_channel_permissions(
@@ -260,14 +296,14 @@ class ChatMutation:
         )
         return Chat.from_row(row, readable=True)
 
-    @strawberry.mutation(description="Removes the channel and its messages.")
-    async def delete_channel(self, info: Info, chat_id: strawberry.ID) -> bool:
+    @strawberry.mutation(description="MANAGE_CHANNELS: removes the channel and its messages.")
+    async def delete_channel(self, info: Info, chat_id: ChatId) -> bool:
         ctx = info.context
         chat_pk = pk_from_global_id(chat_id, "Chat", field="chatId")
         return await chats.delete_channel(ctx.session, ctx.attachments, ctx.require_user(), chat_pk)
 
     @strawberry.mutation(description="Idempotent: the same DIRECT chat every time.")
-    async def open_direct_chat(self, info: Info, user_id: strawberry.ID) -> Chat:
+    async def open_direct_chat(self, info: Info, user_id: UserId) -> Chat:
         ctx = info.context
         user_pk = pk_from_global_id(user_id, "User", field="userId")
         row = await chats.open_direct_chat(
@@ -276,7 +312,11 @@ class ChatMutation:
         return Chat.from_row(row, readable=True)
 
     @strawberry.mutation(description="Up to 25 participants, the creator included.")
-    async def create_group_chat(self, info: Info, input: CreateGroupChatInput) -> Chat:
+    async def create_group_chat(
+        self,
+        info: Info,
+        input: Annotated[CreateGroupChatInput, strawberry.argument(description="The new group.")],
+    ) -> Chat:
         ctx = info.context
         user_pks = [pk_from_global_id(uid, "User", field="userIds") for uid in input.user_ids]
         row = await chats.create_group_chat(
@@ -284,10 +324,10 @@ class ChatMutation:
         )
         return Chat.from_row(row, readable=True)
 
-    @strawberry.mutation
-    async def add_chat_participant(
-        self, info: Info, chat_id: strawberry.ID, user_id: strawberry.ID
-    ) -> Chat:
+    @strawberry.mutation(
+        description="Add someone to a group chat you take part in (at most 25); again: no change."
+    )
+    async def add_chat_participant(self, info: Info, chat_id: ChatId, user_id: UserId) -> Chat:
         ctx = info.context
         row = await chats.add_participant(
             ctx.session,
@@ -300,7 +340,12 @@ class ChatMutation:
 
     @strawberry.mutation(description="Default: up to the latest message. Never moves back.")
     async def mark_chat_read(
-        self, info: Info, chat_id: strawberry.ID, message_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        chat_id: ChatId,
+        message_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Read up to this Message.")
+        ] = None,
     ) -> Chat:
         ctx = info.context
         row = await history.mark_read(
@@ -315,14 +360,14 @@ class ChatMutation:
         description="Tell the chat's other readers you are typing; false when throttled "
         "(at most once per 3 s per chat)."
     )
-    async def send_typing(self, info: Info, chat_id: strawberry.ID) -> bool:
+    async def send_typing(self, info: Info, chat_id: ChatId) -> bool:
         ctx = info.context
         user = ctx.require_user()
         pk = pk_from_global_id(chat_id, "Chat", field="chatId")
         return await chats.announce_typing(ctx.session, ctx.rate_limiter, ctx.publisher, user, pk)
 
     @strawberry.mutation(description="Leave a group chat.")
-    async def leave_chat(self, info: Info, chat_id: strawberry.ID) -> bool:
+    async def leave_chat(self, info: Info, chat_id: ChatId) -> bool:
         ctx = info.context
         chat_pk = pk_from_global_id(chat_id, "Chat", field="chatId")
         return await chats.leave_chat(ctx.session, ctx.require_user(), chat_pk)

@@ -14,24 +14,30 @@ NodeType = TypeVar("NodeType")
 RowType = TypeVar("RowType")
 
 
-@strawberry.type
+@strawberry.type(description="Where a page sits in its list.")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="Whether there is more after endCursor.")
+    has_previous_page: bool = strawberry.field(
+        description="Whether there is more before startCursor."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The first edge's cursor; null for an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The last edge's cursor (pass it as `after`); null for an empty page."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page and its cursor.")
 class Edge(Generic[NodeType]):
-    node: NodeType
-    cursor: str
+    node: NodeType = strawberry.field(description="The item.")
+    cursor: str = strawberry.field(description="Opaque; pages continue from it.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of a list (a Relay connection).")
 class Connection(Generic[NodeType]):
-    edges: list[Edge[NodeType]]
-    page_info: PageInfo
+    edges: list[Edge[NodeType]] = strawberry.field(description="The items, in the list's order.")
+    page_info: PageInfo = strawberry.field(description="Whether and where the list goes on.")
 
     @classmethod
     def from_page(cls, page: Page[RowType], node: Callable[[RowType], NodeType]) -> Self:

@@ -8,6 +8,14 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from db import models
+from graphql_schema.arguments import (
+    ChatId,
+    HistoryAfter,
+    HistoryBefore,
+    HistoryFirst,
+    HistoryLast,
+    MessageId,
+)
 from graphql_schema.connections import Connection
 from graphql_schema.enums import MessageKind
 from graphql_schema.ids import pk_from_global_id, to_global_id
@@ -27,15 +35,17 @@ from resolvers.uploads import UploadFile
 if TYPE_CHECKING:
     from graphql_schema.chats import Chat
 
+Emoji = Annotated[str, strawberry.argument(description="A single Unicode emoji.")]
 
-@strawberry.type(name="Attachment")
+
+@strawberry.type(name="Attachment", description="A file sent with a message.")
 class Attachment(Node):
-    id: strawberry.ID
-    filename: str
-    content_type: str
-    size: int
-    width: int | None
-    height: int | None
+    id: strawberry.ID = strawberry.field(description="Global id (for `node`).")
+    filename: str = strawberry.field(description="The name it was uploaded with (cleaned).")
+    content_type: str = strawberry.field(description="Its media type, e.g. `image/png`.")
+    size: int = strawberry.field(description="In bytes.")
+    width: int | None = strawberry.field(description="In pixels, for images; null otherwise.")
+    height: int | None = strawberry.field(description="In pixels, for images; null otherwise.")
     row: strawberry.Private[models.Attachment]
 
     @classmethod
@@ -56,35 +66,45 @@ class Attachment(Node):
         return attachments.signed_url(ctx.settings, ctx.public_base_url, self.row)
 
 
-@strawberry.type(name="ReactionGroup")
+@strawberry.type(
+    name="ReactionGroup",
+    description="One emoji's reactions to a message; part of its Message (no id of its own).",
+)
 class ReactionGroup:
-    emoji: str
-    count: int
-    reacted_by_me: bool = strawberry.field(metadata=DEPENDS_ON_VIEWER)
+    emoji: str = strawberry.field(description="A single Unicode emoji.")
+    count: int = strawberry.field(description="How many reacted with it.")
+    reacted_by_me: bool = strawberry.field(
+        description="Whether the caller is one of them.", metadata=DEPENDS_ON_VIEWER
+    )
     sample: strawberry.Private[list[models.User]]
 
     @strawberry.field(description=f"The first to react, at most {REACTION_SAMPLE}.")
-    def users(self, first: int | None = 3) -> list[User]:
+    def users(
+        self,
+        first: Annotated[int | None, strawberry.argument(description="How many, at most 10.")] = 3,
+    ) -> list[User]:
         limit = max(0, min(REACTION_SAMPLE, 3 if first is None else first))
         return [User.from_row(row) for row in self.sample[:limit]]
 
 
 @strawberry.type(name="MessageRevision", description="A version and when an edit replaced it.")
 class MessageRevision:
-    content: str
-    replaced_at: datetime
+    content: str = strawberry.field(description="The text as it was.")
+    replaced_at: datetime = strawberry.field(description="When an edit replaced it.")
 
 
-@strawberry.type(name="Message")
+@strawberry.type(name="Message", description="A message in a chat.")
 class Message(Node):
-    id: strawberry.ID
-    kind: MessageKind
+    id: strawberry.ID = strawberry.field(description="Global id (for `node`).")
+    kind: MessageKind = strawberry.field(description="Written by a user or by the server.")
     content: str | None = strawberry.field(description="Null once deleted.")
-    mentions_everyone: bool
-    edited_at: datetime | None
-    deleted_at: datetime | None
-    created_at: datetime
-    pinned_at: datetime | None
+    mentions_everyone: bool = strawberry.field(
+        description="Whether it @everyone-mentions the chat (needs MENTION_EVERYONE)."
+    )
+    edited_at: datetime | None = strawberry.field(description="The last edit; null if never.")
+    deleted_at: datetime | None = strawberry.field(description="Null unless deleted.")
+    created_at: datetime = strawberry.field(description="When it was sent.")
+    pinned_at: datetime | None = strawberry.field(description="Null unless pinned.")
     row: strawberry.Private[models.Message]
 
     @classmethod
@@ -101,7 +121,7 @@ class Message(Node):
             row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The chat it was sent in.")
     async def chat(self, info: Info) -> Annotated["Chat", strawberry.lazy("graphql_schema.chats")]:
         from graphql_schema.chats import Chat
 
@@ -119,21 +139,26 @@ class Message(Node):
             return None
         return when_loaded(info.context.loaders.users.load(self.row.author_id), user_from_row)
 
-    @strawberry.field(graphql_type=Optional["Message"])
+    @strawberry.field(
+        graphql_type=Optional["Message"],
+        description="The message it answers; null if none.",
+    )
     def reply_to(self, info: Info) -> "Message | Awaitable[Message | None] | None":
         if self.row.reply_to_id is None:
             return None
         return when_loaded(info.context.loaders.messages.load(self.row.reply_to_id), _message)
 
-    @strawberry.field(graphql_type=list[Attachment])
+    @strawberry.field(graphql_type=list[Attachment], description="Its files, in upload order.")
     def attachments(self, info: Info) -> list[Attachment] | Awaitable[list[Attachment]]:
         return when_loaded(info.context.loaders.attachments.load(self.row.id), _attachments)
 
-    @strawberry.field(graphql_type=list[ReactionGroup])
+    @strawberry.field(
+        graphql_type=list[ReactionGroup], description="One group per emoji (at most 20)."
+    )
     def reactions(self, info: Info) -> list[ReactionGroup] | Awaitable[list[ReactionGroup]]:
         return when_loaded(info.context.loaders.reactions.load(self.row.id), _reaction_groups)
 
-    @strawberry.field(graphql_type=list[User])
+    @strawberry.field(graphql_type=list[User], description="The users it @mentions.")
     def mentions(self, info: Info) -> list[User] | Awaitable[list[User]]:
         return when_loaded(info.context.loaders.mentions.load(self.row.id), _users)
 
@@ -154,19 +179,35 @@ class Message(Node):
     # What the caller may do to the message now: the rules its mutations apply, on the
     # caller's access to the chat (which a history page has primed).
 
-    @strawberry.field(graphql_type=bool, metadata=DEPENDS_ON_VIEWER)
+    @strawberry.field(
+        graphql_type=bool,
+        description="Whether editMessage would let the caller edit it now.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
     def viewer_can_edit(self, info: Info) -> bool | Awaitable[bool]:
         return _capability(info, self.row, may_edit)
 
-    @strawberry.field(graphql_type=bool, metadata=DEPENDS_ON_VIEWER)
+    @strawberry.field(
+        graphql_type=bool,
+        description="Whether the caller may delete it (its author, or MANAGE_MESSAGES).",
+        metadata=DEPENDS_ON_VIEWER,
+    )
     def viewer_can_delete(self, info: Info) -> bool | Awaitable[bool]:
         return _capability(info, self.row, may_delete)
 
-    @strawberry.field(graphql_type=bool, metadata=DEPENDS_ON_VIEWER)
+    @strawberry.field(
+        graphql_type=bool,
+        description="Whether pinMessage and unpinMessage would let the caller (un)pin it.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
     def viewer_can_pin(self, info: Info) -> bool | Awaitable[bool]:
         return _capability(info, self.row, may_pin)
 
-    @strawberry.field(graphql_type=bool, metadata=DEPENDS_ON_VIEWER)
+    @strawberry.field(
+        graphql_type=bool,
+        description="Whether the caller may add reactions to it (ADD_REACTIONS).",
+        metadata=DEPENDS_ON_VIEWER,
+    )
     def viewer_can_react(self, info: Info) -> bool | Awaitable[bool]:
         return _capability(info, self.row, may_react)
 
@@ -207,7 +248,7 @@ def _revisions(rows: list[models.MessageRevision]) -> list[MessageRevision]:
     return [MessageRevision(content=row.content, replaced_at=row.replaced_at) for row in rows]
 
 
-@strawberry.type
+@strawberry.type(description="A page of a chat's messages, oldest first.")
 class MessageConnection(Connection[Message]):
     """Named for Chat.messages, which refers to it lazily."""
 
@@ -280,14 +321,23 @@ async def load_for_page(info: Info, message_ids: list[int]) -> None:
             loaders.mentions.prime(message_id, mentioned[message_id])
 
 
-@strawberry.input
+@strawberry.input(description="A new message: content, attachments or both.")
 class SendMessageInput:
-    chat_id: strawberry.ID
-    content: str | None = None
-    reply_to_id: strawberry.ID | None = None
-    attachments: list[Upload] | None = None
+    chat_id: strawberry.ID = strawberry.field(description="The Chat to post in.")
+    content: str | None = strawberry.field(
+        default=None, description="The text, up to 4000 characters; @tag mentions a user."
+    )
+    reply_to_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A Message of the same chat it answers."
+    )
+    attachments: list[Upload] | None = strawberry.field(
+        default=None,
+        description="Up to 10 files (ATTACH_FILES), each at most MAX_UPLOAD_BYTES "
+        "(8 MiB by default).",
+    )
     client_message_id: str | None = strawberry.field(
-        default=None, description="Idempotency key: resending returns the first message."
+        default=None,
+        description="Idempotency key, 1 to 64 characters: resending returns the first message.",
     )
 
 
@@ -300,11 +350,11 @@ class MessageQuery:
     async def messages(
         self,
         info: Info,
-        chat_id: strawberry.ID,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        chat_id: ChatId,
+        first: HistoryFirst = None,
+        after: HistoryAfter = None,
+        last: HistoryLast = None,
+        before: HistoryBefore = None,
     ) -> MessageConnection:
         chat_pk = pk_from_global_id(chat_id, "Chat", field="chatId")
         return await message_page(info, chat_pk, first, after, last, before)
@@ -316,7 +366,11 @@ class MessageMutation:
         description="clientMessageId makes it idempotent. Sending and editing share a per-user "
         "rate limit (RATE_LIMITED with retryAfter)."
     )
-    async def send_message(self, info: Info, input: SendMessageInput) -> Message:
+    async def send_message(
+        self,
+        info: Info,
+        input: Annotated[SendMessageInput, strawberry.argument(description="The message.")],
+    ) -> Message:
         ctx = info.context
         new = messages.NewMessage(
             chat_id=pk_from_global_id(input.chat_id, "Chat", field="chatId"),
@@ -338,7 +392,14 @@ class MessageMutation:
         description="Author only, with SEND_MESSAGES as for sending; sets editedAt and keeps "
         "the replaced text in editHistory. The same text again changes nothing."
     )
-    async def edit_message(self, info: Info, id: strawberry.ID, content: str) -> Message:
+    async def edit_message(
+        self,
+        info: Info,
+        id: MessageId,
+        content: Annotated[
+            str, strawberry.argument(description="The new text, up to 4000 characters.")
+        ],
+    ) -> Message:
         ctx = info.context
         row = await messages.edit_message(
             ctx.session,
@@ -351,19 +412,21 @@ class MessageMutation:
         return Message.from_row(row)
 
     @strawberry.mutation(description="Soft delete: content null, deletedAt set.")
-    async def delete_message(self, info: Info, id: strawberry.ID) -> Message:
+    async def delete_message(self, info: Info, id: MessageId) -> Message:
         ctx = info.context
         row = await messages.delete_message(
             ctx.session, ctx.attachments, ctx.require_user(), pk_from_global_id(id, "Message")
         )
         return Message.from_row(row)
 
-    @strawberry.mutation
-    async def add_reaction(self, info: Info, message_id: strawberry.ID, emoji: str) -> Message:
+    @strawberry.mutation(
+        description="ADD_REACTIONS: react with an emoji (at most 20 different per message)."
+    )
+    async def add_reaction(self, info: Info, message_id: MessageId, emoji: Emoji) -> Message:
         return await _react(info, message_id, emoji, added=True)
 
-    @strawberry.mutation
-    async def remove_reaction(self, info: Info, message_id: strawberry.ID, emoji: str) -> Message:
+    @strawberry.mutation(description="Take back the caller's reaction with this emoji.")
+    async def remove_reaction(self, info: Info, message_id: MessageId, emoji: Emoji) -> Message:
         return await _react(info, message_id, emoji, added=False)
 
 

@@ -3,6 +3,6 @@
 import strawberry
 
 
-@strawberry.interface
+@strawberry.interface(description="An entity with a global id, fetchable with Query.node.")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Opaque and stable; unique across types.")

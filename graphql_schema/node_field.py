@@ -1,6 +1,7 @@
 """`node(id)`: fetch any entity by its global id, if the caller may see it."""
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 import strawberry
 
@@ -73,8 +74,14 @@ FETCHERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
 
 @strawberry.type
 class NodeQuery:
-    @strawberry.field
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    @strawberry.field(
+        description="The entity with this id, or null when it does not exist or is not visible."
+    )
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Any Node's id.")],
+    ) -> Node | None:
         """The entity with this id, or null when it does not exist or is not visible."""
         info.context.require_user()
         parsed = parse_global_id(id)

@@ -2,6 +2,7 @@
 
 import strawberry
 
+from graphql_schema.arguments import MessageId
 from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
 from graphql_schema.messages import Message
@@ -15,7 +16,7 @@ class PinMutation:
         f"Idempotent. At most {pins.MAX_PINS} pins per chat (CONFLICT beyond); a deleted "
         "message: BAD_USER_INPUT."
     )
-    async def pin_message(self, info: Info, id: strawberry.ID) -> Message:
+    async def pin_message(self, info: Info, id: MessageId) -> Message:
         ctx = info.context
         row = await pins.pin_message(
             ctx.session, ctx.rate_limiter, ctx.require_user(), pk_from_global_id(id, "Message")
@@ -23,7 +24,7 @@ class PinMutation:
         return Message.from_row(row)
 
     @strawberry.mutation(description="As pinMessage; idempotent.")
-    async def unpin_message(self, info: Info, id: strawberry.ID) -> Message:
+    async def unpin_message(self, info: Info, id: MessageId) -> Message:
         ctx = info.context
         row = await pins.unpin_message(
             ctx.session, ctx.rate_limiter, ctx.require_user(), pk_from_global_id(id, "Message")

@@ -1,9 +1,10 @@
 """searchMessages: full-text search over the messages the caller can read."""
 
-from typing import Self
+from typing import Annotated, Self
 
 import strawberry
 
+from graphql_schema.arguments import After, First
 from graphql_schema.connections import PageInfo
 from graphql_schema.ids import pk_from_global_id
 from graphql_schema.info import Info
@@ -12,16 +13,16 @@ from resolvers import search
 from resolvers.pagination import DEFAULT_PAGE, MAX_PAGE
 
 
-@strawberry.type
+@strawberry.type(description="A message found and its cursor.")
 class MessageSearchEdge:
-    node: Message
-    cursor: str
+    node: Message = strawberry.field(description="The message.")
+    cursor: str = strawberry.field(description="Opaque; the next page continues from it.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of search results, newest first.")
 class MessageSearchConnection:
-    edges: list[MessageSearchEdge]
-    page_info: PageInfo
+    edges: list[MessageSearchEdge] = strawberry.field(description="The messages found.")
+    page_info: PageInfo = strawberry.field(description="Whether and where the results go on.")
 
     @classmethod
     def from_page(cls, page: search.SearchPage) -> Self:
@@ -50,12 +51,18 @@ class MessageSearchQuery:
     async def search_messages(
         self,
         info: Info,
-        query: str,
-        space_id: strawberry.ID | None = None,
-        chat_id: strawberry.ID | None = None,
-        author_id: strawberry.ID | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        query: Annotated[str, strawberry.argument(description="Words to find.")],
+        space_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only in this Space's channels.")
+        ] = None,
+        chat_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only in this Chat.")
+        ] = None,
+        author_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only by this User.")
+        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> MessageSearchConnection:
         ctx = info.context
         page = await search.search_messages(
