@@ -24,58 +24,58 @@ from infra.broadcast import Published
 Source = strawberry.Private[Published | None]
 
 
-@strawberry.type
+@strawberry.type(description="A message was sent (or, with chatEvents' `after`, replayed).")
 class MessageCreated:
-    message: Message
+    message: Message = strawberry.field(description="The new message.")
     source: Source = None
 
 
-@strawberry.type
+@strawberry.type(description="A message was edited, pinned or unpinned.")
 class MessageUpdated:
-    message: Message
+    message: Message = strawberry.field(description="The message as it is now.")
     source: Source = None
 
 
-@strawberry.type
+@strawberry.type(description="A message was deleted.")
 class MessageDeleted:
     message: Message = strawberry.field(
         description="The tombstone, as deleteMessage returns it (deletedAt set, no content)."
     )
-    message_id: strawberry.ID
-    chat_id: strawberry.ID
+    message_id: strawberry.ID = strawberry.field(description="The deleted message's id.")
+    chat_id: strawberry.ID = strawberry.field(description="Its chat's id.")
     source: Source = None
 
 
-@strawberry.type
+@strawberry.type(description="Someone reacted to a message or took a reaction back.")
 class ReactionChanged:
-    message: Message
-    emoji: str
-    user: User
-    added: bool
+    message: Message = strawberry.field(description="The message, its reactions updated.")
+    emoji: str = strawberry.field(description="The emoji.")
+    user: User = strawberry.field(description="Who reacted or took it back.")
+    added: bool = strawberry.field(description="True: added; false: removed.")
     source: Source = None
 
 
-@strawberry.type
+@strawberry.type(description="Someone started typing (sendTyping: at most every 3 s per chat).")
 class TypingStarted:
-    chat_id: strawberry.ID
-    user: User
+    chat_id: strawberry.ID = strawberry.field(description="The chat's id.")
+    user: User = strawberry.field(description="Who is typing.")
     source: Source = None
 
 
-@strawberry.type
+@strawberry.type(description="A notification for the caller.")
 class NotificationCreated:
-    notification: Notification
+    notification: Notification = strawberry.field(description="The new notification.")
     source: Source = None
 
 
-@strawberry.type
+@strawberry.type(description="Someone joined, left or was removed, or their roles changed.")
 class MembershipChanged:
     space: Space | None = strawberry.field(description="For changes in a space.")
     chat: Chat | None = strawberry.field(
         description="The chat joined or left; in chatEvents of a channel, that channel."
     )
     user: User = strawberry.field(description="Whose membership changed.")
-    change: MembershipChange
+    change: MembershipChange = strawberry.field(description="What happened.")
     source: Source = None
 
 

@@ -1,11 +1,12 @@
 """Notification, and the notification queries and mutations."""
 
 from datetime import datetime
-from typing import Self
+from typing import Annotated, Self
 
 import strawberry
 
 from db import models
+from graphql_schema.arguments import After, First
 from graphql_schema.connections import Connection
 from graphql_schema.enums import NotificationKind
 from graphql_schema.ids import pk_from_global_id, to_global_id
@@ -19,12 +20,12 @@ from resolvers import notifications
 from resolvers.pagination import page_request
 
 
-@strawberry.type(name="Notification")
+@strawberry.type(name="Notification", description="Something that happened to the caller.")
 class Notification(Node):
-    id: strawberry.ID
-    kind: NotificationKind
-    read_at: datetime | None
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="Global id (for `node`).")
+    kind: NotificationKind = strawberry.field(description="What happened.")
+    read_at: datetime | None = strawberry.field(description="Null while unread.")
+    created_at: datetime = strawberry.field(description="When it happened.")
     row: strawberry.Private[models.Notification]
 
     @classmethod
@@ -37,7 +38,7 @@ class Notification(Node):
             row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Who caused it; null once their account is gone.")
     async def actor(self, info: Info) -> User | None:
         return await load_user(info, self.row.actor_id) if self.row.actor_id else None
 
@@ -51,7 +52,7 @@ class Notification(Node):
         row = await info.context.loaders.readable_messages.load(self.row.message_id)
         return Message.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The space it happened in; null if none or deleted.")
     async def space(self, info: Info) -> Space | None:
         if self.row.space_id is None:
             return None
@@ -65,9 +66,11 @@ class NotificationQuery:
     async def notifications(
         self,
         info: Info,
-        unread_only: bool | None = False,
-        first: int | None = None,
-        after: str | None = None,
+        unread_only: Annotated[
+            bool | None, strawberry.argument(description="Only those not yet read.")
+        ] = False,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Notification]:
         ctx = info.context
         page = await notifications.notifications(
@@ -75,7 +78,7 @@ class NotificationQuery:
         )
         return Connection[Notification].from_page(page, Notification.from_row)
 
-    @strawberry.field
+    @strawberry.field(description="How many of the caller's notifications are unread.")
     async def unread_notification_count(self, info: Info) -> int:
         ctx = info.context
         return await notifications.unread_count(ctx.session, ctx.require_user())
@@ -83,8 +86,12 @@ class NotificationQuery:
 
 @strawberry.type
 class NotificationMutation:
-    @strawberry.mutation
-    async def mark_notification_read(self, info: Info, id: strawberry.ID) -> Notification:
+    @strawberry.mutation(description="Mark one of the caller's notifications read; idempotent.")
+    async def mark_notification_read(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A Notification id.")],
+    ) -> Notification:
         ctx = info.context
         row = await notifications.mark_read(
             ctx.session, ctx.require_user(), pk_from_global_id(id, "Notification")

@@ -1,6 +1,7 @@
 """Presence: the PresenceChanged event, setStatus and heartbeat, and the presence subscription."""
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 
@@ -15,9 +16,9 @@ from infra.outbox import presence_topic, space_topic, user_topic
 from resolvers import presence
 
 
-@strawberry.type
+@strawberry.type(description="A user's status as others see it changed.")
 class PresenceChanged:
-    user: User
+    user: User = strawberry.field(description="Whose status changed.")
     status: PresenceStatus = strawberry.field(description="The status others see.")
     source: Source = None
 
@@ -35,7 +36,13 @@ class PresenceMutation:
         description="Choose ONLINE, AWAY, DND or INVISIBLE (others see OFFLINE); it applies "
         "while you are connected. OFFLINE is BAD_USER_INPUT."
     )
-    async def set_status(self, info: Info, status: PresenceStatus) -> User:
+    async def set_status(
+        self,
+        info: Info,
+        status: Annotated[
+            PresenceStatus, strawberry.argument(description="Any status but OFFLINE.")
+        ],
+    ) -> User:
         ctx = info.context
         row = await presence.set_status(
             ctx.session,
@@ -65,7 +72,11 @@ class PresenceSubscription:
         "group chat with you, and your own."
     )
     async def presence(
-        self, info: Info, space_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        space_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="A Space id you are a member of.")
+        ] = None,
     ) -> AsyncGenerator[PresenceChanged, None]:
         ctx = info.context
         user = ctx.require_user()

@@ -7,6 +7,7 @@ import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
 RFC_3339 = "https://datatracker.ietf.org/doc/html/rfc3339"
+MULTIPART_REQUEST_SPEC = "https://github.com/jaydenseric/graphql-multipart-request-spec"
 _DATE_TIME = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)", re.ASCII)
 _FORMAT_HINT = "an RFC 3339 date-time with a time zone offset, e.g. 2030-01-01T00:00:00Z"
 
@@ -31,4 +32,15 @@ DateTime: ScalarDefinition = strawberry.scalar(
     specified_by_url=RFC_3339,
     serialize=datetime.isoformat,
     parse_value=parse_date_time,
+)
+
+# Strawberry's Upload scalar, described and pointing at the spec clients implement
+# (apollo-upload-client, urql's multipart fetch): only a multipart request gives its value.
+UploadScalar: ScalarDefinition = strawberry.scalar(
+    name="Upload",
+    description="A file, sent in a multipart request (the GraphQL multipart request spec): "
+    "null in `operations`, with `map` pointing a file part at it.",
+    specified_by_url=MULTIPART_REQUEST_SPEC,
+    serialize=lambda value: value,
+    parse_value=lambda value: value,
 )

@@ -13,7 +13,9 @@ from graphql import (
 )
 from graphql.validation.rules import overlapping_fields_can_be_merged
 from strawberry.extensions import MaxTokensLimiter
+from strawberry.file_uploads import Upload
 from strawberry.tools import merge_types
+from strawberry.types.base import get_object_definition
 
 from graphql_schema.accounts import AccountMutation
 from graphql_schema.chats import ChatMutation, ChatQuery
@@ -33,7 +35,7 @@ from graphql_schema.pins import PinMutation
 from graphql_schema.presence import PresenceMutation, PresenceSubscription
 from graphql_schema.profiles import ProfileMutation, ProfileQuery
 from graphql_schema.role_mutations import RoleMutation
-from graphql_schema.scalars import DateTime
+from graphql_schema.scalars import DateTime, UploadScalar
 from graphql_schema.search import MessageSearchQuery
 from graphql_schema.space_mutations import SpaceMutation
 from graphql_schema.spaces import SpaceQuery
@@ -53,8 +55,17 @@ MAX_TOKENS = 2000
 MERGE_BUDGET = 5000
 overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = MERGE_BUDGET
 
-Query = merge_types(
+
+def _root(name: str, description: str, types: tuple[type, ...]) -> type:
+    """The root type `name`: the fields of `types`, merged, and a description."""
+    merged = merge_types(name, types)
+    get_object_definition(merged, strict=True).description = description
+    return merged
+
+
+Query = _root(
     "Query",
+    "Reads; each needs a signed-in caller (UNAUTHENTICATED otherwise).",
     (
         NodeQuery,
         ProfileQuery,
@@ -65,8 +76,9 @@ Query = merge_types(
         NotificationQuery,
     ),
 )
-Mutation = merge_types(
+Mutation = _root(
     "Mutation",
+    "Writes. All but register, login, refreshToken and logout need a signed-in caller.",
     (
         AccountMutation,
         ProfileMutation,
@@ -82,7 +94,11 @@ Mutation = merge_types(
 )
 
 
-Subscription = merge_types("Subscription", (EventSubscription, PresenceSubscription))
+Subscription = _root(
+    "Subscription",
+    "Live streams over WebSocket (graphql-transport-ws or graphql-ws); signed in.",
+    (EventSubscription, PresenceSubscription),
+)
 
 
 class Schema(strawberry.Schema):
@@ -117,7 +133,7 @@ def create_schema(
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
-        scalar_overrides={datetime: DateTime},
+        scalar_overrides={datetime: DateTime, Upload: UploadScalar},
         execution_context_class=EventExecutor,
     )
 

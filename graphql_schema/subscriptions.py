@@ -14,6 +14,7 @@ from typing import Annotated
 import strawberry
 
 from db import models
+from graphql_schema.arguments import ChatId
 from graphql_schema.events import (
     MembershipChanged,
     MessageCreated,
@@ -50,7 +51,7 @@ ChatEvent = Annotated[
     | ReactionChanged
     | TypingStarted
     | MembershipChanged,
-    strawberry.union("ChatEvent"),
+    strawberry.union("ChatEvent", description="What happens in one chat (chatEvents)."),
 ]
 UserEvent = Annotated[
     MessageCreated
@@ -59,7 +60,7 @@ UserEvent = Annotated[
     | NotificationCreated
     | MembershipChanged
     | PresenceChanged,
-    strawberry.union("UserEvent"),
+    strawberry.union("UserEvent", description="What concerns the caller (myEvents)."),
 ]
 
 
@@ -119,7 +120,15 @@ class EventSubscription:
         "the chat."
     )
     async def chat_events(
-        self, info: Info, chat_id: strawberry.ID, after: str | None = None
+        self,
+        info: Info,
+        chat_id: ChatId,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A message cursor: replay the messages after it first."
+            ),
+        ] = None,
     ) -> AsyncGenerator[ChatEvent, None]:
         ctx = info.context
         user = ctx.require_user()
