@@ -71,7 +71,7 @@ _describe(
     NotificationKind,
     "Why a notification was sent.",
     {
-        NotificationKind.MENTION: "A message @mentioned you (or @everyone).",
+        NotificationKind.MENTION: "A message @mentioned you.",
         NotificationKind.REPLY: "A message replied to one of yours.",
         NotificationKind.INVITE: "Reserved: not sent yet.",
         NotificationKind.ROLE_ASSIGNED: "You were given a role.",
@@ -107,7 +107,7 @@ _describe(
         Permission.SEND_MESSAGES: "Post and edit one's messages, and type; channel-scoped.",
         Permission.ATTACH_FILES: "Send attachments; channel-scoped.",
         Permission.ADD_REACTIONS: "React to messages; channel-scoped.",
-        Permission.MENTION_EVERYONE: "Make @everyone mention the whole chat; channel-scoped.",
+        Permission.MENTION_EVERYONE: "Make @everyone count (mentionsEveryone); channel-scoped.",
         Permission.MANAGE_MESSAGES: "Delete others' messages; channel-scoped.",
         Permission.PIN_MESSAGES: "Pin and unpin messages; channel-scoped.",
     },

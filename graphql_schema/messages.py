@@ -41,7 +41,7 @@ Emoji = Annotated[str, strawberry.argument(description="A single Unicode emoji."
 @strawberry.type(name="Attachment", description="A file sent with a message.")
 class Attachment(Node):
     id: strawberry.ID = strawberry.field(description="Global id (for `node`).")
-    filename: str = strawberry.field(description="The name it was uploaded with (cleaned).")
+    filename: str = strawberry.field(description="As uploaded, without path or control characters.")
     content_type: str = strawberry.field(description="Its media type, e.g. `image/png`.")
     size: int = strawberry.field(description="In bytes.")
     width: int | None = strawberry.field(description="In pixels, for images; null otherwise.")

@@ -20,7 +20,7 @@ class Role(Node):
     permissions: list[Permission] = strawberry.field(description="What the role allows space-wide.")
     is_default: bool = strawberry.field(description="The role every member has.")
     mentionable: bool = strawberry.field(
-        description="A flag for clients (e.g. to offer the role in @mention completion)."
+        description="Stored for clients (e.g. to offer the role in @mention completion)."
     )
 
     @classmethod

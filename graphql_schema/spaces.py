@@ -130,7 +130,7 @@ class Space(Node):
     def banner_url(self, info: Info) -> str | None:
         return media_url(info, self.row.banner_key)
 
-    @strawberry.field(description="The member with every permission.")
+    @strawberry.field(description="The member who owns it (with every permission).")
     async def owner(self, info: Info) -> User:
         return await load_user(info, self.row.owner_id)
 
