@@ -1,11 +1,34 @@
 """The one identity function: a bearer token in, a user out (HTTP and WebSocket alike)."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import User
 from infra.errors import Unauthenticated
 from infra.settings import Settings
 from resolvers.tokens import decode_access_token
+
+_CREDENTIAL_KEYS = frozenset({"authorization", "token"})
+
+
+def connection_credential(params: Mapping[str, object]) -> object:
+    """The credential in a connection_init payload (None: none), whatever its type: under
+    `authorization` or `token` in any case (GraphiQL sends `Authorization`), at the top
+    level or else in a nested `headers` object, as some clients send their HTTP headers."""
+    found = _credential_in(params)
+    headers = params.get("headers")
+    if found is None and isinstance(headers, Mapping):
+        found = _credential_in(headers)
+    return found
+
+
+def _credential_in(params: Mapping[Any, object]) -> object:
+    for key, value in params.items():
+        if isinstance(key, str) and key.lower() in _CREDENTIAL_KEYS and value not in (None, ""):
+            return value
+    return None
 
 
 def token_from_credential(credential: str) -> str:

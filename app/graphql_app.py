@@ -13,7 +13,6 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema import BaseSchema
@@ -21,7 +20,7 @@ from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from app import ide, request_parsing
-from app.auth import authenticate, token_from_credential
+from app.auth import authenticate, connection_credential, token_from_credential
 from app.media_types import GRAPHQL_RESPONSE, response_media_type
 from app.services import Services
 from app.socket_protocols import LegacyWSHandler, TransportWSHandler
@@ -31,7 +30,15 @@ from graphql_schema.context import Context, Unit
 from infra.errors import DomainError, ErrorCode, RateLimited, Unauthenticated
 from infra.frames import json_bytes
 from infra.presence import SocketPresence
-from infra.sockets import SOCKETS_RATE_LIMITED, TOKEN_EXPIRED, Socket, SocketRefused, socket_in
+from infra.sockets import (
+    FORBIDDEN,
+    INVALID_TOKEN_REASON,
+    SOCKETS_RATE_LIMITED,
+    TOKEN_EXPIRED_REASON,
+    Socket,
+    SocketRefused,
+    socket_in,
+)
 from loaders import Loaders
 from resolvers.tokens import seconds_left
 
@@ -220,18 +227,20 @@ class GraphQLApp(GraphQL[Context, None]):
         return await authenticate(session, self.services.settings, credential)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """Identify the socket from connection_init, like an HTTP request (4403 if not), and
-        count it for its user (SocketRefused over their limits)."""
-        params = context.connection_params or {}
-        credential = params.get("authorization") or params.get("token")
-        if not isinstance(credential, str) or not credential:
-            raise ConnectionRejectionError({"reason": "connection_init needs a token"})
+        """Identify the socket from connection_init, like an HTTP request, and count it for
+        its user: SocketRefused without a valid token (4403, on both protocols, saying
+        whether it expired) or over their limits."""
+        credential = connection_credential(context.connection_params or {})
+        if not isinstance(credential, str) or not credential.strip():  # none, or a number...
+            raise SocketRefused(FORBIDDEN, INVALID_TOKEN_REASON)
         async with self.services.sessionmaker() as session:
             await read_without_transaction(session)
             try:
                 context.user = await self._authenticate(session, credential)
             except Unauthenticated as error:
-                raise ConnectionRejectionError({"reason": error.message}) from error
+                expired = error.extensions.get("reason") == "TOKEN_EXPIRED"
+                reason = TOKEN_EXPIRED_REASON if expired else INVALID_TOKEN_REASON
+                raise SocketRefused(FORBIDDEN, reason) from error
         user_id = context.user.id
         settings = self.services.settings
         try:
@@ -252,7 +261,7 @@ class GraphQLApp(GraphQL[Context, None]):
 def _close_when_expired(socket: Socket, delay: float) -> None:
     """End the socket when its access token expires; the client reconnects with a new one."""
     timer = asyncio.get_running_loop().call_later(
-        delay, socket.close, TOKEN_EXPIRED, "Access token expired"
+        delay, socket.close, FORBIDDEN, TOKEN_EXPIRED_REASON
     )
     socket.expiry_timer = timer
 

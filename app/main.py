@@ -19,8 +19,20 @@ from app.media import MediaFiles
 from app.services import Services
 from graphql_schema.schema import create_schema
 from infra.refusals import RefusalThrottle
+from infra.request_id import HEADER as REQUEST_ID
 from infra.request_id import RequestIdMiddleware
 from infra.settings import Settings
+
+# The request headers browsers may send: ours, and those Apollo Client and urql add.
+CORS_HEADERS = [
+    "authorization",
+    "content-type",
+    "x-request-id",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+    "apollographql-client-name",
+    "apollographql-client-version",
+]
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -68,8 +80,10 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
+                allow_origin_regex=settings.cors_origin_regex,
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", "x-request-id"],
+                allow_headers=CORS_HEADERS,
+                expose_headers=[REQUEST_ID],
             ),
             Middleware(BodyLimitMiddleware, max_upload_bytes=settings.max_upload_bytes),
         ],

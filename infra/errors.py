@@ -15,6 +15,11 @@ class ErrorCode(enum.StrEnum):
     INTERNAL = "INTERNAL"
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
     PERSISTED_QUERY_REQUIRED = "PERSISTED_QUERY_REQUIRED"
+    # A request that is not a GraphQL document, or one the schema refuses before it runs
+    # (unknown fields, wrong literal types, the depth, alias and cost limits...): Apollo
+    # Server's names. Bad arguments and variables the document declares are BAD_USER_INPUT.
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
 
 class DomainError(Exception):

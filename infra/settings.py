@@ -24,6 +24,9 @@ DEFAULT_PUBLIC_BASE_URL = "http://localhost:8000"
 _PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development"}
 
 
+_LOCAL_ORIGINS = r"http://(localhost|127\.0\.0\.1)(:[0-9]+)?"
+
+
 class SettingsError(Exception):
     """The configuration is unsafe or unusable; the server must not start."""
 
@@ -216,6 +219,12 @@ class Settings(BaseSettings):
         if self.is_development:
             return request_base_url.rstrip("/")
         return DEFAULT_PUBLIC_BASE_URL
+
+    @property
+    def cors_origin_regex(self) -> str | None:
+        """Origins allowed besides CORS_ORIGINS: in development, front ends served from
+        this machine on any port (a dev server's); in production none."""
+        return _LOCAL_ORIGINS if self.is_development else None
 
     @property
     def database_url_resolved(self) -> str:

@@ -23,7 +23,12 @@ logger = logging.getLogger(__name__)
 
 CLOSE_TIMEOUT_SECONDS = 2.0
 GOING_AWAY = 1001  # the server shuts down: reconnect (to another process)
-TOKEN_EXPIRED = 4403  # reconnect with a fresh access token
+# No valid access token (graphql-transport-ws's code), at connection_init or when the token
+# expires on an open socket. Its reasons are short and stable, for clients to act on: refresh
+# the access token and reconnect, or sign in again (refreshing would not help).
+FORBIDDEN = 4403
+TOKEN_EXPIRED_REASON = "token expired"  # noqa: S105 (a close reason)
+INVALID_TOKEN_REASON = "invalid token"  # noqa: S105
 TRY_AGAIN_LATER = 1013  # missed events (fell behind, Redis away): resume with `after`
 # Refused in connection_init. Codes of their own, beside graphql-transport-ws's 4429 (which
 # its client treats as fatal): graphql-ws's client retries these with a backoff.

@@ -4,7 +4,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError
+from graphql import DocumentNode, GraphQLError, GraphQLSyntaxError
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -18,7 +18,15 @@ from infra.request_id import current_request_id
 logger = logging.getLogger(__name__)
 
 # An answer without data and with only these achieved nothing by the caller's fault.
-_REFUSALS = frozenset({ErrorCode.BAD_USER_INPUT.value, ErrorCode.UNAUTHENTICATED.value})
+_REFUSALS = frozenset(
+    code.value
+    for code in (
+        ErrorCode.BAD_USER_INPUT,
+        ErrorCode.UNAUTHENTICATED,
+        ErrorCode.GRAPHQL_PARSE_FAILED,
+        ErrorCode.GRAPHQL_VALIDATION_FAILED,
+    )
+)
 
 # What a request's own faults are raised as before anything runs.
 _REQUEST_FAULTS = (
@@ -34,10 +42,15 @@ class CodedError(GraphQLError):
 
 
 def coded_error(
-    error: GraphQLError, document: DocumentNode | None = None, *, hide_suggestions: bool = False
+    error: GraphQLError,
+    document: DocumentNode | None = None,
+    *,
+    hide_suggestions: bool = False,
+    invalid: bool = False,
 ) -> GraphQLError:
     """The client-facing form of `error`: its code, and nothing internal; an error in the
-    request names the argument or input field it is about, when it is about one.
+    request names the argument or input field it is about, when it is about one. `invalid`:
+    `error` is one validation found (GRAPHQL_VALIDATION_FAILED, unless a DomainError's).
 
     One in that form already is returned as it is: a subscription event executed once for
     many subscribers is coded (and logged) once, then passes here for each of them."""
@@ -50,7 +63,8 @@ def coded_error(
     if _in_request(error):
         # Its own extensions (a limit's figures) stay.
         message = without_suggestions(error.message) if hide_suggestions else error.message
-        extensions = {**(error.extensions or {}), "code": ErrorCode.BAD_USER_INPUT.value}
+        code = _request_code(error, invalid)
+        extensions = {**(error.extensions or {}), "code": code.value}
         if (field := input_field(document, error.nodes)) is not None:
             extensions.setdefault("field", field)
         return _with(error, message, extensions)
@@ -73,6 +87,12 @@ def _in_request(error: GraphQLError) -> bool:
     return bool(error.nodes) or original is None or isinstance(original, _REQUEST_FAULTS)
 
 
+def _request_code(error: GraphQLError, invalid: bool) -> ErrorCode:
+    if isinstance(error, GraphQLSyntaxError):  # the token limit's refusal too
+        return ErrorCode.GRAPHQL_PARSE_FAILED
+    return ErrorCode.GRAPHQL_VALIDATION_FAILED if invalid else ErrorCode.BAD_USER_INPUT
+
+
 def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
     return CodedError(
         message,
@@ -88,20 +108,30 @@ class ErrorCodes(SchemaExtension):
     def __init__(self, *, hide_suggestions: bool = False) -> None:
         self.hide_suggestions = hide_suggestions
         self._streamed = False
+        self._invalid = False  # validation refused the operation: its errors are what it found
+
+    def on_validate(self) -> Iterator[None]:
+        yield  # (the first extension: left when every extension's rules have run)
+        self._invalid = bool(self.execution_context.pre_execution_errors)
 
     def on_operation(self) -> Iterator[None]:
         self._streamed = False
         yield
         result = self.execution_context.result
         if not self._streamed and result is not None:  # streamed results are done already
-            _code(result, self.execution_context.graphql_document, self.hide_suggestions)
+            _code(
+                result,
+                self.execution_context.graphql_document,
+                self.hide_suggestions,
+                self._invalid,
+            )
             if _refused(result):
                 mark_refused(self.execution_context.context.request.scope)
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each result of a subscription, before it goes out over the socket."""
         self._streamed = True
-        _code(result, self.execution_context.graphql_document, self.hide_suggestions)
+        _code(result, self.execution_context.graphql_document, self.hide_suggestions, self._invalid)
         yield None
 
 
@@ -114,9 +144,11 @@ def _refused(result: Any) -> bool:
     )
 
 
-def _code(result: Any, document: DocumentNode | None, hide_suggestions: bool) -> None:
+def _code(
+    result: Any, document: DocumentNode | None, hide_suggestions: bool, invalid: bool
+) -> None:
     if getattr(result, "errors", None):
         result.errors = [
-            coded_error(error, document, hide_suggestions=hide_suggestions)
+            coded_error(error, document, hide_suggestions=hide_suggestions, invalid=invalid)
             for error in result.errors
         ]

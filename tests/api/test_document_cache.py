@@ -53,7 +53,7 @@ async def test_a_refused_document_is_refused_again_with_the_same_errors(
     again = await client.execute(unknown, token=alice.access_token)
     assert first == again
     assert first["data"] is None
-    assert first["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert first["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert "nickname" in first["errors"][0]["message"]
 
 

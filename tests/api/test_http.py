@@ -145,20 +145,20 @@ async def test_introspection_is_refused_when_turned_off(serve: Serve) -> None:
         body = await client.execute("{ __schema { queryType { name } } }")
         typename = await client.execute("{ __typename }")
     assert body.get("data") is None
-    assert set(codes(body)) == {"BAD_USER_INPUT"}
+    assert set(codes(body)) == {"GRAPHQL_VALIDATION_FAILED"}
     assert "introspection has been disabled" in body["errors"][0]["message"]
     assert typename == {"data": {"__typename": "Query"}}  # not an introspection query
 
 
-async def test_a_syntax_error_is_bad_user_input(client: GraphQLClient) -> None:
+async def test_a_syntax_error_is_a_parse_failure(client: GraphQLClient) -> None:
     body = await client.execute("{ me {")
-    assert codes(body) == ["BAD_USER_INPUT"]
+    assert codes(body) == ["GRAPHQL_PARSE_FAILED"]
     assert "Syntax Error" in body["errors"][0]["message"]
 
 
-async def test_an_unknown_field_is_bad_user_input(client: GraphQLClient) -> None:
+async def test_an_unknown_field_is_a_validation_failure(client: GraphQLClient) -> None:
     body = await client.execute("{ noSuchField }")
-    assert codes(body) == ["BAD_USER_INPUT"]
+    assert codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
     assert "noSuchField" in body["errors"][0]["message"]
 
 
@@ -169,7 +169,7 @@ async def test_an_over_deep_query_is_refused(client: GraphQLClient) -> None:
     query = "{ me " + "{ a " * levels + "}" * (levels + 1)
     body = await client.execute(query)
     assert body.get("data") is None
-    assert set(codes(body)) == {"BAD_USER_INPUT"}
+    assert set(codes(body)) == {"GRAPHQL_VALIDATION_FAILED"}
     messages = [error["message"] for error in body["errors"]]
     assert any(f"maximum operation depth of {MAX_DEPTH}" in m for m in messages), messages
 

@@ -59,7 +59,8 @@ async def test_invalid_token_closes_the_socket_with_4403(server: Server) -> None
         await ws.send(json.dumps({"type": "connection_init", "payload": {"token": "forged"}}))
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 5)
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4403, "invalid token")
 
 
 async def test_participant_receives_new_messages_edits_reactions_and_deletions(
@@ -287,4 +288,5 @@ async def test_the_socket_ends_when_its_access_token_expires(
         async with socket(short_lived, token) as ws:
             with pytest.raises(ConnectionClosed) as closed:
                 await asyncio.wait_for(ws.recv(), 6)
-        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+        assert closed.value.rcvd is not None
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4403, "token expired")
