@@ -76,9 +76,8 @@ async def test_graphiql_runs_a_subscription_signed_in_by_the_headers_editor(
         f'subscription {{ chatEvents(chatId: "{chat}") '
         "{ ... on MessageCreated { message { content } } } }"
     )
-    # The server reads `authorization` in lowercase; GraphiQL sends the Headers editor's keys
-    # as they are, so `Authorization` works once the server reads it case-insensitively too.
-    headers = {"authorization": f"Bearer {token}"}
+    # As the README shows it: GraphiQL sends the Headers editor's keys as they are.
+    headers = {"Authorization": f"Bearer {token}"}
     listening = server.output().count(LISTENING)
     browser = await graphiql(server, query, headers, "hello from the API")
     assert browser.stdout is not None

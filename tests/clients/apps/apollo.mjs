@@ -33,7 +33,7 @@ export function apolloClient({ httpUrl, wsUrl, token, fetch }) {
   const sockets = createClient({
     url: wsUrl,
     webSocketImpl: WebSocket, // a browser has its own
-    connectionParams: { authorization: `Bearer ${token}` },
+    connectionParams: { Authorization: `Bearer ${token}` },
   });
   const overHttp = createPersistedQueryLink({ sha256, useGETForHashedQueries: true }).concat(
     createUploadLink({ uri: httpUrl, headers: { authorization: `Bearer ${token}` }, fetch }),

@@ -20,7 +20,7 @@ export function urqlClient({ httpUrl, wsUrl, token, fetch }) {
   const sockets = createClient({
     url: wsUrl,
     webSocketImpl: WebSocket, // a browser has its own
-    connectionParams: { authorization: `Bearer ${token}` },
+    connectionParams: { Authorization: `Bearer ${token}` },
   });
   const client = new Client({
     url: httpUrl,
