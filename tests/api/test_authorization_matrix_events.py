@@ -6,11 +6,6 @@ left it and was then kicked from the space, trent is banned and mallory is an ou
 the second takes access away from listeners mid-stream.
 """
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from tests.api.authorization_streams import (
     BAN,
     DELETE,
@@ -28,16 +23,8 @@ from tests.api.authorization_streams import (
     sockets,
     subscribe,
 )
-from tests.backends import Backend
 from tests.live import send
-from tests.servers import Server, running_server
-
-
-@pytest.fixture
-def server(backend: Backend, tmp_path: Path) -> Iterator[Server]:
-    with running_server(backend, tmp_path) as running:
-        yield running
-
+from tests.servers import Server
 
 OK, NF = "ok", "NOT_FOUND"
 IN_CHANNEL = {"alice": OK, "bob": OK, "erin": OK}

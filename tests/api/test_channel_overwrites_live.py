@@ -1,14 +1,8 @@
 """A channel made private while people watch it, over real WebSocket clients: those who lose
 it are ended at once and hear nothing more from it (messages, typing), the others go on."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from tests.backends import Backend
 from tests.live import next_event, next_message, register, send, send_operation, socket, start
-from tests.servers import Server, running_server
+from tests.servers import Server
 
 CHAT_EVENTS = """subscription($chat: ID!) {
     chatEvents(chatId: $chat) {
@@ -34,12 +28,6 @@ SET = """mutation($c: ID!, $r: ID!, $allow: [Permission!]!, $deny: [Permission!]
     setChannelPermissions(chatId: $c, roleId: $r, allow: $allow, deny: $deny) { id }
 }"""
 TYPING = "mutation($c: ID!) { sendTyping(chatId: $c) }"
-
-
-@pytest.fixture
-def server(backend: Backend, tmp_path: Path) -> Iterator[Server]:
-    with running_server(backend, tmp_path) as running:
-        yield running
 
 
 async def test_making_a_channel_private_ends_the_streams_of_those_who_lose_it(

@@ -4,9 +4,7 @@ reasons that tell a client whether to refresh its token or sign in again."""
 
 import asyncio
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import jwt
@@ -15,17 +13,10 @@ import pytest
 from db.base import utcnow
 from graphql_schema.ids import pk_from_global_id
 from resolvers.tokens import ALGORITHM, AUDIENCE, ISSUER
-from tests.backends import Backend
 from tests.live import LEGACY_PROTOCOL, PROTOCOL, closed_with, connect, register
-from tests.servers import SECRET, Server, running_server
+from tests.servers import SECRET, Server
 
 PROTOCOLS = (PROTOCOL, LEGACY_PROTOCOL)
-
-
-@pytest.fixture
-def server(backend: Backend, tmp_path: Path) -> Iterator[Server]:
-    with running_server(backend, tmp_path) as running:
-        yield running
 
 
 async def init(server: Server, protocol: str, payload: object) -> Any:

@@ -4,16 +4,13 @@ and both socket protocols alike: GRAPHQL_PARSE_FAILED (not GraphQL), GRAPHQL_VAL
 
 import asyncio
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.backends import Backend
 from tests.graphql_client import GraphQLClient
 from tests.live import LEGACY_PROTOCOL, PROTOCOL, connect, register
-from tests.servers import Server, running_server
+from tests.servers import Server
 
 # (an HTTP query, a socket's subscription, variables, the code they get)
 REFUSED = [
@@ -39,12 +36,6 @@ REFUSED = [
         id="variables",
     ),
 ]
-
-
-@pytest.fixture
-def server(backend: Backend, tmp_path: Path) -> Iterator[Server]:
-    with running_server(backend, tmp_path) as running:
-        yield running
 
 
 @pytest.mark.parametrize(("query", "subscription", "variables", "code"), REFUSED)

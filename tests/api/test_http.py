@@ -3,8 +3,7 @@
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,29 +16,13 @@ from app.services import Services
 from graphql_schema.schema import MAX_DEPTH
 from infra.frames import json_bytes
 from resolvers import profiles
+from tests.api.conftest import Serve
 from tests.backends import Backend
 from tests.conftest import make_settings
 from tests.graphql_client import GraphQLClient
 
 CLOSED_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 SEARCH = '{ searchUsers(query: "a") { id } }'
-
-Serve = Callable[..., AbstractAsyncContextManager[GraphQLClient]]
-
-
-@pytest.fixture
-def serve(backend: Backend, tmp_path: Path) -> Serve:
-    """A client for an app built from `make_settings(backend, ...)` with some overrides."""
-
-    @asynccontextmanager
-    async def serve(**overrides: object) -> AsyncIterator[GraphQLClient]:
-        application = create_app(make_settings(backend, tmp_path / "data", **overrides))
-        async with application.router.lifespan_context(application):
-            transport = httpx.ASGITransport(app=application)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as h:
-                yield GraphQLClient(h)
-
-    return serve
 
 
 def codes(body: dict[str, Any]) -> list[str]:

@@ -1,12 +1,9 @@
 """Membership changes and myEvents over real WebSocket clients, on both backends."""
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.backends import Backend
 from tests.live import (
     SEND,
     direct_chat,
@@ -18,7 +15,7 @@ from tests.live import (
     socket,
     start,
 )
-from tests.servers import Server, running_server
+from tests.servers import Server
 
 CHAT_EVENTS = """subscription($chat: ID!) {
     chatEvents(chatId: $chat) {
@@ -43,12 +40,6 @@ CREATE_SPACE = """mutation {
     }
 }"""
 JOIN = "mutation($s: ID!) { joinSpace(spaceId: $s) { id } }"
-
-
-@pytest.fixture
-def server(backend: Backend, tmp_path: Path) -> Iterator[Server]:
-    with running_server(backend, tmp_path) as running:
-        yield running
 
 
 def lounge(server: Server, owner: str, *members: str) -> dict[str, Any]:

@@ -3,23 +3,20 @@
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from app.main import create_app
+from tests.api.conftest import Serve
 from tests.backends import Backend
 from tests.conftest import make_settings
 from tests.graphql_client import GraphQLClient
 
 QUERY = "{ me { id tag } }"
 PROBE = "query Probe { __typename }"
-
-Serve = Callable[..., AbstractAsyncContextManager[GraphQLClient]]
 
 
 def sha256(text: str) -> str:
@@ -28,19 +25,6 @@ def sha256(text: str) -> str:
 
 def persisted(query: str) -> dict[str, Any]:
     return {"persistedQuery": {"version": 1, "sha256Hash": sha256(query)}}
-
-
-@pytest.fixture
-def serve(backend: Backend, tmp_path: Path) -> Serve:
-    @asynccontextmanager
-    async def serve(**overrides: object) -> AsyncIterator[GraphQLClient]:
-        application = create_app(make_settings(backend, tmp_path / "data", **overrides))
-        async with application.router.lifespan_context(application):
-            transport = httpx.ASGITransport(app=application)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as h:
-                yield GraphQLClient(h)
-
-    return serve
 
 
 async def post(client: GraphQLClient, body: dict[str, Any], **headers: str) -> httpx.Response:

@@ -6,7 +6,7 @@ socket) itself, so a dev server on any port hands out working links.
 
 import io
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from tests.backends import Backend
 from tests.conftest import make_settings
 from tests.graphql_client import GraphQLClient
 from tests.live import direct_chat, next_event, register, socket, start
-from tests.servers import Server, running_server
+from tests.servers import Server
 
 DEV_ADDRESS = "http://localhost:5173"  # e.g. a front end's dev server proxying the API
 AVATAR = "mutation($file: Upload!) { uploadAvatar(file: $file) { avatarUrl } }"
@@ -91,12 +91,6 @@ async def test_a_set_public_base_url_wins_over_the_request_s_address(
             urls = await avatar_and_attachment_urls(GraphQLClient(http))
     assert urls[0].startswith("https://chat.example/media/users/"), urls
     assert urls[1].startswith("https://chat.example/files/"), urls
-
-
-@pytest.fixture
-def server(backend: Backend, tmp_path: Path) -> Iterator[Server]:
-    with running_server(backend, tmp_path) as running:  # development, no PUBLIC_BASE_URL
-        yield running
 
 
 async def test_links_in_live_events_follow_the_socket_s_address(server: Server) -> None:

@@ -4,23 +4,19 @@ themselves."""
 
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from app.main import create_app
 from infra.settings import DEFAULT_MAX_QUERY_COST
+from tests.api.conftest import Serve
 from tests.backends import Backend
-from tests.conftest import StatementCounter, make_settings
+from tests.conftest import StatementCounter
 from tests.factories import create_space, join
 from tests.graphql_client import Account, GraphQLClient
 from tests.servers import running_server
-
-Serve = Callable[..., AbstractAsyncContextManager[GraphQLClient]]
 
 USER = "fragment UserFields on User { id tag displayName avatarUrl status }"
 # The largest pages a client realistically asks for, each in one request.
@@ -80,21 +76,6 @@ def doubling_fragments(levels: int) -> str:
 
 def codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body["errors"]]
-
-
-@pytest.fixture
-def serve(backend: Backend, tmp_path: Path) -> Serve:
-    """A client for an app built from `make_settings(backend, ...)` with some overrides."""
-
-    @asynccontextmanager
-    async def serve(**overrides: object) -> AsyncIterator[GraphQLClient]:
-        application = create_app(make_settings(backend, tmp_path / "data", **overrides))
-        async with application.router.lifespan_context(application):
-            transport = httpx.ASGITransport(app=application)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as h:
-                yield GraphQLClient(h)
-
-    return serve
 
 
 # --- documents that used to stall the process -------------------------------------------------

@@ -83,12 +83,6 @@ def error_of(message: dict[str, Any] | None, operation_id: str) -> dict[str, Any
     return error
 
 
-@pytest.fixture
-def server(backend: Backend, tmp_path: Path) -> Iterator[Server]:
-    with running_server(backend, tmp_path) as running:
-        yield running
-
-
 # --- frame size ------------------------------------------------------------------------------
 
 

@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +41,6 @@ EVENTS = """subscription($chat: ID!) {
         ... on TypingStarted { chatId user { tag } }
     }
 }"""
-
-
-@pytest.fixture
-def server(backend: Backend, tmp_path: Path) -> Iterator[Server]:
-    with running_server(backend, tmp_path) as running:
-        yield running
 
 
 async def subscribe(ws: Any, chat_id: str, operation_id: str = "1") -> None:
