@@ -29,6 +29,7 @@ class AccountMutation:
             display_name=input.display_name,
             limiter=ctx.rate_limiter,
             client=ctx.client,
+            user_agent=ctx.request.headers.get("user-agent"),
         )
         return AuthPayload.from_result(result)
 
@@ -46,6 +47,7 @@ class AccountMutation:
             password=input.password,
             limiter=ctx.rate_limiter,
             client=ctx.client,
+            user_agent=ctx.request.headers.get("user-agent"),
         )
         return AuthPayload.from_result(result)
 
@@ -59,9 +61,12 @@ class AccountMutation:
                 refresh_token,
                 limiter=ctx.rate_limiter,
                 client=ctx.client,
+                ended=ctx.ended_sessions,
             )
         )
 
     @strawberry.mutation(description="Ends the session of this refresh token.")
     async def logout(self, info: Info, refresh_token: RefreshToken) -> bool:
-        return await accounts.logout(info.context.session, refresh_token)
+        return await accounts.logout(
+            info.context.session, refresh_token, info.context.ended_sessions
+        )

@@ -1,7 +1,8 @@
 """The WebSockets one process serves, so that they can be closed from outside their own tasks
 (and counted per user, who may have only so many open).
 
-Three things close a socket from outside: its access token expiring, a subscriber that was
+Four things close a socket from outside: its access token expiring, its session ending
+(logout, revokeSession, a password change, a reused refresh token), a subscriber that was
 cut off (it fell too far behind: its task may be stuck in a send the client never reads, so
 it can't notice; or live updates were interrupted), and the server shutting down.
 A close frame is written at once, behind whatever the client has not read yet (see
@@ -29,6 +30,7 @@ GOING_AWAY = 1001  # the server shuts down: reconnect (to another process)
 FORBIDDEN = 4403
 TOKEN_EXPIRED_REASON = "token expired"  # noqa: S105 (a close reason)
 INVALID_TOKEN_REASON = "invalid token"  # noqa: S105
+SESSION_ENDED_REASON = "session ended"  # its session was signed out: sign in again
 TRY_AGAIN_LATER = 1013  # missed events (fell behind, Redis away): resume with `after`
 # Refused in connection_init. Codes of their own, beside graphql-transport-ws's 4429 (which
 # its client treats as fatal): graphql-ws's client retries these with a backoff.
@@ -53,6 +55,7 @@ class Socket:
         self.task = task
         self.cut_off = False  # its task was cancelled by close(), not by the server
         self.user_id: int | None = None  # once connection_init identified it
+        self.session_id: int | None = None  # the session of its access token, if it has one
         self.expiry_timer: asyncio.TimerHandle | None = None  # closes it when its token expires
         self.presence: SocketPresence | None = None  # what it holds in the presence store
         self._closing: asyncio.Task[None] | None = None
@@ -115,6 +118,12 @@ class Sockets:
         mine.discard(socket)
         if not mine:
             self._by_user.pop(socket.user_id, None)
+
+    def close_sessions(self, session_ids: frozenset[int]) -> None:
+        """Close (4403) the sockets whose access tokens belong to sessions that ended."""
+        for socket in list(self._open):
+            if socket.session_id in session_ids:
+                socket.close(FORBIDDEN, SESSION_ENDED_REASON)
 
     async def close_all(self, code: int, reason: str) -> None:
         """Close every socket and wait (bounded) until their tasks have cleaned up."""

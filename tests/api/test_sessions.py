@@ -1,0 +1,152 @@
+"""sessions, revokeSession, and ended sessions refused at once (HTTP and sockets)."""
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from tests.backends import Backend
+from tests.conftest import StatementCounter
+from tests.graphql_client import Account, GraphQLClient
+from tests.servers import Server, running_server
+
+SESSIONS = "{ sessions { id createdAt lastUsedAt userAgent current } }"
+REVOKE = "mutation($id: ID!) { revokeSession(id: $id) }"
+LOGIN = """mutation($login: String!) {
+    login(input: {login: $login, password: "correct horse"}) { accessToken refreshToken }
+}"""
+REFRESH = "mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken } }"
+LOGOUT = "mutation($t: String!) { logout(refreshToken: $t) }"
+ME = "{ me { id } }"
+
+
+async def login(client: GraphQLClient, account: Account, agent: str) -> tuple[str, str]:
+    response = await client.http.post(
+        "/graphql",
+        json={"query": LOGIN, "variables": {"login": account.tag}},
+        headers={"User-Agent": agent},
+    )
+    payload = response.json()["data"]["login"]
+    return payload["accessToken"], payload["refreshToken"]
+
+
+async def code_of(
+    client: GraphQLClient, query: str, variables: dict[str, object], token: str
+) -> str:
+    error = await client.error(query, variables, token=token)
+    code: str = error["extensions"]["code"]
+    return code
+
+
+async def test_sessions_lists_mine_newest_first_with_the_current_one(
+    client: GraphQLClient,
+) -> None:
+    alice, bob = await client.register("alice"), await client.register("bob")
+    phone, _ = await login(client, alice, "Phone/1.0 " + "x" * 400)
+    await login(client, alice, "Laptop/2.0")
+    listed = (await client.data(SESSIONS, token=phone))["sessions"]
+    assert [s["userAgent"][:10] for s in listed[:2]] == ["Laptop/2.0", "Phone/1.0 "]
+    assert len(listed) == 3  # and the session registration started
+    assert len(listed[1]["userAgent"]) == 256
+    assert [s["current"] for s in listed] == [False, True, False]
+    assert listed[0]["lastUsedAt"] >= listed[0]["createdAt"]
+    # Bob sees only his own.
+    assert len((await client.data(SESSIONS, token=bob.access_token))["sessions"]) == 1
+    assert await code_of(client, SESSIONS, {}, "") == "UNAUTHENTICATED"
+    # node(id) finds my session, never someone else's.
+    node = "query($id: ID!) { node(id: $id) { id ... on Session { current } } }"
+    mine = (await client.data(node, {"id": listed[1]["id"]}, token=phone))["node"]
+    assert mine == {"id": listed[1]["id"], "current": True}
+    assert (await client.data(node, {"id": listed[1]["id"]}, token=bob.access_token))[
+        "node"
+    ] is None
+
+
+async def test_revoked_session_refuses_its_tokens_at_once(client: GraphQLClient) -> None:
+    alice, bob = await client.register("alice"), await client.register("bob")
+    phone, phone_refresh = await login(client, alice, "Phone")
+    listed = (await client.data(SESSIONS, token=alice.access_token))["sessions"]
+    [phone_session] = [s for s in listed if s["userAgent"] == "Phone"]
+    # Another user's session is NOT_FOUND, and stays alive.
+    variables = {"id": phone_session["id"]}
+    assert await code_of(client, REVOKE, variables, bob.access_token) == "NOT_FOUND"
+    assert await client.data(ME, token=phone)
+    assert await client.data(REVOKE, variables, token=alice.access_token) == {"revokeSession": True}
+    error = await client.error(ME, token=phone)
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert error["extensions"]["reason"] == "SESSION_ENDED"
+    assert await code_of(client, REFRESH, {"t": phone_refresh}, "") == "UNAUTHENTICATED"
+    # The other sessions go on; the ended one is no longer listed.
+    assert await client.data(ME, token=alice.access_token)
+    listed = (await client.data(SESSIONS, token=alice.access_token))["sessions"]
+    assert phone_session["id"] not in [s["id"] for s in listed]
+    bad = {"id": "nonsense"}
+    assert await code_of(client, REVOKE, bad, alice.access_token) == "BAD_USER_INPUT"
+
+
+async def test_refreshed_tokens_stay_in_their_session(client: GraphQLClient) -> None:
+    alice = await client.register("alice")
+    refreshed = (await client.data(REFRESH, {"t": alice.refresh_token}))["refreshToken"]
+    listed = (await client.data(SESSIONS, token=refreshed["accessToken"]))["sessions"]
+    assert [s["current"] for s in listed] == [True]
+
+
+async def test_logout_and_reuse_end_the_access_tokens_at_once(client: GraphQLClient) -> None:
+    alice = await client.register("alice")
+    phone, phone_refresh = await login(client, alice, "Phone")
+    assert await client.data(LOGOUT, {"t": alice.refresh_token}) == {"logout": True}
+    assert await code_of(client, ME, {}, alice.access_token) == "UNAUTHENTICATED"
+    assert await client.data(ME, token=phone)
+    # Reusing a rotated refresh token ends the session its newer tokens belong to.
+    rotated = (await client.data(REFRESH, {"t": phone_refresh}))["refreshToken"]
+    assert await code_of(client, REFRESH, {"t": phone_refresh}, "") == "UNAUTHENTICATED"
+    assert await code_of(client, ME, {}, rotated["accessToken"]) == "UNAUTHENTICATED"
+    assert await code_of(client, ME, {}, phone) == "UNAUTHENTICATED"
+
+
+async def test_checking_for_ended_sessions_costs_no_statement(
+    client: GraphQLClient, app: Starlette, sql_statements: StatementCounter
+) -> None:
+    alice = await client.register("alice")
+    for _ in range(3):  # some sessions ended, as in a running server
+        _, refresh = await login(client, alice, "Old")
+        await client.data(LOGOUT, {"t": refresh})
+    sql_statements.counting = True
+    await client.data(ME, token=alice.access_token)
+    assert sql_statements.count == 1  # authentication's, as before sessions ended
+    ended = app.state.services.ended_sessions
+    assert all(ended.is_ended(sid) for sid in (2, 3, 4)) and not ended.is_ended(1)
+
+
+async def test_a_server_starting_knows_the_sessions_ended_lately(
+    backend: Backend, tmp_path: Path
+) -> None:
+    with running_server(backend, tmp_path) as first:
+        token = await_login(first)
+        ended_token = await_login(first)
+        sid = first.graphql(SESSIONS, token=ended_token)["sessions"][0]["id"]
+        first.graphql(REVOKE, {"id": sid}, token)
+    with running_server(backend, tmp_path) as second:  # learned it from the database
+        assert second.execute(ME, token=ended_token)["errors"][0]["extensions"]["reason"] == (
+            "SESSION_ENDED"
+        )
+        assert second.graphql(ME, token=token)
+
+
+def await_login(server: Server) -> str:
+    """A new session of alice (registered on first use): its access token."""
+    variables = {
+        "input": {
+            "email": "alice@example.com",
+            "password": "correct horse",
+            "tag": "alice",
+            "displayName": "alice",
+        }
+    }
+    body = server.execute(
+        "mutation($input: RegisterInput!) { register(input: $input) { accessToken } }", variables
+    )
+    if not body.get("errors"):
+        token: str = body["data"]["register"]["accessToken"]
+        return token
+    token = server.graphql(LOGIN, {"login": "alice"})["login"]["accessToken"]
+    return token
