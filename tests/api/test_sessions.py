@@ -1,12 +1,18 @@
 """sessions, revokeSession, and ended sessions refused at once (HTTP and sockets)."""
 
+import asyncio
+import json
+import time
+import uuid
 from pathlib import Path
 
+import pytest
 from starlette.applications import Starlette
 
 from tests.backends import Backend
 from tests.conftest import StatementCounter
 from tests.graphql_client import Account, GraphQLClient
+from tests.live import closed_with, connect, register, socket
 from tests.servers import Server, running_server
 
 SESSIONS = "{ sessions { id createdAt lastUsedAt userAgent current } }"
@@ -150,3 +156,65 @@ def await_login(server: Server) -> str:
         return token
     token = server.graphql(LOGIN, {"login": "alice"})["login"]["accessToken"]
     return token
+
+
+def sign_in(server: Server, tag: str) -> tuple[str, str]:
+    """A new session of `tag` on `server`: (access token, refresh token)."""
+    payload = server.graphql(
+        """mutation($login: String!) {
+            login(input: {login: $login, password: "correct horse"}) { accessToken refreshToken }
+        }""",
+        {"login": tag},
+    )["login"]
+    return payload["accessToken"], payload["refreshToken"]
+
+
+def session_of(server: Server, token: str) -> str:
+    """The id of the session `token` belongs to."""
+    listed = server.graphql(SESSIONS, token=token)["sessions"]
+    [current] = [s["id"] for s in listed if s["current"]]
+    return current
+
+
+async def test_revoking_closes_the_sessions_sockets_only(server: Server) -> None:
+    alice, _ = register(server, "alice")
+    phone, _ = sign_in(server, "alice")
+    async with socket(server, phone) as doomed, socket(server, alice) as kept:
+        started = time.monotonic()
+        server.graphql(REVOKE, {"id": session_of(server, phone)}, alice)
+        assert await closed_with(doomed, wait=1) == (4403, "session ended")
+        assert time.monotonic() - started < 1
+        await kept.send(json.dumps({"type": "ping"}))
+        assert json.loads(await asyncio.wait_for(kept.recv(), 2))["type"] == "pong"
+    # Its token opens no new socket either.
+    async with await connect(server) as ws:
+        init = {"type": "connection_init", "payload": {"authorization": f"Bearer {phone}"}}
+        await ws.send(json.dumps(init))
+        assert await closed_with(ws) == (4403, "session ended")
+
+
+async def test_logout_closes_the_sessions_sockets(server: Server) -> None:
+    register(server, "alice")
+    phone, phone_refresh = sign_in(server, "alice")
+    async with socket(server, phone) as ws:
+        server.graphql(LOGOUT, {"t": phone_refresh})
+        assert await closed_with(ws, wait=1) == (4403, "session ended")
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_revoking_on_one_process_closes_sockets_on_another(
+    backend: Backend, tmp_path: Path
+) -> None:
+    shared = f"test-{uuid.uuid4().hex}"  # one deployment: the same Redis channels
+    with (
+        running_server(backend, tmp_path, REDIS_NAMESPACE=shared) as first,
+        running_server(backend, tmp_path, REDIS_NAMESPACE=shared) as second,
+    ):
+        alice, _ = register(first, "alice")
+        phone, _ = sign_in(second, "alice")
+        async with socket(second, phone) as ws:
+            first.graphql(REVOKE, {"id": session_of(first, phone)}, alice)
+            assert await closed_with(ws, wait=1) == (4403, "session ended")
+        reason = second.execute(ME, token=phone)["errors"][0]["extensions"]["reason"]
+        assert reason == "SESSION_ENDED"
+        assert second.graphql(ME, token=alice)
