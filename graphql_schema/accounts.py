@@ -70,3 +70,30 @@ class AccountMutation:
         return await accounts.logout(
             info.context.session, refresh_token, info.context.ended_sessions
         )
+
+    @strawberry.mutation(
+        description="A new password: returns a new session; every other session of the "
+        "account ends (its tokens stop working, its sockets close). A wrong current "
+        "password is UNAUTHENTICATED and counts as a failed login."
+    )
+    async def change_password(
+        self,
+        info: Info,
+        current_password: Annotated[str, strawberry.argument(description="The password now.")],
+        new_password: Annotated[
+            str, strawberry.argument(description="8 to 256 characters, as at registration.")
+        ],
+    ) -> AuthPayload:
+        ctx = info.context
+        result = await accounts.change_password(
+            ctx.session,
+            ctx.settings,
+            ctx.require_user().id,
+            current_password=current_password,
+            new_password=new_password,
+            limiter=ctx.rate_limiter,
+            client=ctx.client,
+            user_agent=ctx.request.headers.get("user-agent"),
+            ended=ctx.ended_sessions,
+        )
+        return AuthPayload.from_result(result)

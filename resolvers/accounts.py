@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import User
+from db.models import DeviceSession, User
 from infra import rate_limits
 from infra.errors import Conflict, RateLimited, Unauthenticated
 from infra.rate_limits import RateLimiter
@@ -87,10 +87,7 @@ async def login(
     if user is None:
         await passwords.spend_verification_time(password)
     if user is None or not await passwords.verify_password(user.password_hash, password):
-        await limiter.allow(
-            rate_limits.LOGIN_FAILURES_PER_ACCOUNT_AND_CLIENT, "login-failed", account, client
-        )
-        await limiter.allow(rate_limits.LOGIN_FAILURES_PER_ACCOUNT, "login-failed", account)
+        await _count_failure(limiter, account, client)
         raise Unauthenticated("Invalid login or password")
     await limiter.remember(rate_limits.LOGIN_KNOWN_CLIENT, "login-known", account, client)
     if passwords.needs_rehash(user.password_hash):
@@ -109,6 +106,44 @@ async def _throttle_login(limiter: RateLimiter, account: str, client: str) -> No
     except RateLimited:
         if not await limiter.seen(rate_limits.LOGIN_KNOWN_CLIENT, "login-known", account, client):
             raise
+
+
+async def _count_failure(limiter: RateLimiter, account: str, client: str) -> None:
+    await limiter.allow(
+        rate_limits.LOGIN_FAILURES_PER_ACCOUNT_AND_CLIENT, "login-failed", account, client
+    )
+    await limiter.allow(rate_limits.LOGIN_FAILURES_PER_ACCOUNT, "login-failed", account)
+
+
+async def change_password(
+    session: AsyncSession,
+    settings: Settings,
+    user_id: int,
+    *,
+    current_password: str,
+    new_password: str,
+    limiter: RateLimiter,
+    client: str,
+    user_agent: str | None,
+    ended: EndedSessions,
+) -> AuthResult:
+    """Set a new password: a new session, and every earlier one of the account ends (its
+    refresh and access tokens, its sockets), the caller's too, as revokeSession does.
+
+    A wrong current password is a failed login (throttled and counted alike), so that a
+    stolen access token gives no faster way to guess the password than the login form."""
+    account = f"user:{user_id}"
+    await _throttle_login(limiter, account, client)
+    user = await session.get_one(User, user_id)
+    if not await passwords.verify_password(user.password_hash, current_password):
+        await _count_failure(limiter, account, client)
+        raise Unauthenticated("The current password is wrong")
+    validation.password(new_password, field="newPassword")
+    user.password_hash = await passwords.hash_password(new_password)
+    ended_ids = await tokens.end_sessions(session, DeviceSession.user_id == user_id)
+    result = await _signed_in(session, settings, user, user_agent)  # one transaction
+    await ended.end(ended_ids)
+    return result
 
 
 def _digest(identifier: str) -> str:

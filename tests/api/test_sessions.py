@@ -218,3 +218,57 @@ async def test_revoking_on_one_process_closes_sockets_on_another(
         reason = second.execute(ME, token=phone)["errors"][0]["extensions"]["reason"]
         assert reason == "SESSION_ENDED"
         assert second.graphql(ME, token=alice)
+
+
+CHANGE = """mutation($current: String!, $new: String!) {
+    changePassword(currentPassword: $current, newPassword: $new) {
+        accessToken refreshToken user { tag }
+    }
+}"""
+
+
+async def test_change_password_starts_a_session_and_ends_every_other(
+    client: GraphQLClient,
+) -> None:
+    alice, bob = await client.register("alice"), await client.register("bob")
+    phone, phone_refresh = await login(client, alice, "Phone")
+    variables = {"current": "correct horse", "new": "battery staple"}
+    changed = (await client.data(CHANGE, variables, token=alice.access_token))["changePassword"]
+    assert changed["user"]["tag"] == "alice"
+    for token in (alice.access_token, phone):  # the caller's old session ended too
+        assert await code_of(client, ME, {}, token) == "UNAUTHENTICATED"
+    for refresh in (alice.refresh_token, phone_refresh):
+        assert await code_of(client, REFRESH, {"t": refresh}, "") == "UNAUTHENTICATED"
+    listed = (await client.data(SESSIONS, token=changed["accessToken"]))["sessions"]
+    assert [s["current"] for s in listed] == [True]
+    assert await client.data(REFRESH, {"t": changed["refreshToken"]})
+    # The new password signs in, the old one no longer; bob's session was never touched.
+    new_login = """mutation { login(input: {login: "alice", password: "battery staple"}) {
+        accessToken } }"""
+    assert await client.data(new_login)
+    assert await code_of(client, LOGIN, {"login": "alice"}, "") == "UNAUTHENTICATED"
+    assert await client.data(ME, token=bob.access_token)
+
+
+async def test_change_password_refusals(client: GraphQLClient) -> None:
+    alice = await client.register("alice")
+    short = {"current": "correct horse", "new": "short"}
+    error = await client.error(CHANGE, short, token=alice.access_token)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "newPassword"}
+    assert await code_of(client, CHANGE, short, "") == "UNAUTHENTICATED"
+    wrong = {"current": "guess guess", "new": "battery staple"}
+    for _ in range(10):
+        assert await code_of(client, CHANGE, wrong, alice.access_token) == "UNAUTHENTICATED"
+    # Counted as failed logins: this address may guess no more, there or at login.
+    assert await code_of(client, CHANGE, wrong, alice.access_token) == "RATE_LIMITED"
+    assert await code_of(client, LOGIN, {"login": "alice"}, "") == "RATE_LIMITED"
+    # Nothing changed: the session goes on.
+    assert await client.data(ME, token=alice.access_token)
+
+
+async def test_change_password_closes_the_other_sessions_sockets(server: Server) -> None:
+    alice, _ = register(server, "alice")
+    phone, _ = sign_in(server, "alice")
+    async with socket(server, phone) as ws:
+        server.graphql(CHANGE, {"current": "correct horse", "new": "battery staple"}, alice)
+        assert await closed_with(ws, wait=1) == (4403, "session ended")
