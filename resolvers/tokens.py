@@ -108,11 +108,8 @@ async def start_session(
     session: AsyncSession, settings: Settings, user_id: int, user_agent: str | None
 ) -> StartedSession:
     """A new session (a device signing in) and its first refresh token."""
-    device = DeviceSession(
-        user_id=user_id,
-        family_id=str(uuid.uuid4()),
-        user_agent=user_agent.strip()[:USER_AGENT_MAX_LENGTH] or None if user_agent else None,
-    )
+    trimmed = (user_agent or "").strip()[:USER_AGENT_MAX_LENGTH]
+    device = DeviceSession(user_id=user_id, family_id=str(uuid.uuid4()), user_agent=trimmed or None)
     session.add(device)
     await session.flush()
     raw = await issue_refresh_token(session, settings, user_id, device.family_id)
