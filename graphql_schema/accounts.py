@@ -1,4 +1,4 @@
-"""Sign-up, sign-in and session mutations."""
+"""Sign-up, sign-in, password and session mutations."""
 
 from typing import Annotated
 
@@ -65,7 +65,10 @@ class AccountMutation:
             )
         )
 
-    @strawberry.mutation(description="Ends the session of this refresh token.")
+    @strawberry.mutation(
+        description="Ends the session of this refresh token: its access tokens stop working "
+        "at once and its sockets close (4403). False when it was unknown or ended already."
+    )
     async def logout(self, info: Info, refresh_token: RefreshToken) -> bool:
         return await accounts.logout(
             info.context.session, refresh_token, info.context.ended_sessions
