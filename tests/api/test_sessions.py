@@ -127,8 +127,8 @@ async def test_a_server_starting_knows_the_sessions_ended_lately(
     backend: Backend, tmp_path: Path
 ) -> None:
     with running_server(backend, tmp_path) as first:
-        token = await_login(first)
-        ended_token = await_login(first)
+        token, _ = register(first, "alice")
+        ended_token, _ = sign_in(first, "alice")
         sid = first.graphql(SESSIONS, token=ended_token)["sessions"][0]["id"]
         first.graphql(REVOKE, {"id": sid}, token)
     with running_server(backend, tmp_path) as second:  # learned it from the database
@@ -136,26 +136,6 @@ async def test_a_server_starting_knows_the_sessions_ended_lately(
             "SESSION_ENDED"
         )
         assert second.graphql(ME, token=token)
-
-
-def await_login(server: Server) -> str:
-    """A new session of alice (registered on first use): its access token."""
-    variables = {
-        "input": {
-            "email": "alice@example.com",
-            "password": "correct horse",
-            "tag": "alice",
-            "displayName": "alice",
-        }
-    }
-    body = server.execute(
-        "mutation($input: RegisterInput!) { register(input: $input) { accessToken } }", variables
-    )
-    if not body.get("errors"):
-        token: str = body["data"]["register"]["accessToken"]
-        return token
-    token = server.graphql(LOGIN, {"login": "alice"})["login"]["accessToken"]
-    return token
 
 
 def sign_in(server: Server, tag: str) -> tuple[str, str]:
