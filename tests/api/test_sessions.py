@@ -8,11 +8,20 @@ from pathlib import Path
 
 import pytest
 from starlette.applications import Starlette
+from websockets.exceptions import ConnectionClosed
 
 from tests.backends import Backend
 from tests.conftest import StatementCounter
 from tests.graphql_client import Account, GraphQLClient
-from tests.live import closed_with, connect, register, socket
+from tests.live import (
+    closed_with,
+    connect,
+    next_event,
+    next_message,
+    register,
+    send_operation,
+    socket,
+)
 from tests.servers import Server, running_server
 
 SESSIONS = "{ sessions { id createdAt lastUsedAt userAgent current } }"
@@ -252,3 +261,24 @@ async def test_change_password_closes_the_other_sessions_sockets(server: Server)
     async with socket(server, phone) as ws:
         server.graphql(CHANGE, {"current": "correct horse", "new": "battery staple"}, alice)
         assert await closed_with(ws, wait=1) == (4403, "session ended")
+
+
+async def test_over_a_socket_current_is_the_sockets_session_and_revoking_it_closes_it(
+    server: Server,
+) -> None:
+    alice, _ = register(server, "alice")
+    phone, _ = sign_in(server, "alice")
+    async with socket(server, phone) as ws:
+        await send_operation(ws, "{ sessions { id current } }")
+        listed = await next_event(ws, "sessions")
+        assert (await next_message(ws)) == {"id": "1", "type": "complete"}
+        [mine] = [s["id"] for s in listed if s["current"]]
+        assert mine == session_of(server, phone)
+        await send_operation(ws, REVOKE, {"id": mine}, operation_id="2")
+        # The socket closes as soon as its session ends: its answer may not come first.
+        with pytest.raises(ConnectionClosed) as closed:
+            while (message := await next_message(ws, wait=1)) is not None:
+                assert message["id"] == "2" and message["type"] in {"next", "complete"}, message
+        assert closed.value.rcvd is not None
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4403, "session ended")
+    assert server.graphql(ME, token=alice)
