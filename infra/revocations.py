@@ -45,17 +45,18 @@ class EndedSessions:
         self._listeners.append(listener)
 
     def mark(self, session_ids: Iterable[int]) -> None:
-        """Refuse these sessions' tokens from now on, here, and tell the listeners."""
-        ids = frozenset(session_ids)
-        if not ids:
-            return
+        """Refuse these sessions' tokens from now on, here, and tell the listeners of those
+        it did not know yet (this process hears its own publications again)."""
         now = time.monotonic()
         for expired in [sid for sid, until in self._ended.items() if until <= now]:
             del self._ended[expired]
+        ids = frozenset(session_ids)
+        new = ids - self._ended.keys()
         for sid in ids:
-            self._ended[sid] = now + self._ttl
-        for listener in self._listeners:
-            listener(ids)
+            self._ended.setdefault(sid, now + self._ttl)
+        if new:
+            for listener in self._listeners:
+                listener(new)
 
     async def end(self, session_ids: Iterable[int]) -> None:
         """Mark these sessions ended (committed already) here, and publish them to every

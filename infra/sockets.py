@@ -14,6 +14,7 @@ anyway and the server drops the connection.
 import asyncio
 import contextlib
 import logging
+from contextvars import ContextVar
 
 from starlette.types import Scope
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -36,6 +37,14 @@ TRY_AGAIN_LATER = 1013  # missed events (fell behind, Redis away): resume with `
 # its client treats as fatal): graphql-ws's client retries these with a backoff.
 TOO_MANY_SOCKETS = 4430  # the user has MAX_SOCKETS_PER_USER open here: close one first
 SOCKETS_RATE_LIMITED = 4431  # opened too many lately (SOCKET_RATE_LIMIT): wait, then retry
+
+
+# A socket whose own operation ended its session (changePassword, revokeSession of itself)
+# closes this much later, so that the operation's answer (the new tokens) goes out first.
+OWN_OPERATION_GRACE_SECONDS = 0.5
+
+# The socket whose task (or one of its operations' tasks, which copy it) is running.
+_serving: ContextVar["Socket | None"] = ContextVar("serving_socket", default=None)
 
 
 class SocketRefused(Exception):
@@ -99,6 +108,7 @@ class Sockets:
         assert task is not None, "called from the task serving the socket"
         socket = Socket(websocket, task)
         websocket.state.socket = socket
+        _serving.set(socket)
         self._open.add(socket)
         return socket
 
@@ -120,9 +130,17 @@ class Sockets:
             self._by_user.pop(socket.user_id, None)
 
     def close_sessions(self, session_ids: frozenset[int]) -> None:
-        """Close (4403) the sockets whose access tokens belong to sessions that ended."""
+        """Close (4403) the sockets whose access tokens belong to sessions that ended; the
+        one running the operation that ended them a moment later, once it has answered."""
+        serving = _serving.get()
         for socket in list(self._open):
-            if socket.session_id in session_ids:
+            if socket.session_id not in session_ids:
+                continue
+            if socket is serving:
+                asyncio.get_running_loop().call_later(
+                    OWN_OPERATION_GRACE_SECONDS, socket.close, FORBIDDEN, SESSION_ENDED_REASON
+                )
+            else:
                 socket.close(FORBIDDEN, SESSION_ENDED_REASON)
 
     async def close_all(self, code: int, reason: str) -> None:
