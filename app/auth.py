@@ -7,8 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import User
 from infra.errors import Unauthenticated
+from infra.revocations import EndedSessions
 from infra.settings import Settings
-from resolvers.tokens import decode_access_token
+from resolvers.tokens import AccessClaims, decode_access_token
 
 _CREDENTIAL_KEYS = frozenset({"authorization", "token"})
 
@@ -41,10 +42,15 @@ def token_from_credential(credential: str) -> str:
     return rest.strip()
 
 
-async def authenticate(session: AsyncSession, settings: Settings, credential: str) -> User:
-    """The user a credential belongs to; Unauthenticated when it is invalid or expired."""
-    user_id = decode_access_token(settings, token_from_credential(credential))
-    user = await session.get(User, user_id)
+async def authenticate(
+    session: AsyncSession, settings: Settings, ended: EndedSessions, credential: str
+) -> tuple[User, AccessClaims]:
+    """The user a credential belongs to, and its claims; Unauthenticated when it is invalid,
+    expired or of a session that ended (known without a statement: infra.revocations)."""
+    claims = decode_access_token(settings, token_from_credential(credential))
+    if claims.session_id is not None and ended.is_ended(claims.session_id):
+        raise Unauthenticated("This session has ended; sign in again", reason="SESSION_ENDED")
+    user = await session.get(User, claims.user_id)
     if user is None:
         raise Unauthenticated("The account for this token no longer exists", reason="TOKEN_INVALID")
-    return user
+    return user, claims

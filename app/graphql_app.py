@@ -33,6 +33,7 @@ from infra.presence import SocketPresence
 from infra.sockets import (
     FORBIDDEN,
     INVALID_TOKEN_REASON,
+    SESSION_ENDED_REASON,
     SOCKETS_RATE_LIMITED,
     TOKEN_EXPIRED_REASON,
     Socket,
@@ -40,7 +41,7 @@ from infra.sockets import (
     socket_in,
 )
 from loaders import Loaders
-from resolvers.tokens import seconds_left
+from resolvers.tokens import AccessClaims, seconds_left
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -192,6 +193,7 @@ class GraphQLApp(GraphQL[Context, None]):
             publisher=self.services.publisher,
             presence=self.services.presence.store,
             event_batch=self.services.event_batch,
+            ended_sessions=self.services.ended_sessions,
             client=request.client.host if request.client else "unknown",
         )
         if isinstance(request, WebSocket):
@@ -202,7 +204,8 @@ class GraphQLApp(GraphQL[Context, None]):
         credential = request.headers.get("authorization")
         if credential:
             try:
-                context.user = await self._authenticate(session, credential)
+                context.user, claims = await self._authenticate(session, credential)
+                context.session_id = claims.session_id
             except Unauthenticated as error:
                 context.auth_error = error
         viewer = context.user.id if context.user else None
@@ -210,21 +213,24 @@ class GraphQLApp(GraphQL[Context, None]):
         context.unit = Unit(session, loaders)
         return context
 
-    async def _authenticate(self, session: AsyncSession, credential: str) -> User:
+    async def _authenticate(
+        self, session: AsyncSession, credential: str
+    ) -> tuple[User, AccessClaims]:
         """`authenticate`, again on a fresh connection if the pooled one had been dropped.
 
         Pooled connections are not pinged at each check-out (see db.session), and a
         request's first statement is usually this one: a database restart is noticed here,
         which invalidates the pool, and the request goes on.
         """
+        settings, ended = self.services.settings, self.services.ended_sessions
         try:
-            return await authenticate(session, self.services.settings, credential)
+            return await authenticate(session, settings, ended, credential)
         except DBAPIError as error:
             if not error.connection_invalidated:
                 raise
         await session.rollback()
         await read_without_transaction(session)
-        return await authenticate(session, self.services.settings, credential)
+        return await authenticate(session, settings, ended, credential)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Identify the socket from connection_init, like an HTTP request, and count it for
@@ -236,11 +242,10 @@ class GraphQLApp(GraphQL[Context, None]):
         async with self.services.sessionmaker() as session:
             await read_without_transaction(session)
             try:
-                context.user = await self._authenticate(session, credential)
+                context.user, claims = await self._authenticate(session, credential)
+                context.session_id = claims.session_id
             except Unauthenticated as error:
-                expired = error.extensions.get("reason") == "TOKEN_EXPIRED"
-                reason = TOKEN_EXPIRED_REASON if expired else INVALID_TOKEN_REASON
-                raise SocketRefused(FORBIDDEN, reason) from error
+                raise SocketRefused(FORBIDDEN, _refusal_reason(error)) from error
         user_id = context.user.id
         settings = self.services.settings
         try:
@@ -252,10 +257,23 @@ class GraphQLApp(GraphQL[Context, None]):
         socket = socket_in(context.request.scope)
         if socket is not None:
             self.services.sockets.identify(socket, user_id, settings.max_sockets_per_user)
+            socket.session_id = claims.session_id
+            if claims.session_id is not None and self.services.ended_sessions.is_ended(
+                claims.session_id
+            ):  # it ended while this socket was being identified
+                raise SocketRefused(FORBIDDEN, SESSION_ENDED_REASON)
             _close_when_expired(socket, seconds_left(token_from_credential(credential)))
             socket.presence = SocketPresence()  # released when __call__ ends
             await self.services.presence.socket_opened(socket.presence, user_id)
         return cast(UnsetType, UNSET)
+
+
+def _refusal_reason(error: Unauthenticated) -> str:
+    """The 4403 close reason for a token refused at connection_init."""
+    reason = error.extensions.get("reason")
+    if reason == "TOKEN_EXPIRED":
+        return TOKEN_EXPIRED_REASON
+    return SESSION_ENDED_REASON if reason == "SESSION_ENDED" else INVALID_TOKEN_REASON
 
 
 def _close_when_expired(socket: Socket, delay: float) -> None:

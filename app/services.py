@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -22,10 +23,12 @@ from infra.presence import create_store
 from infra.publisher import Publisher
 from infra.rate_limits import RateLimiter, per_user_rules
 from infra.redis_broadcast import broadcast_reachable
+from infra.revocations import EndedSessions
 from infra.settings import Settings
 from infra.sockets import GOING_AWAY, Sockets
 from infra.storage import LocalStorage, Storage
 from loaders.event_batch import EventBatch
+from resolvers import tokens
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +48,11 @@ class Services:
     event_batch: EventBatch
     redis: Redis | None  # the commands of every Redis use here (infra.redis_client), if Redis
     persisted_queries: PersistedQueries
+    ended_sessions: EndedSessions
     sockets: Sockets = field(default_factory=Sockets)
+
+    def __post_init__(self) -> None:
+        self.ended_sessions.on_ended(self.sockets.close_sessions)
 
     @classmethod
     def create(cls, settings: Settings) -> "Services":
@@ -99,18 +106,21 @@ class Services:
                 settings.trusted_documents,
                 trusted_only=settings.persisted_queries_only,
             ),
+            ended_sessions=EndedSessions(broadcast, namespace, settings.access_token_ttl_seconds),
         )
 
     async def start(self) -> None:
         if self.settings.auto_migrate:
             await upgrade_to_head(self.engine)
         await self.broadcast.connect()
+        await self.ended_sessions.start(self._recently_ended_sessions)
         await self.presence.start()
 
     async def stop(self) -> None:
         # Sockets first, while what their subscriptions clean up with is still there.
         await self.sockets.close_all(GOING_AWAY, "Server shutting down")
         await self.presence.stop()
+        await self.ended_sessions.stop()
         await self.publisher.stop()
         await self.broadcast.disconnect()
         if self.redis is not None:
@@ -118,6 +128,11 @@ class Services:
         await self.engine.dispose()
         if self.writer_engine is not None:
             await self.writer_engine.dispose()
+
+    async def _recently_ended_sessions(self) -> list[int]:
+        within = timedelta(seconds=self.settings.access_token_ttl_seconds)
+        async with self.sessionmaker() as session:
+            return await tokens.recently_ended(session, within)
 
     async def readiness(self) -> dict[str, bool]:
         """Which backing services answer right now; the broadcast once events flow both

@@ -1,4 +1,4 @@
-"""Sign-up, sign-in and session mutations."""
+"""Sign-up, sign-in, password and session mutations."""
 
 from typing import Annotated
 
@@ -29,6 +29,7 @@ class AccountMutation:
             display_name=input.display_name,
             limiter=ctx.rate_limiter,
             client=ctx.client,
+            user_agent=ctx.request.headers.get("user-agent"),
         )
         return AuthPayload.from_result(result)
 
@@ -46,6 +47,7 @@ class AccountMutation:
             password=input.password,
             limiter=ctx.rate_limiter,
             client=ctx.client,
+            user_agent=ctx.request.headers.get("user-agent"),
         )
         return AuthPayload.from_result(result)
 
@@ -59,9 +61,42 @@ class AccountMutation:
                 refresh_token,
                 limiter=ctx.rate_limiter,
                 client=ctx.client,
+                ended=ctx.ended_sessions,
             )
         )
 
-    @strawberry.mutation(description="Ends the session of this refresh token.")
+    @strawberry.mutation(
+        description="Ends the session of this refresh token: its access tokens stop working "
+        "at once and its sockets close (4403). False when it was unknown or ended already."
+    )
     async def logout(self, info: Info, refresh_token: RefreshToken) -> bool:
-        return await accounts.logout(info.context.session, refresh_token)
+        return await accounts.logout(
+            info.context.session, refresh_token, info.context.ended_sessions
+        )
+
+    @strawberry.mutation(
+        description="A new password: returns a new session; every other session of the "
+        "account ends (its tokens stop working, its sockets close). A wrong current "
+        "password is UNAUTHENTICATED and counts as a failed login."
+    )
+    async def change_password(
+        self,
+        info: Info,
+        current_password: Annotated[str, strawberry.argument(description="The password now.")],
+        new_password: Annotated[
+            str, strawberry.argument(description="8 to 256 characters, as at registration.")
+        ],
+    ) -> AuthPayload:
+        ctx = info.context
+        result = await accounts.change_password(
+            ctx.session,
+            ctx.settings,
+            ctx.require_user().id,
+            current_password=current_password,
+            new_password=new_password,
+            limiter=ctx.rate_limiter,
+            client=ctx.client,
+            user_agent=ctx.request.headers.get("user-agent"),
+            ended=ctx.ended_sessions,
+        )
+        return AuthPayload.from_result(result)

@@ -18,6 +18,7 @@ from infra.errors import Unauthenticated
 from infra.presence import PresenceStore
 from infra.publisher import Publisher
 from infra.rate_limits import RateLimiter
+from infra.revocations import EndedSessions
 from infra.settings import Settings
 from infra.sockets import socket_in
 from infra.storage import LocalStorage, Storage
@@ -55,8 +56,10 @@ class Context:
     presence: PresenceStore
     event_batch: EventBatch  # process-wide: what the subscriptions one event wakes share
     client: str  # the caller's address, for per-client rate limits
+    ended_sessions: EndedSessions  # process-wide: sessions whose access tokens are refused
     unit: Unit | None = None  # an HTTP request's; a socket has one per event instead
     user: User | None = None
+    session_id: int | None = None  # the signed-in device (its access token's `sid`)
     auth_error: Unauthenticated | None = None
     connection_params: dict[str, object] = field(default_factory=dict)
 

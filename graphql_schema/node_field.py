@@ -12,9 +12,10 @@ from graphql_schema.messages import Attachment, Message
 from graphql_schema.node import Node
 from graphql_schema.notifications import Notification
 from graphql_schema.roles import Role
+from graphql_schema.sessions import Session
 from graphql_schema.spaces import Space
 from graphql_schema.users import User
-from resolvers import chats, messages, notifications, roles, spaces
+from resolvers import chats, messages, notifications, roles, sessions, spaces
 
 
 async def _user(info: Info, pk: int) -> Node | None:
@@ -61,6 +62,12 @@ async def _notification(info: Info, pk: int) -> Node | None:
     return Notification.from_row(row) if row else None
 
 
+async def _session(info: Info, pk: int) -> Node | None:
+    ctx = info.context
+    row = await sessions.find_own(ctx.session, ctx.require_user().id, pk)
+    return Session.from_row(row) if row else None
+
+
 FETCHERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "User": _user,
     "Space": _space,
@@ -69,6 +76,7 @@ FETCHERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "Message": _message,
     "Attachment": _attachment,
     "Notification": _notification,
+    "Session": _session,
 }
 
 

@@ -37,6 +37,7 @@ from graphql_schema.profiles import ProfileMutation, ProfileQuery
 from graphql_schema.role_mutations import RoleMutation
 from graphql_schema.scalars import DateTime, UploadScalar
 from graphql_schema.search import MessageSearchQuery
+from graphql_schema.sessions import SessionMutation, SessionQuery
 from graphql_schema.space_mutations import SpaceMutation
 from graphql_schema.spaces import SpaceQuery
 from graphql_schema.subscriptions import EventSubscription
@@ -74,6 +75,7 @@ Query = _root(
         MessageQuery,
         MessageSearchQuery,
         NotificationQuery,
+        SessionQuery,
     ),
 )
 Mutation = _root(
@@ -81,6 +83,7 @@ Mutation = _root(
     "Writes. All but register, login, refreshToken and logout need a signed-in caller.",
     (
         AccountMutation,
+        SessionMutation,
         ProfileMutation,
         SpaceMutation,
         RoleMutation,

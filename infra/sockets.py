@@ -1,7 +1,8 @@
 """The WebSockets one process serves, so that they can be closed from outside their own tasks
 (and counted per user, who may have only so many open).
 
-Three things close a socket from outside: its access token expiring, a subscriber that was
+Four things close a socket from outside: its access token expiring, its session ending
+(logout, revokeSession, a password change, a reused refresh token), a subscriber that was
 cut off (it fell too far behind: its task may be stuck in a send the client never reads, so
 it can't notice; or live updates were interrupted), and the server shutting down.
 A close frame is written at once, behind whatever the client has not read yet (see
@@ -13,6 +14,7 @@ anyway and the server drops the connection.
 import asyncio
 import contextlib
 import logging
+from contextvars import ContextVar
 
 from starlette.types import Scope
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -29,11 +31,20 @@ GOING_AWAY = 1001  # the server shuts down: reconnect (to another process)
 FORBIDDEN = 4403
 TOKEN_EXPIRED_REASON = "token expired"  # noqa: S105 (a close reason)
 INVALID_TOKEN_REASON = "invalid token"  # noqa: S105
+SESSION_ENDED_REASON = "session ended"  # its session was signed out: sign in again
 TRY_AGAIN_LATER = 1013  # missed events (fell behind, Redis away): resume with `after`
 # Refused in connection_init. Codes of their own, beside graphql-transport-ws's 4429 (which
 # its client treats as fatal): graphql-ws's client retries these with a backoff.
 TOO_MANY_SOCKETS = 4430  # the user has MAX_SOCKETS_PER_USER open here: close one first
 SOCKETS_RATE_LIMITED = 4431  # opened too many lately (SOCKET_RATE_LIMIT): wait, then retry
+
+
+# A socket whose own operation ended its session (changePassword, revokeSession of itself)
+# closes this much later, so that the operation's answer (the new tokens) goes out first.
+OWN_OPERATION_GRACE_SECONDS = 0.5
+
+# The socket whose task (or one of its operations' tasks, which copy it) is running.
+_serving: ContextVar["Socket | None"] = ContextVar("serving_socket", default=None)
 
 
 class SocketRefused(Exception):
@@ -53,6 +64,7 @@ class Socket:
         self.task = task
         self.cut_off = False  # its task was cancelled by close(), not by the server
         self.user_id: int | None = None  # once connection_init identified it
+        self.session_id: int | None = None  # the session of its access token, if it has one
         self.expiry_timer: asyncio.TimerHandle | None = None  # closes it when its token expires
         self.presence: SocketPresence | None = None  # what it holds in the presence store
         self._closing: asyncio.Task[None] | None = None
@@ -96,6 +108,7 @@ class Sockets:
         assert task is not None, "called from the task serving the socket"
         socket = Socket(websocket, task)
         websocket.state.socket = socket
+        _serving.set(socket)
         self._open.add(socket)
         return socket
 
@@ -115,6 +128,20 @@ class Sockets:
         mine.discard(socket)
         if not mine:
             self._by_user.pop(socket.user_id, None)
+
+    def close_sessions(self, session_ids: frozenset[int]) -> None:
+        """Close (4403) the sockets whose access tokens belong to sessions that ended; the
+        one running the operation that ended them a moment later, once it has answered."""
+        serving = _serving.get()
+        for socket in list(self._open):
+            if socket.session_id not in session_ids:
+                continue
+            if socket is serving:
+                asyncio.get_running_loop().call_later(
+                    OWN_OPERATION_GRACE_SECONDS, socket.close, FORBIDDEN, SESSION_ENDED_REASON
+                )
+            else:
+                socket.close(FORBIDDEN, SESSION_ENDED_REASON)
 
     async def close_all(self, code: int, reason: str) -> None:
         """Close every socket and wait (bounded) until their tasks have cleaned up."""

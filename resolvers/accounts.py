@@ -1,4 +1,4 @@
-"""Registration, login, token refresh and logout."""
+"""Registration, login, token refresh, logout and the sessions they start and end."""
 
 import hashlib
 from dataclasses import dataclass
@@ -7,10 +7,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import User
+from db.models import DeviceSession, User
 from infra import rate_limits
 from infra.errors import Conflict, RateLimited, Unauthenticated
 from infra.rate_limits import RateLimiter
+from infra.revocations import EndedSessions
 from infra.settings import Settings
 from resolvers import passwords, tokens, validation
 
@@ -33,6 +34,7 @@ async def register(
     display_name: str,
     limiter: RateLimiter,
     client: str,
+    user_agent: str | None,
 ) -> AuthResult:
     await limiter.hit(rate_limits.REGISTER_PER_CLIENT, "register", client)
     user = User(
@@ -51,7 +53,7 @@ async def register(
         await session.rollback()
         await _ensure_available(session, email=user.email, tag=user.tag)
         raise Conflict("Email or tag is already taken") from exc
-    return await _signed_in(session, settings, user)
+    return await _signed_in(session, settings, user, user_agent)
 
 
 async def login(
@@ -62,6 +64,7 @@ async def login(
     password: str,
     limiter: RateLimiter,
     client: str,
+    user_agent: str | None,
 ) -> AuthResult:
     """Sign in by email or tag; unknown account and wrong password fail alike.
 
@@ -84,15 +87,12 @@ async def login(
     if user is None:
         await passwords.spend_verification_time(password)
     if user is None or not await passwords.verify_password(user.password_hash, password):
-        await limiter.allow(
-            rate_limits.LOGIN_FAILURES_PER_ACCOUNT_AND_CLIENT, "login-failed", account, client
-        )
-        await limiter.allow(rate_limits.LOGIN_FAILURES_PER_ACCOUNT, "login-failed", account)
+        await _count_failure(limiter, account, client)
         raise Unauthenticated("Invalid login or password")
     await limiter.remember(rate_limits.LOGIN_KNOWN_CLIENT, "login-known", account, client)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash_password(password)
-    return await _signed_in(session, settings, user)
+    return await _signed_in(session, settings, user, user_agent)
 
 
 async def _throttle_login(limiter: RateLimiter, account: str, client: str) -> None:
@@ -108,6 +108,44 @@ async def _throttle_login(limiter: RateLimiter, account: str, client: str) -> No
             raise
 
 
+async def _count_failure(limiter: RateLimiter, account: str, client: str) -> None:
+    await limiter.allow(
+        rate_limits.LOGIN_FAILURES_PER_ACCOUNT_AND_CLIENT, "login-failed", account, client
+    )
+    await limiter.allow(rate_limits.LOGIN_FAILURES_PER_ACCOUNT, "login-failed", account)
+
+
+async def change_password(
+    session: AsyncSession,
+    settings: Settings,
+    user_id: int,
+    *,
+    current_password: str,
+    new_password: str,
+    limiter: RateLimiter,
+    client: str,
+    user_agent: str | None,
+    ended: EndedSessions,
+) -> AuthResult:
+    """Set a new password: a new session, and every earlier one of the account ends (its
+    refresh and access tokens, its sockets), the caller's too, as revokeSession does.
+
+    A wrong current password is a failed login (throttled and counted alike), so that a
+    stolen access token gives no faster way to guess the password than the login form."""
+    account = f"user:{user_id}"
+    await _throttle_login(limiter, account, client)
+    user = await session.get_one(User, user_id)
+    if not await passwords.verify_password(user.password_hash, current_password):
+        await _count_failure(limiter, account, client)
+        raise Unauthenticated("The current password is wrong")
+    validation.password(new_password, field="newPassword")
+    user.password_hash = await passwords.hash_password(new_password)
+    ended_ids = await tokens.end_sessions(session, DeviceSession.user_id == user_id)
+    result = await _signed_in(session, settings, user, user_agent)  # one transaction
+    await ended.end(ended_ids)
+    return result
+
+
 def _digest(identifier: str) -> str:
     """What counts for an unknown identifier: never the text itself, which may be a
     password typed into the wrong field."""
@@ -121,23 +159,31 @@ async def refresh(
     *,
     limiter: RateLimiter,
     client: str,
+    ended: EndedSessions,
 ) -> AuthResult:
+    """A new token pair of the same session; a reused token ends its session."""
     await limiter.hit(rate_limits.REFRESH_PER_CLIENT, "refresh", client)
-    rotated = await tokens.rotate_refresh_token(session, settings, refresh_token)
+    try:
+        rotated = await tokens.rotate_refresh_token(session, settings, refresh_token)
+    except tokens.SessionReused as reused:
+        await ended.end(reused.session_ids)
+        raise
     user = await session.get_one(User, rotated.user_id)
     await session.commit()
     return AuthResult(
         user=user,
-        access_token=tokens.issue_access_token(settings, user.id),
+        access_token=tokens.issue_access_token(settings, user.id, rotated.session_id),
         refresh_token=rotated.refresh_token,
         expires_in=settings.access_token_ttl_seconds,
     )
 
 
-async def logout(session: AsyncSession, refresh_token: str) -> bool:
-    revoked = await tokens.revoke_refresh_token(session, refresh_token)
+async def logout(session: AsyncSession, refresh_token: str, ended: EndedSessions) -> bool:
+    """End the refresh token's session: its access tokens and sockets too, at once."""
+    ended_ids = await tokens.revoke_refresh_token(session, refresh_token)
     await session.commit()
-    return revoked
+    await ended.end(ended_ids)
+    return bool(ended_ids)
 
 
 async def _ensure_available(session: AsyncSession, *, email: str, tag: str) -> None:
@@ -147,12 +193,14 @@ async def _ensure_available(session: AsyncSession, *, email: str, tag: str) -> N
         raise Conflict("This tag is already taken", field="tag")
 
 
-async def _signed_in(session: AsyncSession, settings: Settings, user: User) -> AuthResult:
-    refresh_token = await tokens.issue_refresh_token(session, settings, user.id)
+async def _signed_in(
+    session: AsyncSession, settings: Settings, user: User, user_agent: str | None
+) -> AuthResult:
+    started = await tokens.start_session(session, settings, user.id, user_agent)
     await session.commit()
     return AuthResult(
         user=user,
-        access_token=tokens.issue_access_token(settings, user.id),
-        refresh_token=refresh_token,
+        access_token=tokens.issue_access_token(settings, user.id, started.session_id),
+        refresh_token=started.refresh_token,
         expires_in=settings.access_token_ttl_seconds,
     )

@@ -43,10 +43,10 @@ def display_name(value: str) -> str:
     return normalized
 
 
-def password(value: str) -> str:
+def password(value: str, *, field: str = "password") -> str:
     if not PASSWORD_MIN <= len(value) <= PASSWORD_MAX:
         raise BadUserInput(
-            f"Password must be {PASSWORD_MIN}-{PASSWORD_MAX} characters", field="password"
+            f"Password must be {PASSWORD_MIN}-{PASSWORD_MAX} characters", field=field
         )
     return value
 

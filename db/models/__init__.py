@@ -19,7 +19,7 @@ from db.models.spaces import (
     Space,
     SpaceMember,
 )
-from db.models.users import PresenceStatus, RefreshToken, User
+from db.models.users import DeviceSession, PresenceStatus, RefreshToken, User
 
 __all__ = [
     "Attachment",
@@ -28,6 +28,7 @@ __all__ = [
     "Chat",
     "ChatKind",
     "ChatParticipant",
+    "DeviceSession",
     "Invite",
     "MemberRole",
     "Mention",

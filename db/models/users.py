@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, created_at, intpk
+from db.base import Base, created_at, intpk, utcnow
 
 
 class PresenceStatus(enum.StrEnum):
@@ -60,3 +60,22 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime]
     rotated_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+USER_AGENT_MAX_LENGTH = 256
+
+
+class DeviceSession(Base):
+    """One signed-in device: the refresh-token family one sign-in started (`family_id`),
+    whose access tokens carry this row's id (the `sid` claim). Ended by logout, reuse of a
+    rotated token, revokeSession or a password change; then every token of it stops working."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[str] = mapped_column(String(36), unique=True)
+    user_agent: Mapped[str | None] = mapped_column(String(USER_AGENT_MAX_LENGTH))
+    created_at: Mapped[created_at]
+    last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -1,6 +1,7 @@
-"""What belongs to one user alone: their private profile fields and their notifications."""
+"""What belongs to one user alone: their private profile fields, their notifications and
+their sessions."""
 
-from db.models import Notification
+from db.models import DeviceSession, Notification
 
 
 def is_self(viewer_id: int | None, user_id: int) -> bool:
@@ -11,3 +12,8 @@ def is_self(viewer_id: int | None, user_id: int) -> bool:
 def owns_notification(notification: Notification, user_id: int) -> bool:
     """Notifications are their recipient's alone; anyone else is told NOT_FOUND."""
     return notification.user_id == user_id
+
+
+def owns_session(device: DeviceSession, user_id: int) -> bool:
+    """A session is its user's alone to list or end; anyone else is told NOT_FOUND."""
+    return device.user_id == user_id

@@ -25,6 +25,7 @@ def context_of(app: Starlette) -> Context:
         publisher=services.publisher,
         presence=services.presence.store,
         event_batch=services.event_batch,
+        ended_sessions=services.ended_sessions,
         client="test",
     )
 

@@ -42,8 +42,9 @@ def refused(settings: Settings, token: str) -> Unauthenticated:
     return caught.value
 
 
-def test_issued_token_names_its_user(settings: Settings) -> None:
-    assert decode_access_token(settings, issue_access_token(settings, 42)) == 42
+def test_issued_token_names_its_user_and_session(settings: Settings) -> None:
+    claims = decode_access_token(settings, issue_access_token(settings, 42, 5))
+    assert (claims.user_id, claims.session_id) == (42, 5)
 
 
 def test_issued_token_carries_the_required_claims(settings: Settings) -> None:
