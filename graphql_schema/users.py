@@ -69,6 +69,13 @@ class User(Node):
         online = await info.context.loaders.online.load(self.row.id)
         return presence.status_seen(self.row, online, by_self=self._seen_by_self(info))
 
+    @strawberry.field(
+        description="Whether the signed-in user has blocked this user.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
+    async def viewer_has_blocked(self, info: Info) -> bool:
+        return await info.context.loaders.viewer_blocked.load(self.row.id)
+
     def _seen_by_self(self, info: Info) -> bool:
         viewer = info.context.user
         return self.is_self or is_self(viewer.id if viewer else None, self.row.id)

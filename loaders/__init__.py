@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Chat, Space
 from infra.presence import PresenceStore
+from loaders.blocks import ViewerBlockedLoader
 from loaders.chats import ChatAccessLoader, ParticipantsLoader
 from loaders.messages import (
     AttachmentsLoader,
@@ -107,3 +108,7 @@ class Loaders:
     @cached_property
     def online(self) -> OnlineLoader:
         return OnlineLoader(self.presence)
+
+    @cached_property
+    def viewer_blocked(self) -> ViewerBlockedLoader:
+        return ViewerBlockedLoader(self.session, self.viewer_id)

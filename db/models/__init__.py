@@ -19,7 +19,7 @@ from db.models.spaces import (
     Space,
     SpaceMember,
 )
-from db.models.users import PresenceStatus, RefreshToken, User
+from db.models.users import PresenceStatus, RefreshToken, User, UserBlock
 
 __all__ = [
     "Attachment",
@@ -45,4 +45,5 @@ __all__ = [
     "Space",
     "SpaceMember",
     "User",
+    "UserBlock",
 ]

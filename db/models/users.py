@@ -60,3 +60,17 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime]
     rotated_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class UserBlock(Base):
+    """`blocker_id` blocked `blocked_id` (see resolvers/permissions/blocks.py)."""
+
+    __tablename__ = "user_blocks"
+
+    blocker_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    blocked_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[created_at]

@@ -2,11 +2,17 @@
 
 Space rights, the role hierarchy and ownership (`spaces`), chat visibility
 (`chats`, where `channel_permissions` is the one function every channel decision comes
-down to), authorship (`messages`) and what is a user's own (`personal`). Every resolver
-asks here; no other module checks membership, compares ranks, or compares owner, author
-or recipient ids to decide who may do what.
+down to), authorship (`messages`), what is a user's own (`personal`) and what blocking
+takes away (`blocks`). Every resolver asks here; no other module checks membership,
+compares ranks, or compares owner, author or recipient ids to decide who may do what.
 """
 
+from resolvers.permissions.blocks import (
+    blocked_among,
+    blockers_among,
+    require_direct_sendable,
+    require_not_blocked_by,
+)
 from resolvers.permissions.chats import (
     ChatAccess,
     Overwrite,
@@ -60,6 +66,8 @@ __all__ = [
     "Permission",
     "Standing",
     "active_ban",
+    "blocked_among",
+    "blockers_among",
     "channel_permissions",
     "chat_access",
     "chat_accesses",
@@ -82,7 +90,9 @@ __all__ = [
     "readers_among",
     "require",
     "require_deletable",
+    "require_direct_sendable",
     "require_editable",
+    "require_not_blocked_by",
     "require_pinnable",
     "require_reactable",
     "require_sendable",
