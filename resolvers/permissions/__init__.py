@@ -10,6 +10,7 @@ compares ranks, or compares owner, author or recipient ids to decide who may do 
 from resolvers.permissions.blocks import (
     blocked_among,
     blockers_among,
+    hides_blocked_typing,
     require_direct_sendable,
     require_not_blocked_by,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "chat_access",
     "chat_accesses",
     "granted_among",
+    "hides_blocked_typing",
     "is_member",
     "is_self",
     "may_ban",

@@ -77,3 +77,9 @@ async def require_direct_sendable(session: AsyncSession, chat: Chat, user_id: in
     )
     if blocker is not None:
         raise _refusal()
+
+
+def hides_blocked_typing(chat: Chat) -> bool:
+    """Whether a blocked user's typing in `chat` is kept from the blocker: in a DIRECT chat
+    only (in a group or channel it goes with messages the blocker still receives)."""
+    return chat.kind is ChatKind.DIRECT
