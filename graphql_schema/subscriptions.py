@@ -159,7 +159,9 @@ class EventSubscription:
                     if (
                         isinstance(event, events.TypingStarted)
                         and hides_blocked_typing(chat)
-                        and await ctx.event_batch.has_blocked(source, pk, user.id, event.user_id)
+                        and await ctx.event_batch.has_blocked(
+                            source, ("chat", pk), user.id, event.user_id
+                        )
                     ):
                         continue
                     rendered = await _render_chat_event(info, source, event, pk)

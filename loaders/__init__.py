@@ -22,7 +22,7 @@ from loaders.messages import (
     UnreadCountLoader,
 )
 from loaders.pins import PinnedMessagesLoader
-from loaders.presence import OnlineLoader
+from loaders.presence import OnlineLoader, PresenceVisibleLoader
 from loaders.revisions import EditHistoryLoader
 from loaders.rows import RowLoader
 from loaders.spaces import MemberCountLoader, MemberRolesLoader
@@ -112,3 +112,7 @@ class Loaders:
     @cached_property
     def viewer_blocked(self) -> ViewerBlockedLoader:
         return ViewerBlockedLoader(self.session, self.viewer_id)
+
+    @cached_property
+    def presence_visible(self) -> PresenceVisibleLoader:
+        return PresenceVisibleLoader(self.session, self.viewer_id)

@@ -22,7 +22,7 @@ from db.models import Message, User
 from infra.broadcast import Published
 from loaders import Loaders
 from loaders.messages import load_with_authors
-from resolvers.permissions import blockers_among, granted_among, readers_among
+from resolvers.permissions import blocked_among, blockers_among, granted_among, readers_among
 
 # Users per statement: PostgreSQL takes at most 32,767 parameters in one, and a busy channel
 # can have more watchers than that in one process.
@@ -58,17 +58,26 @@ class EventBatch:
         return await self._batched(event, ("space", space_id), user_id, _members)
 
     async def has_blocked(
-        self, event: Published, chat_id: int, user_id: int, other_id: int
+        self, event: Published, scope: Scope, user_id: int, other_id: int
     ) -> bool:
-        """Whether `user_id` has blocked `other_id` (the author of a chat event): one batch
-        for all of the chat's watchers."""
+        """Whether watcher `user_id` has blocked `other_id` (the author of a chat event): one
+        batch for all of the watchers of `scope`."""
 
         async def check(session: AsyncSession, _: int, user_ids: list[int]) -> set[int]:
             return await blockers_among(session, user_ids, other_id)
 
-        return await self._batched(
-            event, ("chat", chat_id), user_id, check, key=("blocked", chat_id, other_id)
-        )
+        return await self._batched(event, scope, user_id, check, key=("blocker", *scope, other_id))
+
+    async def is_blocked_by(
+        self, event: Published, scope: Scope, user_id: int, other_id: int
+    ) -> bool:
+        """Whether `other_id` (whom the event is about) has blocked watcher `user_id`: one
+        batch for all of the watchers of `scope`."""
+
+        async def check(session: AsyncSession, _: int, user_ids: list[int]) -> set[int]:
+            return await blocked_among(session, other_id, user_ids)
+
+        return await self._batched(event, scope, user_id, check, key=("blocked", *scope, other_id))
 
     async def message(
         self, event: Published, message_id: int

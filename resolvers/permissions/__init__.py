@@ -2,9 +2,10 @@
 
 Space rights, the role hierarchy and ownership (`spaces`), chat visibility
 (`chats`, where `channel_permissions` is the one function every channel decision comes
-down to), authorship (`messages`), what is a user's own (`personal`) and what blocking
-takes away (`blocks`). Every resolver asks here; no other module checks membership,
-compares ranks, or compares owner, author or recipient ids to decide who may do what.
+down to), authorship (`messages`), what is a user's own (`personal`), whose presence one
+sees (`presence`) and what blocking takes away (`blocks`). Every resolver asks here; no
+other module checks membership, compares ranks, or compares owner, author or recipient ids
+to decide who may do what.
 """
 
 from resolvers.permissions.blocks import (
@@ -41,6 +42,7 @@ from resolvers.permissions.messages import (
     require_sendable,
 )
 from resolvers.permissions.personal import is_self, owns_notification
+from resolvers.permissions.presence import presence_audience, presence_visible_among
 from resolvers.permissions.spaces import (
     Standing,
     active_ban,
@@ -89,6 +91,8 @@ __all__ = [
     "moderation_target",
     "owner_standing",
     "owns_notification",
+    "presence_audience",
+    "presence_visible_among",
     "readers_among",
     "require",
     "require_deletable",

@@ -157,3 +157,91 @@ async def test_blocked_users_mentions_and_replies_do_not_notify_the_blocker(
     history = await client.data(HISTORY, {"c": channel}, token=alice.access_token)
     contents = [e["node"]["content"] for e in history["chat"]["messages"]["edges"]]
     assert "@alice @carol look" in contents
+
+
+PRESENCE_OF = "query($u: ID!) { user(id: $u) { status lastSeenAt } }"
+HEARTBEAT = "mutation { heartbeat }"
+ONLINE = {"status": "ONLINE", "lastSeenAt": None}
+HIDDEN = {"status": "OFFLINE", "lastSeenAt": None}
+
+
+async def presence_of(client: GraphQLClient, who: Account, viewer: Account) -> dict[str, object]:
+    data = await client.data(PRESENCE_OF, {"u": who.id}, token=viewer.access_token)
+    seen: dict[str, object] = data["user"]
+    return seen
+
+
+async def test_presence_is_for_those_sharing_a_space_or_a_chat(client: GraphQLClient) -> None:
+    alice, bob, carol, mallory = [
+        await client.register(t) for t in ("alice", "bob", "carol", "mallory")
+    ]
+    space = await create_space(client, alice, public=True)
+    await join(client, bob, space)
+    await client.data(GROUP, {"input": {"userIds": [carol.id]}}, token=alice.access_token)
+    await client.data(HEARTBEAT, token=alice.access_token)
+    assert await presence_of(client, alice, bob) == ONLINE  # a space
+    assert await presence_of(client, alice, carol) == ONLINE  # a group
+    assert await presence_of(client, alice, mallory) == HIDDEN  # nothing shared
+    assert await presence_of(client, alice, alice) == ONLINE
+    # A user's lastSeenAt is hidden from strangers as well.
+    await client.data(
+        "mutation { setStatus(status: INVISIBLE) { status } }", token=alice.access_token
+    )
+    assert (await presence_of(client, alice, bob))["lastSeenAt"] is not None
+    assert await presence_of(client, alice, mallory) == HIDDEN
+
+
+async def test_opening_a_dm_shares_nothing_of_the_target_until_they_take_part(
+    client: GraphQLClient,
+) -> None:
+    alice, mallory = [await client.register(t) for t in ("alice", "mallory")]
+    chat = (await client.data(DIRECT, {"u": alice.id}, token=mallory.access_token))[
+        "openDirectChat"
+    ]
+    await client.data(HEARTBEAT, token=alice.access_token)
+    await client.data(HEARTBEAT, token=mallory.access_token)
+    assert await presence_of(client, alice, mallory) == HIDDEN
+    assert await presence_of(client, mallory, alice) == ONLINE  # mallory opened it
+    await send(client, mallory, chat["id"], "hi")  # writing is not alice's taking part
+    assert await presence_of(client, alice, mallory) == HIDDEN
+    await send(client, alice, chat["id"], "hello")
+    assert await presence_of(client, alice, mallory) == ONLINE
+
+
+async def test_a_blocked_user_sees_the_blocker_offline(client: GraphQLClient) -> None:
+    alice, bob = [await client.register(t) for t in ("alice", "bob")]
+    space = await create_space(client, alice, public=True)
+    await join(client, bob, space)
+    await client.data(HEARTBEAT, token=alice.access_token)
+    await client.data(HEARTBEAT, token=bob.access_token)
+    await block(client, alice, bob)
+    assert await presence_of(client, alice, bob) == HIDDEN
+    assert await presence_of(client, bob, alice) == ONLINE  # the blocker still sees bob
+    members = """query($s: ID!) {
+        space(id: $s) { members(first: 10) { edges { node { user { tag status } } } } }
+    }"""
+    data = await client.data(members, {"s": space}, token=bob.access_token)
+    seen = {
+        e["node"]["user"]["tag"]: e["node"]["user"]["status"]
+        for e in data["space"]["members"]["edges"]
+    }
+    assert seen == {"alice": "OFFLINE", "bob": "ONLINE"}
+    await client.data(UNBLOCK, {"u": bob.id}, token=alice.access_token)
+    assert await presence_of(client, alice, bob) == ONLINE
+
+
+async def test_presence_of_a_page_of_users_is_batched(
+    client: GraphQLClient, sql_statements: StatementCounter
+) -> None:
+    alice = await client.register("alice")
+    space = await create_space(client, alice, public=True)
+    for n in range(8):
+        member = await client.register(f"crowd{n}")
+        await join(client, member, space)
+    query = 'query { searchUsers(query: "crowd", first: 20) { status lastSeenAt } }'
+    sql_statements.counting = True
+    users = (await client.data(query, token=alice.access_token))["searchUsers"]
+    sql_statements.counting = False
+    assert len(users) == 8
+    # The caller's row, the search, and at most three statements for every user's presence.
+    assert sql_statements.count <= 5
