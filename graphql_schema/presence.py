@@ -27,6 +27,8 @@ async def render_presence_changed(
     info: Info, source: Published, event: events.PresenceChanged
 ) -> PresenceChanged:
     user = await shared_user(info, source, event.user_id)
+    # Whoever the event reached shares what shows this presence (resolvers.permissions.presence).
+    user.presence_shown = True
     return PresenceChanged(user=user, status=PresenceStatus(event.status), source=source)
 
 
@@ -96,5 +98,9 @@ class PresenceSubscription:
                 async for source in published:
                     if not await ctx.event_batch.is_member(source, pk, user.id):
                         return
-                    if isinstance(event := source.event, events.PresenceChanged):
+                    if isinstance(
+                        event := source.event, events.PresenceChanged
+                    ) and not await ctx.event_batch.is_blocked_by(
+                        source, ("space", pk), user.id, event.user_id
+                    ):
                         yield await render_presence_changed(info, source, event)

@@ -18,6 +18,7 @@ from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
 
 from graphql_schema.accounts import AccountMutation
+from graphql_schema.blocks import BlockMutation, BlockQuery
 from graphql_schema.chats import ChatMutation, ChatQuery
 from graphql_schema.event_execution import EventExecutor
 from graphql_schema.extensions.aliases import alias_limit
@@ -70,6 +71,7 @@ Query = _root(
     (
         NodeQuery,
         ProfileQuery,
+        BlockQuery,
         SpaceQuery,
         ChatQuery,
         MessageQuery,
@@ -85,6 +87,7 @@ Mutation = _root(
         AccountMutation,
         SessionMutation,
         ProfileMutation,
+        BlockMutation,
         SpaceMutation,
         RoleMutation,
         ModerationMutation,

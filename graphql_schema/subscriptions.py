@@ -39,7 +39,7 @@ from infra.outbox import chat_topic, space_topic, user_topic
 from resolvers import history
 from resolvers.announcements import not_news
 from resolvers.history import message_cursor
-from resolvers.permissions import chat_access
+from resolvers.permissions import chat_access, hides_blocked_typing
 
 REPLAY_BATCH = 100
 MESSAGE_KINDS = (events.MessageCreated, events.MessageUpdated, events.MessageDeleted)
@@ -156,6 +156,14 @@ class EventSubscription:
                         continue
                     if not await ctx.event_batch.may_read(source, pk, user.id):
                         return
+                    if (
+                        isinstance(event, events.TypingStarted)
+                        and hides_blocked_typing(chat)
+                        and await ctx.event_batch.has_blocked(
+                            source, ("chat", pk), user.id, event.user_id
+                        )
+                    ):
+                        continue
                     rendered = await _render_chat_event(info, source, event, pk)
                     if rendered is not None:
                         yield rendered

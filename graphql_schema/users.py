@@ -24,13 +24,12 @@ class User(Node):
     bio: str | None = strawberry.field(
         description="Free text, up to 1000 characters; null when unset."
     )
-    last_seen_at: datetime | None = strawberry.field(
-        description="When the user was last online; null if never."
-    )
     created_at: datetime = strawberry.field(description="When the account was registered.")
     row: strawberry.Private[models.User]
     # Set where the caller is known to be this user before the context says so (sign-in).
     is_self: strawberry.Private[bool] = False
+    # Set where the viewer is known to see this user's presence (a presence event reached them).
+    presence_shown: strawberry.Private[bool] = False
 
     @classmethod
     def from_row(cls, row: models.User, *, is_self: bool = False) -> Self:
@@ -39,7 +38,6 @@ class User(Node):
             tag=row.tag,
             display_name=row.display_name,
             bio=row.bio,
-            last_seen_at=row.last_seen_at,
             created_at=row.created_at,
             row=row,
             is_self=is_self,
@@ -62,12 +60,37 @@ class User(Node):
 
     @strawberry.field(
         description="Live presence: OFFLINE without a connection; others see INVISIBLE as "
-        "OFFLINE, the user themself sees the status they chose.",
+        "OFFLINE, the user themself sees the status they chose. Only those sharing a space "
+        "or a chat with the user see it (OFFLINE to everyone else, and to anyone they "
+        "blocked).",
         metadata=DEPENDS_ON_VIEWER,
     )
     async def status(self, info: Info) -> PresenceStatus:
-        online = await info.context.loaders.online.load(self.row.id)
-        return presence.status_seen(self.row, online, by_self=self._seen_by_self(info))
+        by_self = self._seen_by_self(info)
+        # Asked for the viewer too, so that one batch of `online` covers the whole page.
+        visible = await self._presence_visible(info) or by_self
+        online = visible and await info.context.loaders.online.load(self.row.id)
+        return presence.status_seen(self.row, online, by_self=by_self, visible=visible)
+
+    @strawberry.field(
+        description="When the user was last online; null if never, and for those who may "
+        "not see their presence.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
+    async def last_seen_at(self, info: Info) -> datetime | None:
+        if self._seen_by_self(info) or await self._presence_visible(info):
+            return self.row.last_seen_at
+        return None
+
+    @strawberry.field(
+        description="Whether the signed-in user has blocked this user.",
+        metadata=DEPENDS_ON_VIEWER,
+    )
+    async def viewer_has_blocked(self, info: Info) -> bool:
+        return await info.context.loaders.viewer_blocked.load(self.row.id)
+
+    async def _presence_visible(self, info: Info) -> bool:
+        return self.presence_shown or await info.context.loaders.presence_visible.load(self.row.id)
 
     def _seen_by_self(self, info: Info) -> bool:
         viewer = info.context.user

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Chat, Space
 from infra.presence import PresenceStore
+from loaders.blocks import ViewerBlockedLoader
 from loaders.chats import ChatAccessLoader, ParticipantsLoader
 from loaders.messages import (
     AttachmentsLoader,
@@ -21,7 +22,7 @@ from loaders.messages import (
     UnreadCountLoader,
 )
 from loaders.pins import PinnedMessagesLoader
-from loaders.presence import OnlineLoader
+from loaders.presence import OnlineLoader, PresenceVisibleLoader
 from loaders.revisions import EditHistoryLoader
 from loaders.rows import RowLoader
 from loaders.spaces import MemberCountLoader, MemberRolesLoader
@@ -107,3 +108,11 @@ class Loaders:
     @cached_property
     def online(self) -> OnlineLoader:
         return OnlineLoader(self.presence)
+
+    @cached_property
+    def viewer_blocked(self) -> ViewerBlockedLoader:
+        return ViewerBlockedLoader(self.session, self.viewer_id)
+
+    @cached_property
+    def presence_visible(self) -> PresenceVisibleLoader:
+        return PresenceVisibleLoader(self.session, self.viewer_id)

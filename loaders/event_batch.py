@@ -22,7 +22,7 @@ from db.models import Message, User
 from infra.broadcast import Published
 from loaders import Loaders
 from loaders.messages import load_with_authors
-from resolvers.permissions import granted_among, readers_among
+from resolvers.permissions import blocked_among, blockers_among, granted_among, readers_among
 
 # Users per statement: PostgreSQL takes at most 32,767 parameters in one, and a busy channel
 # can have more watchers than that in one process.
@@ -56,6 +56,28 @@ class EventBatch:
     async def is_member(self, event: Published, space_id: int, user_id: int) -> bool:
         """Whether `user_id` belongs to the space now: one batch for all of its watchers."""
         return await self._batched(event, ("space", space_id), user_id, _members)
+
+    async def has_blocked(
+        self, event: Published, scope: Scope, user_id: int, other_id: int
+    ) -> bool:
+        """Whether watcher `user_id` has blocked `other_id` (the author of a chat event): one
+        batch for all of the watchers of `scope`."""
+
+        async def check(session: AsyncSession, _: int, user_ids: list[int]) -> set[int]:
+            return await blockers_among(session, user_ids, other_id)
+
+        return await self._batched(event, scope, user_id, check, key=("blocker", *scope, other_id))
+
+    async def is_blocked_by(
+        self, event: Published, scope: Scope, user_id: int, other_id: int
+    ) -> bool:
+        """Whether `other_id` (whom the event is about) has blocked watcher `user_id`: one
+        batch for all of the watchers of `scope`."""
+
+        async def check(session: AsyncSession, _: int, user_ids: list[int]) -> set[int]:
+            return await blocked_among(session, other_id, user_ids)
+
+        return await self._batched(event, scope, user_id, check, key=("blocked", *scope, other_id))
 
     async def message(
         self, event: Published, message_id: int
@@ -99,13 +121,24 @@ class EventBatch:
             if not watchers:
                 del self._watchers[scope]
 
-    async def _batched(self, event: Published, scope: Scope, user_id: int, check: Check) -> bool:
+    async def _batched(
+        self,
+        event: Published,
+        scope: Scope,
+        user_id: int,
+        check: Check,
+        *,
+        key: tuple[object, ...] | None = None,
+    ) -> bool:
+        """Whether `check` passes `user_id`, asked once per event (under `key`, by default
+        the scope) for every watcher of `scope`."""
+
         def everyone() -> Awaitable[tuple[frozenset[int], set[int]]]:
             # Only the first caller's work runs: the watchers are gathered once per event.
             watchers = {*self._watchers.get(scope, ()), user_id}
             return self._check(check, scope, watchers)
 
-        asked, passed = await event.once(scope, everyone)
+        asked, passed = await event.once(key or scope, everyone)
         if user_id not in asked:  # began watching after the batch was asked for
             _, passed = await self._check(check, scope, {user_id})
         return user_id in passed

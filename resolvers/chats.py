@@ -23,6 +23,7 @@ from resolvers.permissions import (
     Standing,
     chat_access,
     require,
+    require_not_blocked_by,
     visible_channels,
     visible_chat,
 )
@@ -113,6 +114,7 @@ async def open_direct_chat(
         raise BadUserInput("You cannot open a direct chat with yourself", field="userId")
     if await session.get(User, other_id) is None:
         raise NotFound("User not found")
+    await require_not_blocked_by(session, [other_id], user.id)
     key = f"{min(user.id, other_id)}:{max(user.id, other_id)}"
     existing = await session.scalar(select(Chat).where(Chat.direct_key == key))
     if existing is not None:
@@ -147,6 +149,7 @@ async def create_group_chat(
     found = set(await session.scalars(select(User.id).where(User.id.in_(members))))
     if found != members:
         raise NotFound("User not found")
+    await require_not_blocked_by(session, members, user.id)
     chat = Chat(
         kind=ChatKind.GROUP,
         title=_title(title) if title is not None and title.strip() else None,
@@ -173,6 +176,7 @@ async def add_participant(
         raise NotFound("User not found")
     if await session.get(ChatParticipant, (chat.id, other_id)) is not None:
         return chat
+    await require_not_blocked_by(session, [other_id], user.id)
     count = await session.scalar(select(func.count()).where(ChatParticipant.chat_id == chat.id))
     if (count or 0) >= GROUP_MAX_PARTICIPANTS:
         raise BadUserInput(

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Chat, Mention, Message, Notification, NotificationKind, User
 from resolvers import announcements
-from resolvers.permissions import ChatAccess, Permission, viewers_among
+from resolvers.permissions import ChatAccess, Permission, blockers_among, viewers_among
 
 # A tag after "@" that is not itself part of a word or an email address.
 _MENTION = re.compile(r"(?<![\w@.])@([a-z0-9_.]{3,33})", re.IGNORECASE)
@@ -61,11 +61,14 @@ async def notify(
     *,
     replied_author: int | None,
 ) -> None:
-    """REPLY for the replied-to author, MENTION for the others; never to oneself, once each."""
+    """REPLY for the replied-to author, MENTION for the others; never to oneself nor to
+    anyone who blocked the author, once each."""
     recipients = {replied_author: NotificationKind.REPLY} if replied_author else {}
     for user in mentioned:
         recipients.setdefault(user.id, NotificationKind.MENTION)
     recipients.pop(author.id, None)
+    for blocker_id in await blockers_among(session, recipients, author.id):
+        del recipients[blocker_id]
     await announcements.notify(
         session,
         [

@@ -32,6 +32,7 @@ from resolvers.permissions import (
     chat_access,
     message_access,
     require_deletable,
+    require_direct_sendable,
     require_editable,
     require_sendable,
     viewers_among,
@@ -72,6 +73,7 @@ async def send_message(
     """
     access = await chat_access(session, new.chat_id, user.id)
     require_sendable(access)
+    await require_direct_sendable(session, access.chat, user.id)
     if new.files:
         access.require(Permission.ATTACH_FILES)
     content = _content(new.content, has_files=bool(new.files))

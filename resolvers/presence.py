@@ -10,14 +10,14 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
-from db.models import Chat, ChatKind, ChatParticipant, PresenceStatus, SpaceMember, User
+from db.models import PresenceStatus, User
 from infra.errors import BadUserInput, NotFound
 from infra.events import PresenceChanged
 from infra.outbox import Announcement, presence_topic, user_topic
 from infra.presence import HTTP_CONNECTION, PresenceStore
 from infra.publisher import Publisher
 from infra.rate_limits import RateLimiter, Write
-from resolvers.permissions import is_member
+from resolvers.permissions import is_member, presence_audience
 
 OFFLINE = PresenceStatus.OFFLINE
 CHOOSABLE = frozenset(PresenceStatus) - {OFFLINE}  # OFFLINE follows from having no connection
@@ -30,11 +30,13 @@ def visible_status(chosen: PresenceStatus, online: bool) -> PresenceStatus:
     return chosen
 
 
-def status_seen(user: User, online: bool, *, by_self: bool) -> PresenceStatus:
-    """The status others see for `user`, or with `by_self` the user themself (who sees
-    INVISIBLE as such)."""
+def status_seen(user: User, online: bool, *, by_self: bool, visible: bool) -> PresenceStatus:
+    """The status others see for `user` (OFFLINE unless their presence is `visible` to the
+    viewer), or with `by_self` the user themself (who sees INVISIBLE as such)."""
     if by_self:
         return user.chosen_status if online else OFFLINE
+    if not visible:
+        return OFFLINE
     return visible_status(user.chosen_status, online)
 
 
@@ -105,33 +107,13 @@ async def went_offline(session: AsyncSession, publisher: Publisher, user_id: int
 async def publish(
     session: AsyncSession, publisher: Publisher, user_id: int, status: PresenceStatus
 ) -> None:
-    """PresenceChanged to the user's spaces and to everyone sharing a chat with them."""
-    space_ids, contact_ids = await audience(session, user_id)
+    """PresenceChanged to the user's spaces and to everyone sharing a chat with them that
+    shares their presence (resolvers.permissions.presence)."""
+    space_ids, contact_ids = await presence_audience(session, user_id)
     topics = [presence_topic(space_id) for space_id in space_ids]
     topics += [user_topic(contact_id) for contact_id in contact_ids | {user_id}]
     event = PresenceChanged(user_id=user_id, status=status.value)
     await publisher.publish_all([Announcement(topic, event) for topic in topics])
-
-
-async def audience(session: AsyncSession, user_id: int) -> tuple[set[int], set[int]]:
-    """The spaces `user_id` is a member of, and the users sharing a DIRECT or GROUP chat with
-    them (themself included if they have any), in two statements."""
-    space_ids = set(
-        await session.scalars(select(SpaceMember.space_id).where(SpaceMember.user_id == user_id))
-    )
-    mine = select(ChatParticipant.chat_id).where(ChatParticipant.user_id == user_id)
-    contact_ids = set(
-        await session.scalars(
-            select(ChatParticipant.user_id)
-            .join(Chat, Chat.id == ChatParticipant.chat_id)
-            .where(
-                ChatParticipant.chat_id.in_(mine),
-                Chat.kind.in_([ChatKind.DIRECT, ChatKind.GROUP]),
-            )
-            .distinct()
-        )
-    )
-    return space_ids, contact_ids
 
 
 async def require_space_member(session: AsyncSession, space_id: int, user_id: int) -> None:

@@ -89,6 +89,7 @@ async def register_directly(app: Starlette, tag: str) -> Account:
             display_name=tag,
             limiter=services.rate_limiter,
             client=f"factory:{tag}",
+            user_agent=None,
         )
     return Account(
         id=to_global_id("User", result.user.id),

@@ -19,7 +19,7 @@ from db.models.spaces import (
     Space,
     SpaceMember,
 )
-from db.models.users import DeviceSession, PresenceStatus, RefreshToken, User
+from db.models.users import DeviceSession, PresenceStatus, RefreshToken, User, UserBlock
 
 __all__ = [
     "Attachment",
@@ -46,4 +46,5 @@ __all__ = [
     "Space",
     "SpaceMember",
     "User",
+    "UserBlock",
 ]

@@ -79,3 +79,17 @@ class DeviceSession(Base):
     created_at: Mapped[created_at]
     last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class UserBlock(Base):
+    """`blocker_id` blocked `blocked_id` (see resolvers/permissions/blocks.py)."""
+
+    __tablename__ = "user_blocks"
+
+    blocker_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    blocked_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[created_at]

@@ -2,11 +2,19 @@
 
 Space rights, the role hierarchy and ownership (`spaces`), chat visibility
 (`chats`, where `channel_permissions` is the one function every channel decision comes
-down to), authorship (`messages`) and what is a user's own (`personal`). Every resolver
-asks here; no other module checks membership, compares ranks, or compares owner, author
-or recipient ids to decide who may do what.
+down to), authorship (`messages`), what is a user's own (`personal`), whose presence one
+sees (`presence`) and what blocking takes away (`blocks`). Every resolver asks here; no
+other module checks membership, compares ranks, or compares owner, author or recipient ids
+to decide who may do what.
 """
 
+from resolvers.permissions.blocks import (
+    blocked_among,
+    blockers_among,
+    hides_blocked_typing,
+    require_direct_sendable,
+    require_not_blocked_by,
+)
 from resolvers.permissions.chats import (
     ChatAccess,
     Overwrite,
@@ -34,6 +42,7 @@ from resolvers.permissions.messages import (
     require_sendable,
 )
 from resolvers.permissions.personal import is_self, owns_notification
+from resolvers.permissions.presence import presence_audience, presence_visible_among
 from resolvers.permissions.spaces import (
     Standing,
     active_ban,
@@ -60,10 +69,13 @@ __all__ = [
     "Permission",
     "Standing",
     "active_ban",
+    "blocked_among",
+    "blockers_among",
     "channel_permissions",
     "chat_access",
     "chat_accesses",
     "granted_among",
+    "hides_blocked_typing",
     "is_member",
     "is_self",
     "may_ban",
@@ -79,10 +91,14 @@ __all__ = [
     "moderation_target",
     "owner_standing",
     "owns_notification",
+    "presence_audience",
+    "presence_visible_among",
     "readers_among",
     "require",
     "require_deletable",
+    "require_direct_sendable",
     "require_editable",
+    "require_not_blocked_by",
     "require_pinnable",
     "require_reactable",
     "require_sendable",

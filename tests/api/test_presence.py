@@ -91,6 +91,7 @@ async def test_a_heartbeat_brings_the_caller_online_for_themself_and_others(
 ) -> None:
     alice = await client.register("alice")
     bob = await client.register("bob")
+    await open_direct(client, alice, bob)  # shares alice's presence with bob
     assert (await client.data(ME, token=alice.access_token))["me"]["status"] == "OFFLINE"
     assert await status_of(client, alice, bob) == "OFFLINE"
     assert (await client.data(HEARTBEAT, token=alice.access_token))["heartbeat"] is True
@@ -99,9 +100,10 @@ async def test_a_heartbeat_brings_the_caller_online_for_themself_and_others(
     assert await status_of(client, bob, alice) == "OFFLINE"
 
 
-async def test_away_and_dnd_are_seen_by_everyone_while_online(client: GraphQLClient) -> None:
+async def test_away_and_dnd_are_seen_by_chat_partners_while_online(client: GraphQLClient) -> None:
     alice = await client.register("alice")
     bob = await client.register("bob")
+    await open_direct(client, alice, bob)  # shares alice's presence with bob
     await client.data(HEARTBEAT, token=alice.access_token)
     assert (await set_status(client, alice, "AWAY"))["status"] == "AWAY"
     assert await status_of(client, alice, bob) == "AWAY"
@@ -114,6 +116,7 @@ async def test_away_and_dnd_are_seen_by_everyone_while_online(client: GraphQLCli
 async def test_a_chosen_status_applies_only_while_connected(client: GraphQLClient) -> None:
     alice = await client.register("alice")
     bob = await client.register("bob")
+    await open_direct(client, alice, bob)  # shares alice's presence with bob
     assert (await set_status(client, alice, "DND"))["status"] == "OFFLINE"
     assert await status_of(client, alice, bob) == "OFFLINE"
     await client.data(HEARTBEAT, token=alice.access_token)
@@ -125,6 +128,7 @@ async def test_invisible_shows_offline_to_others_and_freezes_last_seen(
 ) -> None:
     alice = await client.register("alice")
     bob = await client.register("bob")
+    await open_direct(client, alice, bob)  # shares alice's presence with bob
     await client.data(HEARTBEAT, token=alice.access_token)
     assert (await client.data(USER, {"id": alice.id}, token=bob.access_token))["user"] == {
         "status": "ONLINE",
@@ -228,6 +232,9 @@ async def test_status_of_a_page_of_users_costs_one_presence_round_trip(
     client: GraphQLClient, app: Starlette, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     crowd = [await register_directly(app, f"crowd{n}") for n in range(30)]
+    space = await create_space(client, crowd[0], public=True)  # shares their presence
+    for account in crowd[1:]:
+        await join(client, account, space)
     for account in crowd[::3]:
         await client.data(HEARTBEAT, token=account.access_token)
     store = app.state.services.presence.store
@@ -297,7 +304,8 @@ async def test_two_sockets_count_once_and_the_last_one_closing_ends_presence(
     server: Server,
 ) -> None:
     alice, alice_id = register(server, "alice")
-    bob, _ = register(server, "bob")
+    bob, bob_id = register(server, "bob")
+    direct_chat(server, alice, bob_id)
     async with socket(server, alice):
         async with socket(server, alice):
             assert seen(server, alice_id, bob) == {"status": "ONLINE", "lastSeenAt": None}
