@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import User
 from infra.errors import Unauthenticated
 from infra.settings import Settings
-from resolvers.tokens import decode_access_token
+from resolvers.tokens import decode_access_token, issued_before
 
 _CREDENTIAL_KEYS = frozenset({"authorization", "token"})
 
@@ -43,8 +43,11 @@ def token_from_credential(credential: str) -> str:
 
 async def authenticate(session: AsyncSession, settings: Settings, credential: str) -> User:
     """The user a credential belongs to; Unauthenticated when it is invalid or expired."""
-    user_id = decode_access_token(settings, token_from_credential(credential))
+    token = token_from_credential(credential)
+    user_id = decode_access_token(settings, token)
     user = await session.get(User, user_id)
-    if user is None:
+    # A token older than its account was issued to a deleted one whose id SQLite gave again
+    # (it reuses the highest id once its row is gone).
+    if user is None or issued_before(token, user.created_at):
         raise Unauthenticated("The account for this token no longer exists", reason="TOKEN_INVALID")
     return user

@@ -25,8 +25,10 @@ class PresenceChanged:
 
 async def render_presence_changed(
     info: Info, source: Published, event: events.PresenceChanged
-) -> PresenceChanged:
+) -> PresenceChanged | None:
     user = await shared_user(info, source, event.user_id)
+    if user is None:  # the account was deleted since
+        return None
     return PresenceChanged(user=user, status=PresenceStatus(event.status), source=source)
 
 
@@ -84,8 +86,10 @@ class PresenceSubscription:
             async with ctx.listen(user_topic(user.id)) as published:
                 async for source in published:
                     # The user topic carries other kinds too.
-                    if isinstance(event := source.event, events.PresenceChanged):
-                        yield await render_presence_changed(info, source, event)
+                    if isinstance(event := source.event, events.PresenceChanged) and (
+                        rendered := await render_presence_changed(info, source, event)
+                    ):
+                        yield rendered
             return
         pk = pk_from_global_id(space_id, "Space", field="spaceId")
         async with ctx.event_scope():
@@ -96,5 +100,7 @@ class PresenceSubscription:
                 async for source in published:
                     if not await ctx.event_batch.is_member(source, pk, user.id):
                         return
-                    if isinstance(event := source.event, events.PresenceChanged):
-                        yield await render_presence_changed(info, source, event)
+                    if isinstance(event := source.event, events.PresenceChanged) and (
+                        rendered := await render_presence_changed(info, source, event)
+                    ):
+                        yield rendered

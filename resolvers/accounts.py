@@ -1,18 +1,23 @@
-"""Registration, login, token refresh and logout."""
+"""Registration, login, token refresh, logout and account deletion."""
 
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import User
+from db.models import Chat, ChatKind, ChatParticipant, SpaceMember, User
 from infra import rate_limits
 from infra.errors import Conflict, RateLimited, Unauthenticated
+from infra.events import AccountDeleted, MembershipChange
+from infra.outbox import account_topic, announce
 from infra.rate_limits import RateLimiter
 from infra.settings import Settings
+from infra.storage import Storage
 from resolvers import passwords, tokens, validation
+from resolvers.announcements import chat_membership, space_membership
+from resolvers.permissions.personal import owned_space_count
 
 
 @dataclass(frozen=True)
@@ -84,10 +89,7 @@ async def login(
     if user is None:
         await passwords.spend_verification_time(password)
     if user is None or not await passwords.verify_password(user.password_hash, password):
-        await limiter.allow(
-            rate_limits.LOGIN_FAILURES_PER_ACCOUNT_AND_CLIENT, "login-failed", account, client
-        )
-        await limiter.allow(rate_limits.LOGIN_FAILURES_PER_ACCOUNT, "login-failed", account)
+        await _count_login_failure(limiter, account, client)
         raise Unauthenticated("Invalid login or password")
     await limiter.remember(rate_limits.LOGIN_KNOWN_CLIENT, "login-known", account, client)
     if passwords.needs_rehash(user.password_hash):
@@ -106,6 +108,13 @@ async def _throttle_login(limiter: RateLimiter, account: str, client: str) -> No
     except RateLimited:
         if not await limiter.seen(rate_limits.LOGIN_KNOWN_CLIENT, "login-known", account, client):
             raise
+
+
+async def _count_login_failure(limiter: RateLimiter, account: str, client: str) -> None:
+    await limiter.allow(
+        rate_limits.LOGIN_FAILURES_PER_ACCOUNT_AND_CLIENT, "login-failed", account, client
+    )
+    await limiter.allow(rate_limits.LOGIN_FAILURES_PER_ACCOUNT, "login-failed", account)
 
 
 def _digest(identifier: str) -> str:
@@ -156,3 +165,53 @@ async def _signed_in(session: AsyncSession, settings: Settings, user: User) -> A
         refresh_token=refresh_token,
         expires_in=settings.access_token_ttl_seconds,
     )
+
+
+async def delete_account(
+    session: AsyncSession,
+    storage: Storage,
+    user: User,
+    password: str,
+    *,
+    limiter: RateLimiter,
+    client: str,
+) -> bool:
+    """Erase the caller's account in one transaction, once their password is confirmed.
+
+    A wrong password is a failed login (the same throttle, so a stolen access token can't
+    be used to guess the password here either). An owner is refused (CONFLICT) until each
+    of their spaces is handed over or deleted. The row's deletion takes, by its foreign
+    keys, the sessions, memberships (and their roles), chat participations, read markers,
+    notifications, reactions and mentions with it; messages, attachments, pins and
+    moderation entries keep their rows with the user's reference set to null. Each space
+    and group left is announced as leaveSpace and leaveChat do (the readers' rights are
+    checked again), and AccountDeleted closes the user's sockets in every process. The
+    avatar and banner files go once the deletion committed.
+    """
+    account = f"user:{user.id}"
+    await _throttle_login(limiter, account, client)
+    if not await passwords.verify_password(user.password_hash, password):
+        await _count_login_failure(limiter, account, client)
+        raise Unauthenticated("The password is wrong", field="password")
+    if await owned_space_count(session, user.id):
+        raise Conflict("Hand over or delete the spaces you own before deleting your account")
+    space_ids = await session.scalars(
+        select(SpaceMember.space_id).where(SpaceMember.user_id == user.id)
+    )
+    group_ids = await session.scalars(
+        select(ChatParticipant.chat_id)
+        .join(Chat, Chat.id == ChatParticipant.chat_id)
+        .where(ChatParticipant.user_id == user.id, Chat.kind == ChatKind.GROUP)
+    )
+    for space_id in space_ids.all():
+        space_membership(session, space_id, user.id, MembershipChange.LEFT)
+    for chat_id in group_ids.all():
+        chat_membership(session, chat_id, user.id, MembershipChange.LEFT)
+    announce(session, account_topic(), AccountDeleted(user_id=user.id))
+    files = [key for key in (user.avatar_key, user.banner_key) if key]
+    await session.execute(delete(User).where(User.id == user.id))
+    await session.commit()
+    session.expunge(user)
+    for key in files:
+        await storage.delete(key)
+    return True
