@@ -3,11 +3,11 @@
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Chat, ChatKind, ChatParticipant, SpaceMember, User
+from db.models import Ban, Chat, ChatKind, ChatParticipant, Space, SpaceMember, User
 from infra import rate_limits
 from infra.errors import Conflict, RateLimited, Unauthenticated
 from infra.events import AccountDeleted, MembershipChange
@@ -183,7 +183,8 @@ async def delete_account(
     of their spaces is handed over or deleted. The row's deletion takes, by its foreign
     keys, the sessions, memberships (and their roles), chat participations, read markers,
     notifications, reactions and mentions with it; messages, attachments, pins and
-    moderation entries keep their rows with the user's reference set to null. Each space
+    moderation entries keep their rows with the user's reference set to null; the bans the
+    user issued pass to each space's owner. Each space
     and group left is announced as leaveSpace and leaveChat do (the readers' rights are
     checked again), and AccountDeleted closes the user's sockets in every process. The
     avatar and banner files go once the deletion committed.
@@ -208,6 +209,10 @@ async def delete_account(
     for chat_id in group_ids.all():
         chat_membership(session, chat_id, user.id, MembershipChange.LEFT)
     announce(session, account_topic(), AccountDeleted(user_id=user.id))
+    # The bans the user issued stay in force, on the authority of each space's owner (their
+    # foreign key would take them with the account: an unban nobody decided).
+    owner = select(Space.owner_id).where(Space.id == Ban.space_id).scalar_subquery()
+    await session.execute(update(Ban).where(Ban.banned_by_id == user.id).values(banned_by_id=owner))
     files = [key for key in (user.avatar_key, user.banner_key) if key]
     await session.execute(delete(User).where(User.id == user.id))
     await session.commit()

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from tests.api.test_uploads import image_bytes, uploaded
-from tests.factories import create_space, join
+from tests.factories import assign_role, create_role, create_space, join
 from tests.graphql_client import Account, GraphQLClient
 from tests.live import closed_with, next_event, register, send, socket, start
 from tests.servers import Server
@@ -183,6 +183,26 @@ async def test_the_email_and_tag_are_free_again_for_a_new_account(client: GraphQ
         "mySpaces": [],
     }
     assert (await client.data(HISTORY, {"chat": dm}, token=second.access_token))["chat"] is None
+
+
+BAN = "mutation($s: ID!, $u: ID!) { banMember(spaceId: $s, userId: $u) { createdAt } }"
+BANS = "query($id: ID!) { space(id: $id) { bans { user { tag } bannedBy { tag } } } }"
+JOIN = "mutation($s: ID!) { joinSpace(spaceId: $s) { id } }"
+
+
+async def test_the_bans_a_deleted_moderator_issued_stay_in_force(client: GraphQLClient) -> None:
+    owner, moderator, troll = [await client.register(tag) for tag in ("owner", "mod", "troll")]
+    space = await create_space(client, owner, public=True)
+    for member in (moderator, troll):
+        await join(client, member, space)
+    role = await create_role(client, owner, space, position=5, permissions=["BAN_MEMBERS"])
+    await assign_role(client, owner, space, moderator, role["id"])
+    await client.data(BAN, {"s": space, "u": troll.id}, token=moderator.access_token)
+    variables = {"password": moderator.password}
+    assert (await client.data(DELETE, variables, token=moderator.access_token))["deleteAccount"]
+    bans = (await client.data(BANS, {"id": space}, token=owner.access_token))["space"]["bans"]
+    assert bans == [{"user": {"tag": "troll"}, "bannedBy": {"tag": "owner"}}]
+    assert await code_of(client, JOIN, {"s": space}, token=troll.access_token) == "FORBIDDEN"
 
 
 CHAT_EVENTS = """subscription($chat: ID!) {
