@@ -2,16 +2,20 @@
 everything showing an author or a participant still answers without an error."""
 
 import asyncio
+import json
+import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 from starlette.applications import Starlette
 
 from tests.api.test_uploads import image_bytes, uploaded
+from tests.backends import Backend
 from tests.factories import assign_role, create_role, create_space, join
 from tests.graphql_client import Account, GraphQLClient
 from tests.live import closed_with, next_event, register, send, socket, start
-from tests.servers import Server
+from tests.servers import Server, running_server
 
 DELETE = "mutation($password: String!) { deleteAccount(password: $password) }"
 ME = "{ me { id } }"
@@ -241,3 +245,20 @@ async def test_her_sockets_close_and_the_streams_she_was_in_go_on(server: Server
             None,
             {"tag": "bob"},
         ]
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_her_sockets_on_another_process_close_too(backend: Backend, tmp_path: Path) -> None:
+    shared = f"test-{uuid.uuid4().hex}"  # one deployment: the same Redis channels
+    with (
+        running_server(backend, tmp_path, REDIS_NAMESPACE=shared) as first,
+        running_server(backend, tmp_path, REDIS_NAMESPACE=shared) as second,
+    ):
+        alice, _ = register(first, "alice")
+        bob, _ = register(first, "bob")
+        # A socket with no subscription: nothing but the deletion event can reach it.
+        async with socket(first, alice) as alice_ws, socket(first, bob) as bob_ws:
+            assert second.graphql(DELETE, {"password": "correct horse"}, alice)["deleteAccount"]
+            assert await closed_with(alice_ws) == (4403, "invalid token")
+            await bob_ws.send(json.dumps({"type": "ping"}))
+            assert json.loads(await asyncio.wait_for(bob_ws.recv(), 5)) == {"type": "pong"}
