@@ -14,7 +14,7 @@ from tests.api.test_uploads import image_bytes, uploaded
 from tests.backends import Backend
 from tests.factories import assign_role, create_role, create_space, join
 from tests.graphql_client import Account, GraphQLClient
-from tests.live import closed_with, next_event, register, send, socket, start
+from tests.live import closed_with, next_event, next_message, register, send, socket, start
 from tests.servers import Server, running_server
 
 DELETE = "mutation($password: String!) { deleteAccount(password: $password) }"
@@ -217,13 +217,22 @@ CHAT_EVENTS = """subscription($chat: ID!) {
     }
 }"""
 MY_EVENTS = "subscription { myEvents { __typename } }"
+PRESENCE = "subscription($space: ID) { presence(spaceId: $space) { status user { tag } } }"
+PUBLIC_SPACE = 'mutation { createSpace(input: {name: "Lounge", isPublic: true}) { id } }'
 
 
 async def test_her_sockets_close_and_the_streams_she_was_in_go_on(server: Server) -> None:
     alice, alice_id = register(server, "alice")
     bob, _ = register(server, "bob")
     group = server.graphql(GROUP, {"ids": [alice_id]}, bob)["createGroupChat"]["id"]
-    async with socket(server, alice) as alice_ws, socket(server, bob) as bob_ws:
+    space = server.graphql(PUBLIC_SPACE, token=bob)["createSpace"]["id"]
+    server.graphql(JOIN, {"s": space}, alice)
+    async with (
+        socket(server, alice) as alice_ws,
+        socket(server, bob) as bob_ws,
+        socket(server, bob) as presence_ws,
+    ):
+        await start(presence_ws, PRESENCE, {"space": space})
         await start(alice_ws, MY_EVENTS)
         await start(bob_ws, CHAT_EVENTS, {"chat": group})
         send(server, alice, group, "bye all")
@@ -245,6 +254,10 @@ async def test_her_sockets_close_and_the_streams_she_was_in_go_on(server: Server
             None,
             {"tag": "bob"},
         ]
+        # Her presence changes (she came online, went offline) name her: none fails either.
+        while (event := await next_message(presence_ws, 1.0)) is not None:
+            assert event["type"] == "next" and "errors" not in event["payload"], event
+    assert "Traceback" not in server.output(), server.output()
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
