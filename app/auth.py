@@ -9,7 +9,7 @@ from db.models import User
 from infra.errors import Unauthenticated
 from infra.revocations import EndedSessions
 from infra.settings import Settings
-from resolvers.tokens import AccessClaims, decode_access_token
+from resolvers.tokens import AccessClaims, decode_access_token, issued_before
 
 _CREDENTIAL_KEYS = frozenset({"authorization", "token"})
 
@@ -47,10 +47,13 @@ async def authenticate(
 ) -> tuple[User, AccessClaims]:
     """The user a credential belongs to, and its claims; Unauthenticated when it is invalid,
     expired or of a session that ended (known without a statement: infra.revocations)."""
-    claims = decode_access_token(settings, token_from_credential(credential))
+    token = token_from_credential(credential)
+    claims = decode_access_token(settings, token)
     if claims.session_id is not None and ended.is_ended(claims.session_id):
         raise Unauthenticated("This session has ended; sign in again", reason="SESSION_ENDED")
     user = await session.get(User, claims.user_id)
-    if user is None:
+    # A token older than its account was issued to a deleted one whose id SQLite gave again
+    # (it reuses the highest id once its row is gone).
+    if user is None or issued_before(token, user.created_at):
         raise Unauthenticated("The account for this token no longer exists", reason="TOKEN_INVALID")
     return user, claims

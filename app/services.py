@@ -1,13 +1,14 @@
 """The long-lived resources one server process holds, opened and closed by the lifespan."""
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.account_watch import AccountWatch
 from app.presence_tracker import PresenceTracker
 from db.migrate import upgrade_to_head
 from db.session import create_engine, create_sessionmaker, create_writer_engine
@@ -49,7 +50,8 @@ class Services:
     redis: Redis | None  # the commands of every Redis use here (infra.redis_client), if Redis
     persisted_queries: PersistedQueries
     ended_sessions: EndedSessions
-    sockets: Sockets = field(default_factory=Sockets)
+    sockets: Sockets
+    account_watch: AccountWatch
 
     def __post_init__(self) -> None:
         self.ended_sessions.on_ended(self.sockets.close_sessions)
@@ -73,6 +75,7 @@ class Services:
         )
         sessionmaker = create_sessionmaker(engine, writer_engine)
         publisher = Publisher(broadcast, namespace)
+        sockets = Sockets()
         ttl = settings.presence_ttl_seconds
         presence_store = create_store(url, namespace, ttl, redis)
         entries = settings.persisted_query_max_entries
@@ -107,6 +110,8 @@ class Services:
                 trusted_only=settings.persisted_queries_only,
             ),
             ended_sessions=EndedSessions(broadcast, namespace, settings.access_token_ttl_seconds),
+            sockets=sockets,
+            account_watch=AccountWatch(broadcast, publisher, sockets),
         )
 
     async def start(self) -> None:
@@ -114,11 +119,13 @@ class Services:
             await upgrade_to_head(self.engine)
         await self.broadcast.connect()
         await self.ended_sessions.start(self._recently_ended_sessions)
+        await self.account_watch.start(self.settings.redis_timeout_seconds)
         await self.presence.start()
 
     async def stop(self) -> None:
         # Sockets first, while what their subscriptions clean up with is still there.
         await self.sockets.close_all(GOING_AWAY, "Server shutting down")
+        await self.account_watch.stop()
         await self.presence.stop()
         await self.ended_sessions.stop()
         await self.publisher.stop()

@@ -82,11 +82,11 @@ class MembershipChanged:
 MessageEvent = MessageCreated | MessageUpdated | MessageDeleted
 
 
-async def shared_user(info: Info, event: Published, user_id: int) -> User:
-    """A user the event names, loaded once for every subscriber it woke."""
+async def shared_user(info: Info, event: Published, user_id: int) -> User | None:
+    """A user the event names, loaded once for every subscriber it woke; None when the
+    account was deleted since (the event, whose `user` is non-null, is then not sent)."""
     row = await info.context.event_batch.user(event, user_id)
-    assert row is not None, f"user {user_id} is referenced but missing"
-    return User.from_row(row)
+    return User.from_row(row) if row is not None else None
 
 
 async def _shared_message(info: Info, event: Published, message_id: int) -> Message | None:
@@ -118,24 +118,22 @@ async def render_reaction_changed(
     info: Info, source: Published, event: events.ReactionChanged
 ) -> ReactionChanged | None:
     message = await _shared_message(info, source, event.message_id)
-    if message is None:
+    user = await shared_user(info, source, event.user_id)
+    if message is None or user is None:
         return None
     return ReactionChanged(
-        message=message,
-        emoji=event.emoji,
-        user=await shared_user(info, source, event.user_id),
-        added=event.added,
-        source=source,
+        message=message, emoji=event.emoji, user=user, added=event.added, source=source
     )
 
 
 async def render_typing_started(
     info: Info, source: Published, event: events.TypingStarted
-) -> TypingStarted:
+) -> TypingStarted | None:
+    user = await shared_user(info, source, event.user_id)
+    if user is None:
+        return None
     return TypingStarted(
-        chat_id=strawberry.ID(to_global_id("Chat", event.chat_id)),
-        user=await shared_user(info, source, event.user_id),
-        source=source,
+        chat_id=strawberry.ID(to_global_id("Chat", event.chat_id)), user=user, source=source
     )
 
 
@@ -155,12 +153,13 @@ async def render_membership_changed(
         chat = await event_batch.row(source, models.Chat, channel_id) if channel_id else None
     elif event.chat_id is not None:
         chat = await event_batch.row(source, models.Chat, event.chat_id)
-    if space is None and chat is None:
-        return None  # deleted since
+    user = await shared_user(info, source, event.user_id)
+    if (space is None and chat is None) or user is None:
+        return None  # deleted since (a deleted account's memberships end unannounced)
     return MembershipChanged(
         space=Space.from_row(space) if space else None,
         chat=Chat.from_row(chat) if chat else None,
-        user=await shared_user(info, source, event.user_id),
+        user=user,
         change=event.change,
         source=source,
     )

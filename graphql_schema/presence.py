@@ -25,8 +25,10 @@ class PresenceChanged:
 
 async def render_presence_changed(
     info: Info, source: Published, event: events.PresenceChanged
-) -> PresenceChanged:
+) -> PresenceChanged | None:
     user = await shared_user(info, source, event.user_id)
+    if user is None:  # the account was deleted since
+        return None
     # Whoever the event reached shares what shows this presence (resolvers.permissions.presence).
     user.presence_shown = True
     return PresenceChanged(user=user, status=PresenceStatus(event.status), source=source)
@@ -86,8 +88,10 @@ class PresenceSubscription:
             async with ctx.listen(user_topic(user.id)) as published:
                 async for source in published:
                     # The user topic carries other kinds too.
-                    if isinstance(event := source.event, events.PresenceChanged):
-                        yield await render_presence_changed(info, source, event)
+                    if isinstance(event := source.event, events.PresenceChanged) and (
+                        rendered := await render_presence_changed(info, source, event)
+                    ):
+                        yield rendered
             return
         pk = pk_from_global_id(space_id, "Space", field="spaceId")
         async with ctx.event_scope():
@@ -98,9 +102,11 @@ class PresenceSubscription:
                 async for source in published:
                     if not await ctx.event_batch.is_member(source, pk, user.id):
                         return
-                    if isinstance(
-                        event := source.event, events.PresenceChanged
-                    ) and not await ctx.event_batch.is_blocked_by(
-                        source, ("space", pk), user.id, event.user_id
+                    if (
+                        isinstance(event := source.event, events.PresenceChanged)
+                        and not await ctx.event_batch.is_blocked_by(
+                            source, ("space", pk), user.id, event.user_id
+                        )
+                        and (rendered := await render_presence_changed(info, source, event))
                     ):
-                        yield await render_presence_changed(info, source, event)
+                        yield rendered

@@ -87,6 +87,13 @@ class PresenceChanged:
     status: str  # a PresenceStatus value
 
 
+@dataclass(frozen=True, slots=True)
+class AccountDeleted:
+    """Internal, never shown to clients: every process closes the user's sockets."""
+
+    user_id: int
+
+
 MessageEvent = MessageCreated | MessageUpdated | MessageDeleted
 Event = (
     MessageEvent
@@ -96,6 +103,7 @@ Event = (
     | AccessChanged
     | NotificationCreated
     | PresenceChanged
+    | AccountDeleted
 )
 KINDS: dict[str, type[Event]] = {
     kind.__name__: kind
@@ -109,6 +117,7 @@ KINDS: dict[str, type[Event]] = {
         AccessChanged,
         NotificationCreated,
         PresenceChanged,
+        AccountDeleted,
     )
 }
 

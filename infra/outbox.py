@@ -22,7 +22,7 @@ _COMMITTED = "outbox.committed"
 
 @dataclass(frozen=True)
 class Announcement:
-    topic: str  # "chat:<id>", "user:<id>", "space:<id>" or "presence:<space id>"
+    topic: str  # "chat:<id>", "user:<id>", "space:<id>" or "presence:<space id>" or "accounts"
     event: Event
 
 
@@ -44,6 +44,11 @@ def space_topic(space_id: int) -> str:
 def presence_topic(space_id: int) -> str:
     """Presence changes of a space's members."""
     return f"presence:{space_id}"
+
+
+def account_topic() -> str:
+    """What every process acts on for the accounts whose sockets it serves (deletion)."""
+    return "accounts"
 
 
 def announce(session: AsyncSession, topic: str, event: Event) -> None:

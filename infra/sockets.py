@@ -1,10 +1,11 @@
 """The WebSockets one process serves, so that they can be closed from outside their own tasks
 (and counted per user, who may have only so many open).
 
-Four things close a socket from outside: its access token expiring, its session ending
+Five things close a socket from outside: its access token expiring, its session ending
 (logout, revokeSession, a password change, a reused refresh token), a subscriber that was
 cut off (it fell too far behind: its task may be stuck in a send the client never reads, so
-it can't notice; or live updates were interrupted), and the server shutting down.
+it can't notice; or live updates were interrupted), its user's account being deleted (in
+any process: app.account_watch), and the server shutting down.
 A close frame is written at once, behind whatever the client has not read yet (see
 app.uvicorn_websocket), so a client that stopped reading still learns why it was closed;
 if closing takes longer than CLOSE_TIMEOUT_SECONDS all the same, the socket's task is ended
@@ -142,6 +143,13 @@ class Sockets:
                 )
             else:
                 socket.close(FORBIDDEN, SESSION_ENDED_REASON)
+
+    def close_user(self, user_id: int, code: int, reason: str) -> int:
+        """Close every socket of `user_id` here (they end on their own tasks); how many."""
+        sockets = list(self._by_user.get(user_id, ()))
+        for socket in sockets:
+            socket.close(code, reason)
+        return len(sockets)
 
     async def close_all(self, code: int, reason: str) -> None:
         """Close every socket and wait (bounded) until their tasks have cleaned up."""

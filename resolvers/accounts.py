@@ -1,19 +1,25 @@
-"""Registration, login, token refresh, logout and the sessions they start and end."""
+"""Registration, login, token refresh, logout, the sessions they start and end, and
+account deletion."""
 
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import DeviceSession, User
+from db.models import Ban, Chat, ChatKind, ChatParticipant, DeviceSession, Space, SpaceMember, User
 from infra import rate_limits
 from infra.errors import Conflict, RateLimited, Unauthenticated
+from infra.events import AccountDeleted, MembershipChange
+from infra.outbox import account_topic, announce
 from infra.rate_limits import RateLimiter
 from infra.revocations import EndedSessions
 from infra.settings import Settings
+from infra.storage import Storage
 from resolvers import passwords, tokens, validation
+from resolvers.announcements import chat_membership, space_membership
+from resolvers.permissions.personal import owned_space_count
 
 
 @dataclass(frozen=True)
@@ -204,3 +210,58 @@ async def _signed_in(
         refresh_token=started.refresh_token,
         expires_in=settings.access_token_ttl_seconds,
     )
+
+
+async def delete_account(
+    session: AsyncSession,
+    storage: Storage,
+    user: User,
+    password: str,
+    *,
+    limiter: RateLimiter,
+    client: str,
+) -> bool:
+    """Erase the caller's account in one transaction, once their password is confirmed.
+
+    A wrong password is a failed login (the same throttle, so a stolen access token can't
+    be used to guess the password here either). An owner is refused (CONFLICT) until each
+    of their spaces is handed over or deleted. The row's deletion takes, by its foreign
+    keys, the sessions, memberships (and their roles), chat participations, read markers,
+    notifications, reactions and mentions with it; messages, attachments, pins and
+    moderation entries keep their rows with the user's reference set to null; the bans the
+    user issued pass to each space's owner. Each space
+    and group left is announced as leaveSpace and leaveChat do (the readers' rights are
+    checked again), and AccountDeleted closes the user's sockets in every process. The
+    avatar and banner files go once the deletion committed.
+    """
+    account = f"user:{user.id}"
+    await _throttle_login(limiter, account, client)
+    if not await passwords.verify_password(user.password_hash, password):
+        await _count_failure(limiter, account, client)
+        raise Unauthenticated("The password is wrong", field="password")
+    if await owned_space_count(session, user.id):
+        raise Conflict("Hand over or delete the spaces you own before deleting your account")
+    space_ids = await session.scalars(
+        select(SpaceMember.space_id).where(SpaceMember.user_id == user.id)
+    )
+    group_ids = await session.scalars(
+        select(ChatParticipant.chat_id)
+        .join(Chat, Chat.id == ChatParticipant.chat_id)
+        .where(ChatParticipant.user_id == user.id, Chat.kind == ChatKind.GROUP)
+    )
+    for space_id in space_ids.all():
+        space_membership(session, space_id, user.id, MembershipChange.LEFT)
+    for chat_id in group_ids.all():
+        chat_membership(session, chat_id, user.id, MembershipChange.LEFT)
+    announce(session, account_topic(), AccountDeleted(user_id=user.id))
+    # The bans the user issued stay in force, on the authority of each space's owner (their
+    # foreign key would take them with the account: an unban nobody decided).
+    owner = select(Space.owner_id).where(Space.id == Ban.space_id).scalar_subquery()
+    await session.execute(update(Ban).where(Ban.banned_by_id == user.id).values(banned_by_id=owner))
+    files = [key for key in (user.avatar_key, user.banner_key) if key]
+    await session.execute(delete(User).where(User.id == user.id))
+    await session.commit()
+    session.expunge(user)
+    for key in files:
+        await storage.delete(key)
+    return True

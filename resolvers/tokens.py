@@ -9,7 +9,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from sqlalchemy import ColumnElement, select, update
@@ -40,7 +40,9 @@ def issue_access_token(settings: Settings, user_id: int, session_id: int | None 
     now = utcnow()
     claims: dict[str, object] = {
         "sub": str(user_id),
-        "iat": now,
+        # To the microsecond (a NumericDate may have a fraction): app.auth tells a token of
+        # a deleted account from one of a new account that SQLite gave the same id.
+        "iat": now.timestamp(),
         "exp": now + timedelta(seconds=settings.access_token_ttl_seconds),
         "jti": uuid.uuid4().hex,
         "iss": ISSUER,
@@ -77,6 +79,15 @@ def seconds_left(token: str) -> float:
     """How long a token that was already verified stays valid."""
     claims = jwt.decode(token, options={"verify_signature": False})
     return max(0.0, float(claims["exp"]) - utcnow().timestamp())
+
+
+def issued_before(token: str, moment: datetime) -> bool:
+    """Whether a token that was already verified was issued before `moment` (to the
+    microsecond; to the second for a token whose `iat` has no fraction)."""
+    issued = jwt.decode(token, options={"verify_signature": False})["iat"]
+    if isinstance(issued, int):
+        moment = moment.replace(microsecond=0)
+    return datetime.fromtimestamp(issued, UTC) < moment
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
-"""What belongs to one user alone: their private profile fields, their notifications and
-their sessions."""
+"""What belongs to one user alone: their private profile fields, their notifications,
+their sessions and their account."""
 
-from db.models import DeviceSession, Notification
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import DeviceSession, Notification, Space
 
 
 def is_self(viewer_id: int | None, user_id: int) -> bool:
@@ -17,3 +20,10 @@ def owns_notification(notification: Notification, user_id: int) -> bool:
 def owns_session(device: DeviceSession, user_id: int) -> bool:
     """A session is its user's alone to list or end; anyone else is told NOT_FOUND."""
     return device.user_id == user_id
+
+
+async def owned_space_count(session: AsyncSession, user_id: int) -> int:
+    """How many spaces the user owns: an owner may not delete their account (a space is
+    never left without an owner), they transfer or delete each space first."""
+    count = await session.scalar(select(func.count()).where(Space.owner_id == user_id))
+    return int(count or 0)

@@ -51,7 +51,10 @@ def test_issued_token_carries_the_required_claims(settings: Settings) -> None:
     token = issue_access_token(settings, 7)
     payload = jwt.decode(token, KEY, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER)
     assert {"sub", "exp", "iat", "jti", "iss", "aud"} <= payload.keys()
-    assert payload["exp"] - payload["iat"] == settings.access_token_ttl_seconds
+    # iat to the microsecond, exp to the second
+    assert payload["exp"] - payload["iat"] == pytest.approx(
+        settings.access_token_ttl_seconds, abs=1
+    )
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
 
 
