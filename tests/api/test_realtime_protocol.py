@@ -75,6 +75,13 @@ async def test_a_malformed_start_on_the_legacy_protocol_closes_with_4400(
     assert "Traceback" not in server.output(), server.output()
 
 
+def watcher_of(server: Server, token: str) -> str:
+    """A user who may see the presence of the user of `token` (who opened a DM with them)."""
+    watcher, watcher_id = register(server, "bob")
+    direct_chat(server, token, watcher_id)
+    return watcher
+
+
 def status(server: Server, user_id: str, viewer: str) -> str:
     value: str = server.graphql(STATUS, {"id": user_id}, viewer)["user"]["status"]
     return value
@@ -94,7 +101,7 @@ async def test_a_socket_that_sent_connection_init_twice_leaves_its_user_offline_
     server: Server, protocol: str
 ) -> None:
     alice, alice_id = register(server, "alice")
-    bob, _ = register(server, "bob")
+    bob = watcher_of(server, alice)
     init = json.dumps({"type": "connection_init", "payload": {"token": alice}})
     async with websockets.connect(server.ws_url, subprotocols=[protocol]) as ws:
         await ws.send(init)
@@ -111,7 +118,7 @@ async def test_sockets_closed_while_their_connection_init_is_handled_leave_no_on
     server: Server, protocol: str
 ) -> None:
     alice, alice_id = register(server, "alice")
-    bob, _ = register(server, "bob")
+    bob = watcher_of(server, alice)
     init = json.dumps({"type": "connection_init", "payload": {"token": alice}})
     for _ in range(10):
         async with websockets.connect(server.ws_url, subprotocols=[protocol]) as ws:
