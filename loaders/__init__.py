@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Chat, Space
 from infra.presence import PresenceStore
-from loaders.blocks import ViewerBlockedLoader
 from loaders.chats import ChatAccessLoader, ParticipantsLoader
 from loaders.messages import (
     AttachmentsLoader,
@@ -22,11 +21,13 @@ from loaders.messages import (
     UnreadCountLoader,
 )
 from loaders.pins import PinnedMessagesLoader
-from loaders.presence import OnlineLoader, PresenceVisibleLoader
+from loaders.presence import OnlineLoader
 from loaders.revisions import EditHistoryLoader
 from loaders.rows import RowLoader
 from loaders.spaces import MemberCountLoader, MemberRolesLoader
 from loaders.users import UserLoader
+from loaders.viewer_among import ViewerAmongLoader
+from resolvers.permissions import blocked_among, presence_visible_among
 
 
 class Loaders:
@@ -110,9 +111,11 @@ class Loaders:
         return OnlineLoader(self.presence)
 
     @cached_property
-    def viewer_blocked(self) -> ViewerBlockedLoader:
-        return ViewerBlockedLoader(self.session, self.viewer_id)
+    def viewer_blocked(self) -> ViewerAmongLoader:
+        """Whom the viewer has blocked, one statement per batch."""
+        return ViewerAmongLoader(self.session, self.viewer_id, blocked_among)
 
     @cached_property
-    def presence_visible(self) -> PresenceVisibleLoader:
-        return PresenceVisibleLoader(self.session, self.viewer_id)
+    def presence_visible(self) -> ViewerAmongLoader:
+        """Whose presence the viewer may see, at most three statements per batch."""
+        return ViewerAmongLoader(self.session, self.viewer_id, presence_visible_among)
